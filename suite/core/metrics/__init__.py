@@ -1,0 +1,1 @@
+"""Metric maths shared by the domains: classification, ranking, generation."""

@@ -1,0 +1,264 @@
+"""Recipes: YAML files that say what to tune, on what data, and how.
+
+A recipe has the same sections in every domain::
+
+    domain: spam              # which domain module runs it
+    name: default             # used in run folder names
+    description: ...
+    offline: true             # runs with no network (bundled data and weights)
+    seed: 0
+    data: {...}               # the domain's DataConfig
+    model: {...}              # the domain's ModelConfig (always has `source`)
+    evaluation: {...}         # the domain's EvalConfig
+    train: {...}              # TrainConfig below, the same for every domain
+    lora: {...}               # LoraConfig below
+    output: {...}             # OutputConfig below
+
+``load_recipe`` reads one, applies ``key=value`` overrides and validates everything
+before any model or data is touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from suite.core import config, registry, resources
+from suite.core.errors import RecipeError
+
+
+@dataclass
+class ModelConfig:
+    """Where the weights come from; each domain extends this with its own fields."""
+
+    source: str = field(default="bundled:minilm", metadata={
+        "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
+    pretrained: bool = field(default=True, metadata={
+        "help": "Load the pretrained weights; false builds the same architecture with random weights."})
+    trust_remote_code: bool = field(default=False, metadata={
+        "help": "Allow model code from the hub to run. Off unless you trust the source."})
+
+
+@dataclass
+class TrainConfig:
+    """How the shared Trainer runs; the same keys in every domain."""
+
+    epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: use epochs)."})
+    batch_size: int = field(default=16, metadata={"help": "Training examples per device per step."})
+    eval_batch_size: int = field(default=64, metadata={"help": "Examples per batch when evaluating."})
+    gradient_accumulation_steps: int = field(default=1, metadata={
+        "help": "Accumulate gradients over this many batches before each optimiser step."})
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with linear warm-up."})
+    lr_scheduler: str = field(default="linear", metadata={"help": "transformers scheduler name."})
+    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
+    early_stopping_patience: int | None = field(default=2, metadata={
+        "help": "Stop after this many evaluations without improvement of the primary metric (null: never)."})
+    evaluate_every: Literal["epoch"] | int = field(default="epoch", metadata={
+        "help": "Evaluate (and checkpoint) every epoch, or every N optimiser steps."})
+    group_by_length: bool = field(default=True, metadata={
+        "help": "Batch examples of similar length together, so dynamic padding wastes little."})
+    logging_steps: int = field(default=10, metadata={"help": "Log the training loss every N steps."})
+    save_total_limit: int = field(default=2, metadata={"help": "Checkpoints kept (the best one is always kept)."})
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={
+        "help": "auto: fp32 on the CPU, bf16 on a GPU that supports it."})
+    use_cpu: bool = field(default=False, metadata={"help": "Train on the CPU even when a GPU is present."})
+    num_workers: int = field(default=0, metadata={"help": "Data-loader worker processes."})
+
+    def __post_init__(self):
+        _check(self.epochs > 0, "epochs: expected a positive number", self.epochs)
+        _check(self.max_steps == -1 or self.max_steps > 0, "max_steps: expected -1 or a positive integer",
+               self.max_steps)
+        for name in ("batch_size", "eval_batch_size", "gradient_accumulation_steps", "logging_steps",
+                     "save_total_limit"):
+            _check(getattr(self, name) > 0, f"{name}: expected a positive integer", getattr(self, name))
+        _check(self.learning_rate > 0, "learning_rate: expected a positive number", self.learning_rate)
+        _check(0 <= self.warmup_ratio < 1, "warmup_ratio: expected a number in [0, 1)", self.warmup_ratio)
+        _check(self.evaluate_every == "epoch" or self.evaluate_every > 0,
+               "evaluate_every: expected 'epoch' or a positive integer", self.evaluate_every)
+
+
+@dataclass
+class LoraConfig:
+    """Low-rank adapters (PEFT LoRA) instead of updating every weight."""
+
+    enabled: bool = field(default=False, metadata={"help": "Train LoRA adapters instead of the full model."})
+    r: int = field(default=8, metadata={"help": "Rank of the low-rank update."})
+    alpha: int = field(default=16, metadata={"help": "Scaling numerator (the update is scaled by alpha / r)."})
+    dropout: float = field(default=0.1, metadata={"help": "Dropout on the adapter input."})
+    target_modules: list[str] | None = field(default=None, metadata={
+        "help": "Module names to adapt; null picks the attention projections of the architecture."})
+
+    def __post_init__(self):
+        _check(self.r > 0, "r: expected a positive integer", self.r)
+        _check(self.alpha > 0, "alpha: expected a positive integer", self.alpha)
+        _check(0 <= self.dropout < 1, "dropout: expected a number in [0, 1)", self.dropout)
+
+
+@dataclass
+class OutputConfig:
+    """Where the run folder goes."""
+
+    runs_dir: str = field(default="runs", metadata={"help": "Folder that holds run folders."})
+    name: str | None = field(default=None, metadata={
+        "help": "Run folder name (default: <domain>-<recipe>-<timestamp>). An existing folder is never reused."})
+
+    def __post_init__(self):
+        if self.name is not None:
+            _check(self.name and "/" not in self.name and self.name not in (".", ".."),
+                   "name: expected a plain folder name", self.name)
+
+
+@dataclass
+class Recipe:
+    """A whole, validated recipe. ``data``, ``model`` and ``evaluation`` are the domain's sections."""
+
+    domain: str
+    name: str
+    data: Any
+    model: Any
+    evaluation: Any
+    description: str = ""
+    offline: bool = True
+    seed: int = 0
+    train: TrainConfig = field(default_factory=TrainConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    origin: str = field(default="<dict>", metadata={"help": "File the recipe came from (not saved)."})
+
+    def to_dict(self) -> dict:
+        """The resolved recipe as plain data, loadable again by ``recipe_from_dict``."""
+        values = config.to_dict(self)
+        values.pop("origin")
+        return values
+
+
+_TOP_LEVEL = {"domain", "name", "description", "offline", "seed", "data", "model", "evaluation", "train",
+              "lora", "output"}
+
+
+def load_recipe(recipe: str | Path | dict, overrides: dict[str, Any] | list[str] | None = None) -> Recipe:
+    """Read, override and validate a recipe.
+
+    Args:
+        recipe: a path to a YAML file, a bundled recipe name such as ``"spam/tiny"``
+            (``"spam"`` means ``"spam/default"``), or an already-parsed dict.
+        overrides: ``{"train.epochs": 1}`` or ``["train.epochs=1"]``; values given as
+            strings are parsed as YAML, so ``"1e-4"`` is a number and ``"[a, b]"`` a list.
+
+    Returns:
+        The validated :class:`Recipe`.
+
+    Raises:
+        RecipeError: missing file, malformed YAML, unknown domain or key, wrong type.
+
+    Example:
+        >>> recipe = load_recipe("spam/tiny", ["train.epochs=1"])
+        >>> recipe.train.epochs
+        1.0
+    """
+    values, origin = _read(recipe)
+    for key, value in _parse_overrides(overrides).items():
+        _set_dotted(values, key, value, origin)
+    return recipe_from_dict(values, origin=origin)
+
+
+def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
+    """Validate a parsed recipe dict (see :func:`load_recipe`)."""
+    if not isinstance(values, dict):
+        raise RecipeError(f"{origin}: expected a mapping of recipe sections, got {type(values).__name__}")
+    for key in values:
+        if key not in _TOP_LEVEL:
+            raise RecipeError(f"{origin}: unknown key '{key}'{config._suggest(key, _TOP_LEVEL)}")
+    for key in ("domain", "name"):
+        if not isinstance(values.get(key), str) or not values[key]:
+            raise RecipeError(f"{origin}: '{key}' is required and must be a string")
+    domain = registry.get_domain(values["domain"], where=origin)
+    sections = {"data": domain.data_config, "model": domain.model_config, "evaluation": domain.eval_config,
+                "train": TrainConfig, "lora": LoraConfig, "output": OutputConfig}
+    built = {name: config.build(cls, values.get(name), where=origin, prefix=f"{name}.")
+             for name, cls in sections.items()}
+    scalars = config.build(_Scalars, {k: values[k] for k in ("description", "offline", "seed") if k in values},
+                           where=origin)
+    return Recipe(domain=values["domain"], name=values["name"], origin=origin,
+                  **dataclasses.asdict(scalars), **built)
+
+
+@dataclass
+class _Scalars:
+    description: str = ""
+    offline: bool = True
+    seed: int = 0
+
+
+def _read(recipe: str | Path | dict) -> tuple[dict, str]:
+    if isinstance(recipe, dict):
+        return _deep_copy(recipe), "<dict>"
+    path = resources.find_recipe(recipe)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RecipeError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise RecipeError(f"{path}: malformed YAML{where}: {problem}") from None
+    if not isinstance(values, dict):
+        raise RecipeError(f"{path}: expected a mapping of recipe sections, got {type(values).__name__}")
+    return values, str(path)
+
+
+def _parse_overrides(overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
+    if overrides is None:
+        return {}
+    if isinstance(overrides, dict):
+        return {key.replace("__", "."): _parse_value(v) for key, v in overrides.items()}
+    parsed = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RecipeError(f"override '{item}': expected key=value, e.g. train.epochs=1")
+        parsed[key.strip()] = _parse_value(value)
+    return parsed
+
+
+def _parse_value(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return yaml.safe_load(value) if value.strip() else value
+    except yaml.YAMLError:
+        return value
+
+
+def _set_dotted(values: dict, key: str, value: Any, origin: str) -> None:
+    *parents, leaf = key.split(".")
+    node = values
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise RecipeError(f"{origin}: override '{key}': '{part}' is not a section")
+        node = child
+    node[leaf] = value
+
+
+def _deep_copy(values: Any) -> Any:
+    if isinstance(values, dict):
+        return {k: _deep_copy(v) for k, v in values.items()}
+    if isinstance(values, list):
+        return [_deep_copy(v) for v in values]
+    return values
+
+
+def _check(ok: bool, message: str, value: Any) -> None:
+    if not ok:
+        raise ValueError(f"{message}, got {value!r}")

@@ -1,0 +1,215 @@
+"""Run folders: everything one training run produced, self-describing and written atomically.
+
+Layout (the same in every domain)::
+
+    runs/<domain>-<recipe>-<timestamp>/
+      recipe.yaml        the resolved recipe (load it again to repeat the run)
+      environment.json   package versions, CPU, threads, seed, git commit, command line
+      metrics.json       written last: its presence means the run is complete
+      README.md          model card with the evaluation table
+      model/             the model to load (safetensors; with LoRA: merged weights + adapter/)
+      checkpoints/       Trainer checkpoints, for `suite train --resume`
+      logs/              metrics.csv (every logged value) and tensorboard/
+      plots/             PNG figures
+
+Every file is written to a temporary name and renamed into place, and the model
+folder is filled under a temporary name first, so a killed run never leaves a
+half-written ``metrics.json`` or model where a reader would take it for complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from suite.core.errors import RunError
+
+METRICS_FILE = "metrics.json"
+RECIPE_FILE = "recipe.yaml"
+TRACKED_PACKAGES = ("suite", "torch", "transformers", "sentence-transformers", "peft", "timm", "scikit-learn",
+                    "implicit", "accelerate", "datasets", "sacrebleu", "numpy")
+
+
+class Run:
+    """A run folder. Create one with :meth:`create`, reopen one with :meth:`open`."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, recipe: Any) -> "Run":
+        """Make a new, empty run folder for ``recipe``; never reuses an existing folder.
+
+        Raises:
+            RunError: ``output.name`` names a folder that already exists.
+        """
+        runs_dir = Path(recipe.output.runs_dir).expanduser()
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        if recipe.output.name:
+            path = runs_dir / recipe.output.name
+            try:
+                path.mkdir()
+            except FileExistsError:
+                raise RunError(f"run folder {path} already exists; choose another output.name, "
+                               f"or continue it with: suite train --resume {path}") from None
+            return cls(path)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        for attempt in range(1000):  # two runs started in the same second get different folders
+            path = runs_dir / f"{recipe.domain}-{recipe.name}-{stamp}" if attempt == 0 else \
+                runs_dir / f"{recipe.domain}-{recipe.name}-{stamp}-{attempt}"
+            try:
+                path.mkdir()
+                return cls(path)
+            except FileExistsError:
+                continue
+        raise RunError(f"could not create a new run folder in {runs_dir}")
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Run":
+        """Open an existing run folder.
+
+        Raises:
+            RunError: not a folder, or no ``recipe.yaml`` in it.
+        """
+        run = cls(Path(path).expanduser())
+        if not run.path.is_dir():
+            raise RunError(f"{run.path}: no such run folder")
+        if not (run.path / RECIPE_FILE).is_file():
+            raise RunError(f"{run.path}: not a run folder (no {RECIPE_FILE})")
+        return run
+
+    # -- well-known places -------------------------------------------------------------
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.path / "plots"
+
+    @property
+    def is_complete(self) -> bool:
+        return (self.path / METRICS_FILE).is_file()
+
+    def require_complete(self) -> None:
+        """Raise :class:`RunError` unless training finished and wrote its metrics."""
+        if not self.is_complete:
+            raise RunError(f"{self.path}: the run has not finished (no {METRICS_FILE}); "
+                           f"continue it with: suite train --resume {self.path}")
+
+    def last_checkpoint(self) -> Path | None:
+        """The newest complete Trainer checkpoint, if any."""
+        if not self.checkpoints_dir.is_dir():
+            return None
+        done = [p for p in self.checkpoints_dir.glob("checkpoint-*")
+                if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
+        return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+    # -- reading -------------------------------------------------------------------------
+    def recipe(self):
+        """The resolved recipe this run was made with."""
+        from suite.core.recipe import load_recipe
+
+        return load_recipe(self.path / RECIPE_FILE)
+
+    def metrics(self) -> dict:
+        self.require_complete()
+        return json.loads((self.path / METRICS_FILE).read_text(encoding="utf-8"))
+
+    def read_json(self, name: str) -> Any:
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    # -- writing -------------------------------------------------------------------------
+    def write_json(self, name: str, data: Any) -> Path:
+        return atomic_write_text(self.path / name, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+    def write_text(self, name: str, text: str) -> Path:
+        return atomic_write_text(self.path / name, text)
+
+    def write_recipe(self, recipe: Any) -> Path:
+        text = yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True)
+        return self.write_text(RECIPE_FILE, text)
+
+    def write_environment(self, seed: int) -> Path:
+        return self.write_json("environment.json", environment(seed))
+
+    @contextlib.contextmanager
+    def writing_model(self) -> Iterator[Path]:
+        """Yield a temporary folder to save the model into; it becomes ``model/`` on success."""
+        staging = self.path / "model.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        yield staging
+        if self.model_dir.exists():
+            old = self.path / "model.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(self.model_dir, old)
+            os.replace(staging, self.model_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, self.model_dir)
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def environment(seed: int) -> dict:
+    """What a reader needs to reproduce or compare a run."""
+    import torch
+
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seed": seed,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "packages": versions,
+        "git_commit": _git_commit(),
+        "command": sys.argv,
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

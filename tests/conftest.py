@@ -1,0 +1,26 @@
+"""Shared fixtures: tiny runs trained once per test session and reused read-only."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")        # tests never reach for the network
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def spam_tiny_run(runs_dir):
+    """The bundled tiny spam recipe, trained once (about 20 s on two cores)."""
+    import suite
+
+    return suite.tune("spam/tiny", output__runs_dir=str(runs_dir))
+
+
+def folder_snapshot(path):
+    """{relative path: bytes} of every file under ``path``: to prove nothing was changed."""
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}

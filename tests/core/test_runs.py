@@ -1,0 +1,53 @@
+"""Run folders: unique names, no reuse, atomic writes, staged model folders."""
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from suite.core.errors import RunError
+from suite.core.runs import Run, atomic_write_text
+
+
+def recipe(tmp_path, name=None):
+    return SimpleNamespace(domain="toy", name="t", output=SimpleNamespace(runs_dir=str(tmp_path), name=name))
+
+
+def test_runs_started_together_get_distinct_folders(tmp_path):
+    made = []
+    threads = [threading.Thread(target=lambda: made.append(Run.create(recipe(tmp_path)).path)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(made)) == 8 and all(p.is_dir() for p in made)
+
+
+def test_named_folder_is_never_reused(tmp_path):
+    Run.create(recipe(tmp_path, "mine"))
+    with pytest.raises(RunError, match="already exists"):
+        Run.create(recipe(tmp_path, "mine"))
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    atomic_write_text(tmp_path / "a" / "metrics.json", "{}")
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["metrics.json"]
+
+
+def test_model_folder_appears_only_when_complete(tmp_path):
+    run = Run.create(recipe(tmp_path))
+    with pytest.raises(ZeroDivisionError):
+        with run.writing_model() as folder:
+            (folder / "weights").write_text("half")
+            1 / 0
+    assert not run.model_dir.exists()
+    with run.writing_model() as folder:
+        (folder / "weights").write_text("whole")
+    assert (run.model_dir / "weights").read_text() == "whole"
+
+
+def test_open_rejects_folders_that_are_not_runs(tmp_path):
+    with pytest.raises(RunError, match="not a run folder"):
+        Run.open(tmp_path)
+    with pytest.raises(RunError, match="no such run folder"):
+        Run.open(tmp_path / "missing")

@@ -1,0 +1,32 @@
+"""Model sources: bundled packages, local folders, and one clear line when neither works."""
+
+import pytest
+
+from suite.core import sources
+from suite.core.errors import ModelSourceError
+
+
+def test_bundled_minilm_is_a_loadable_folder():
+    folder = sources.resolve("bundled:minilm")
+    assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+
+
+def test_bundled_efficientnet_is_a_state_dict_file():
+    path = sources.resolve("bundled:efficientnet-lite0")
+    assert path.suffix == ".pth" and path.stat().st_size > 10_000_000
+
+
+def test_local_folder_is_used_as_is(tmp_path):
+    assert sources.resolve(str(tmp_path)) == tmp_path
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("bundled:nope", "unknown bundled model 'bundled:nope'; sources that work offline: bundled:minilm"),
+    ("./missing/folder", "no such local folder or file"),
+    ("some-org/some-model", "the Hugging Face hub could not provide it"),
+])
+def test_unresolvable_sources_say_what_was_tried(source, expected):
+    with pytest.raises(ModelSourceError) as error:
+        sources.resolve(source)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+    assert "bundled:minilm" in str(error.value)
