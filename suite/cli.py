@@ -80,6 +80,8 @@ def _list(args) -> int:
     print("domains:")
     for name, domain in registry.list_domains().items():
         print(f"  {name:16s} {domain.description}")
+    for name, reason in registry.failed_domains().items():
+        print(f"  {name:16s} (unavailable: {reason})")
     print("bundled recipes (suite train NAME):")
     for name, path in resources.bundled_recipes().items():
         print(f"  {name:28s} {_first_line_of_description(path)}")

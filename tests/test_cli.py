@@ -118,3 +118,18 @@ def test_console_script_exit_status(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "no such recipe file" in result.stderr
+
+
+def test_eval_on_other_data_scores_every_system(spam_tiny_run, tmp_path, capsys):
+    rows = ["text,label"] + [f"FREE prize number {i} click now to claim,spam" for i in range(6)] + \
+           [f"minutes of meeting {i} attached for review,ham" for i in range(6)]
+    data = tmp_path / "other.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "eval", str(spam_tiny_run.path), "--data", str(data))
+    assert code == 0
+    assert {line.split()[0] for line in out.splitlines()[2:]} == {"tuned", "baseline:tfidf-logreg",
+                                                                 "baseline:naive-bayes"}
+    saved = json.loads(sorted((spam_tiny_run.path / "evaluations").glob("*.json"))[-1].read_text())
+    assert saved["evaluated_on"] == str(data)
+    assert saved["models"]["tuned"]["confusion_at_target"]["tp"] + \
+        saved["models"]["tuned"]["confusion_at_target"]["fn"] == 6

@@ -75,8 +75,10 @@ def load_builtin_domains() -> None:
             importlib.import_module(f"suite.{name}")
         except ModuleNotFoundError as error:
             if error.name == f"suite.{name}":
-                continue  # not written yet
-            _FAILED[name] = f"needs the package '{error.name}'"
+                continue  # not installed in this build
+            _FAILED[name] = f"needs the package '{error.name}' (pip install -e . installs it)"
+        except Exception as error:  # noqa: BLE001 - one broken domain must not hide the others
+            _FAILED[name] = f"failed to import: {type(error).__name__}: {error}"
 
 
 def get_domain(name: str, *, where: str = "recipe") -> Domain:
@@ -98,3 +100,9 @@ def list_domains() -> dict[str, Domain]:
     """All domains that loaded, by name."""
     load_builtin_domains()
     return dict(sorted(_DOMAINS.items()))
+
+
+def failed_domains() -> dict[str, str]:
+    """Built-in domains that could not load, with the reason."""
+    load_builtin_domains()
+    return dict(_FAILED)

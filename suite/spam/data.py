@@ -1,231 +1,207 @@
-"""Spam data: readers for e-mail and tabular formats, deduplication and the split.
+"""Spam data: e-mail parsing, readers for every supported source, deduplication and the split.
 
-Orientation: every example is a :class:`Message` with ``text`` (subject, blank line,
-plain-text body; optionally a header block first) and ``label`` 1 for spam, 0 for ham.
+Orientation: every example is a :class:`Message` whose ``text`` is the subject, a blank
+line and the plain-text body (optionally preceded by a block of safe headers), with
+``label`` 1 for spam and 0 for ham.
 
 Sources (the recipe's ``data.source``):
-- ``spamassassin``: the bundled SpamAssassin public corpus (datasets/spamassassin);
-- a ``.csv``/``.tsv``/``.jsonl``/``.jsonl.gz`` file with a text and a label column;
-- a folder with ``spam/`` and ``ham/`` subfolders holding ``.eml`` files or mbox files.
+
+- ``spamassassin``: the bundled SpamAssassin public corpus (``datasets/spamassassin``);
+- a ``.csv``/``.tsv``/``.jsonl``/``.ndjson`` file (optionally ``.gz``) with a text and a label column;
+- a folder whose subfolders are named for their class (``spam/``, ``ham/``, ``easy_ham/``,
+  ``spam_2/``...) holding one e-mail per file (``.eml`` or no suffix) and/or ``.mbox`` files.
 """
 
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import gzip
-import html
 import json
 import mailbox
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
+from suite.core import resources
 from suite.core.errors import DataError
-from suite.core.resources import DATASETS_DIR
+from suite.spam.mail import ParsedEmail, parse_email
 
-BUNDLED = {"spamassassin": DATASETS_DIR / "spamassassin" / "spamassassin.jsonl.gz"}
-SAFE_HEADERS = ("From", "Reply-To", "To", "Date", "X-Mailer", "MIME-Version", "Content-Type")
+BUNDLED_NAME = "spamassassin"
+CORPUS_FILE = Path("spamassassin") / "spamassassin.jsonl.gz"
+TABLE_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
 
 
 @dataclass
 class SpamDataConfig:
     """The recipe's ``data`` section for spam."""
 
-    source: str = field(default="spamassassin", metadata={
-        "help": "spamassassin (bundled), a .csv/.tsv/.jsonl(.gz) file, or a folder with spam/ and ham/ "
-                "subfolders of .eml or mbox files."})
+    source: str = field(default=BUNDLED_NAME, metadata={
+        "help": "spamassassin (the bundled corpus), a .csv/.tsv/.jsonl/.ndjson file (optionally .gz), or a folder "
+                "whose subfolders named like spam/ and ham/ (spam_2/, easy_ham/...) hold .eml or .mbox files."})
     text_column: str = field(default="text", metadata={"help": "Column holding the message text (tables)."})
     label_column: str = field(default="label", metadata={"help": "Column holding the label (tables)."})
     spam_labels: list[str] = field(default_factory=lambda: ["spam", "1", "true", "yes"], metadata={
         "help": "Label values that mean spam (compared case-insensitively)."})
     ham_labels: list[str] = field(default_factory=lambda: ["ham", "0", "false", "no"], metadata={
-        "help": "Label values that mean ham; any other value is an error."})
+        "help": "Label values that mean ham; any value in neither list is an error."})
     include_headers: bool = field(default=False, metadata={
-        "help": "Put a few sender headers (From, Reply-To, To, Date, X-Mailer...) before the text."})
-    test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (stratified)."})
+        "help": "Put safe sender headers (From, Reply-To, To, Date, X-Mailer, Content-Type, Received count) "
+                "before the text."})
+    test_size: float = field(default=0.2, metadata={"help": "Share of the messages held out for testing."})
     validation_size: float = field(default=0.1, metadata={
         "help": "Share of the remaining messages used to pick checkpoints and thresholds."})
     max_examples: int | None = field(default=None, metadata={
-        "help": "Keep a stratified random sample of this many messages (after deduplication)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the split and the sample."})
+        "help": "Keep a stratified random sample of this many messages (after deduplication, before splitting)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the sample and the split."})
 
     def __post_init__(self):
+        def check(ok: bool, name: str, expected: str):
+            if not ok:
+                raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+
+        for name in ("source", "text_column", "label_column"):
+            value = getattr(self, name)
+            check(isinstance(value, str) and value.strip() != "", name, "a non-empty string")
+        for name in ("spam_labels", "ham_labels"):
+            check(isinstance(getattr(self, name), (list, tuple)) and len(getattr(self, name)) > 0, name,
+                  "a non-empty list of label values")
+            setattr(self, name, [_label_key(v) for v in getattr(self, name)])
+        check(not set(self.spam_labels) & set(self.ham_labels), "ham_labels", "no value that is also in spam_labels")
         for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        if self.max_examples is not None and self.max_examples < 20:
-            raise ValueError(f"max_examples: expected at least 20 or null, got {self.max_examples!r}")
+            value = getattr(self, name)
+            check(isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1, name,
+                  "a number strictly between 0 and 1")
+        is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+        check(self.max_examples is None or is_int(self.max_examples) and self.max_examples >= 20, "max_examples",
+              "an integer of at least 20, or null")
+        check(is_int(self.seed) and 0 <= self.seed < 2 ** 32, "seed", "an integer from 0 to 2**32 - 1")
 
 
 @dataclass(frozen=True)
 class Message:
     text: str
     label: int  # 1 spam, 0 ham
+    # what deduplication compares: the text without its header block (headers differ between copies)
+    dedup_key: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
 class Splits:
+    """The three splits, and what deduplication removed before splitting."""
+
     train: list[Message]
     validation: list[Message]
     test: list[Message]
-    duplicates_removed: int = 0
+    duplicates_removed: int = 0     # exact repeats of a text with the same label (first copy kept)
+    conflicting_removed: int = 0    # every copy of a text seen with both labels
+    empty_removed: int = 0          # messages with no text at all
 
     def summary(self) -> dict:
-        def spam(part):
-            return sum(m.label for m in part)
-
-        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test),
-                "spam_train": spam(self.train), "spam_validation": spam(self.validation),
-                "spam_test": spam(self.test), "duplicates_removed": self.duplicates_removed}
-
-
-# -- e-mail parsing -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ParsedEmail:
-    subject: str
-    body: str
-    headers: str
-
-
-def parse_email(raw: str | bytes) -> ParsedEmail:
-    """Subject, plain-text body (HTML reduced to text) and a few safe headers; never raises.
-
-    Multipart messages keep their text/plain parts, or their HTML parts as text when
-    there is no plain part; charsets are decoded, unknown ones as UTF-8 with replacement.
-    """
-    try:
-        message = (email.message_from_bytes if isinstance(raw, bytes) else email.message_from_string)(
-            raw, policy=email.policy.default)
-        subject = str(message.get("Subject", "") or "")
-    except Exception:  # noqa: BLE001 - a broken header: fall back to the lenient parser
-        message = (email.message_from_bytes if isinstance(raw, bytes) else email.message_from_string)(raw)
-        subject = str(message.get("Subject", "") or "")
-    plain, markup = [], []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        kind = part.get_content_type()
-        if kind in ("text/plain", "text/html") and not part.get_filename():
-            (plain if kind == "text/plain" else markup).append(_decode_part(part))
-    body = "\n".join(plain) if any(p.strip() for p in plain) else "\n".join(html_to_text(m) for m in markup)
-    headers = "\n".join(f"{name}: {_safe_header(message, name)}" for name in SAFE_HEADERS if message.get(name))
-    return ParsedEmail(_squash(subject), body.strip(), headers)
-
-
-def _safe_header(message, name: str) -> str:
-    try:
-        return _squash(str(message.get(name)))
-    except Exception:  # noqa: BLE001 - undecodable header value
-        return ""
-
-
-def _decode_part(part) -> str:
-    payload = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:  # unknown charset name
-        return payload.decode("utf-8", errors="replace")
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.skip += 1
-        elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3"):
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self.skip:
-            self.skip -= 1
-
-    def handle_data(self, data):
-        if not self.skip:
-            self.parts.append(data)
-
-
-def html_to_text(markup: str) -> str:
-    """Visible text of an HTML document: scripts and styles dropped, entities decoded."""
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(markup)
-        extractor.close()
-        text = "".join(extractor.parts)
-    except Exception:  # noqa: BLE001 - hopeless markup: strip tags crudely
-        text = html.unescape(re.sub(r"<[^>]+>", " ", markup))
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def compose(subject: str, body: str, headers: str = "", *, include_headers: bool = False) -> str:
-    """The model's input text for one message."""
-    text = f"{subject}\n\n{body}".strip()
-    return f"{headers}\n\n{text}" if include_headers and headers else text
+        parts = {"train": self.train, "validation": self.validation, "test": self.test}
+        return {**{name: len(part) for name, part in parts.items()},
+                **{f"spam_{name}": sum(m.label for m in part) for name, part in parts.items()},
+                "duplicates_removed": self.duplicates_removed, "conflicting_removed": self.conflicting_removed,
+                "empty_removed": self.empty_removed}
 
 
 # -- reading sources ------------------------------------------------------------------------
-def load_messages(cfg: SpamDataConfig) -> list[Message]:
-    """Read every message of ``cfg.source``.
+def bundled_corpus_path() -> Path:
+    """The bundled SpamAssassin corpus (``datasets/spamassassin`` beside the package).
 
     Raises:
-        DataError: missing file, unknown format, missing column, non-UTF-8 text,
-            unknown label value, or no messages at all.
+        DataError: the file is missing (rebuild it with ``datasets/spamassassin/prepare``).
     """
-    if cfg.source in BUNDLED:
-        messages = list(_read_bundled(BUNDLED[cfg.source], cfg))
+    path = resources.DATASETS_DIR / CORPUS_FILE
+    if not path.is_file():
+        raise DataError(f"data.source: the bundled corpus {path} is missing; run datasets/spamassassin/prepare")
+    return path
+
+
+def load_messages(cfg: SpamDataConfig, root: Path | None = None) -> list[Message]:
+    """Read every message of ``cfg.source``, in file order.
+
+    Args:
+        cfg: the recipe's data section.
+        root: folder that a relative ``cfg.source`` is relative to (default: the working folder).
+
+    Raises:
+        DataError: missing file, unknown format, missing column, non-UTF-8 text, unknown
+            label value, or no messages at all; always one line.
+    """
+    if cfg.source in (BUNDLED_NAME, f"bundled:{BUNDLED_NAME}"):
+        messages = [_email_message(ParsedEmail(r["subject"], r["body"], r["headers"]), int(r["label"] == "spam"),
+                                   cfg.include_headers) for _, r in iter_table(bundled_corpus_path())]
     else:
-        path = Path(cfg.source).expanduser()
+        path = Path(root or ".") / Path(cfg.source).expanduser()
         if not path.exists():
-            raise DataError(f"data.source: no such file or folder '{cfg.source}' "
-                            f"(bundled data sets: {', '.join(BUNDLED)})")
-        messages = list(_read_folder(path, cfg) if path.is_dir() else _read_table(path, cfg))
+            raise DataError(f"data.source: no such file or folder '{cfg.source}'"
+                            + (f" (relative to {root})" if root else "") + f"; bundled corpus: '{BUNDLED_NAME}'")
+        if path.is_dir():
+            messages = list(_read_folder(path, cfg))
+        elif path.suffix.lower() in (".mbox", ".eml"):
+            raise DataError(f"data.source: '{path}' holds one class only; put .eml/.mbox files in spam/ and ham/ "
+                            f"subfolders of a folder and give the folder")
+        else:
+            messages = list(_read_table(path, cfg))
     if not messages:
         raise DataError(f"data.source: '{cfg.source}' holds no messages")
     return messages
 
 
-def _read_bundled(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
-    if not path.is_file():
-        raise DataError(f"data.source: the bundled corpus {path} is missing; run datasets/spamassassin/prepare")
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            text = compose(record["subject"], record["body"], record["headers"], include_headers=cfg.include_headers)
-            yield Message(text, 1 if record["label"] == "spam" else 0)
+def _table_kind(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    if not suffixes or suffixes[-1] not in TABLE_KINDS:
+        raise DataError(f"{path}: unknown format '{''.join(path.suffixes) or path.name}'; expected a folder, "
+                        f"'{BUNDLED_NAME}', or {', '.join(TABLE_KINDS)} (optionally .gz)")
+    return TABLE_KINDS[suffixes[-1]]
 
 
 def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, row) for each row of a .csv, .tsv, .jsonl or .jsonl.gz file, as UTF-8."""
-    name = path.name.lower()
-    if not name.endswith((".csv", ".tsv", ".jsonl", ".jsonl.gz", ".ndjson")):
-        raise DataError(f"{path}: unknown format; expected .csv, .tsv, .jsonl or .jsonl.gz")
-    opener = gzip.open if name.endswith(".gz") else open
+    """(line number, row) for each row of a .csv, .tsv, .jsonl or .ndjson file (optionally .gz), read as UTF-8.
+
+    Raises:
+        DataError: unknown format, text that is not UTF-8 (naming line and byte offset),
+            a line that is not a JSON object, or broken CSV/gzip.
+    """
+    kind, number = _table_kind(path), 0
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            if name.endswith((".csv", ".tsv")):
-                reader = csv.DictReader(handle, delimiter="\t" if name.endswith(".tsv") else ",")
-                for row in reader:
-                    yield reader.line_num, row
-            else:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            if kind == "jsonl":
                 for number, line in enumerate(handle, 1):
                     if line.strip():
                         yield number, _json_row(line, path, number)
+                return
+            csv.field_size_limit(2 ** 31 - 1)     # whole e-mails exceed the default 128 KiB per field
+            reader = csv.DictReader(handle, delimiter="\t" if kind == "tsv" else ",")
+            for row in reader:
+                number = reader.line_num
+                yield number, {k: v for k, v in row.items() if isinstance(k, str)}
+    except UnicodeDecodeError:
+        raise DataError(_utf8_error(path)) from None
+    except csv.Error as error:
+        raise DataError(f"{path}:{number + 1}: not valid CSV ({error})") from None
+    except (OSError, EOFError) as error:
+        raise DataError(f"{path}: cannot be read ({error})") from None
+
+
+def _utf8_error(path: Path) -> str:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    try:
+        data.decode("utf-8")
+        return f"{path}: not UTF-8 text"
     except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text (byte {error.start} of a line: {error.reason})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        where = " of the uncompressed data" if opener is gzip.open else ""
+        return (f"{path}: not UTF-8 text at line {line}, byte offset {error.start}{where} "
+                f"(byte 0x{data[error.start]:02x}); save the file as UTF-8")
 
 
 def _json_row(line: str, path: Path, number: int) -> dict:
@@ -234,43 +210,69 @@ def _json_row(line: str, path: Path, number: int) -> dict:
     except json.JSONDecodeError as error:
         raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
     if not isinstance(row, dict):
-        raise DataError(f"{path}:{number}: expected a JSON object per line")
+        raise DataError(f"{path}:{number}: expected one JSON object per line, got {type(row).__name__}")
     return row
 
 
-def _read_table(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
+def _table_rows(path: Path, columns: dict[str, str]) -> Iterator[tuple[str, dict]]:
+    """("file:line", row) for each row, after checking the row has each column (recipe key -> column)."""
     for number, row in iter_table(path):
-        for column in (cfg.text_column, cfg.label_column):
+        for key, column in columns.items():
             if column not in row:
-                raise DataError(f"{path}: no column '{column}' (columns: {', '.join(map(str, row))}); "
-                                f"set data.text_column / data.label_column")
-        yield Message(str(row[cfg.text_column] or ""), _label(row[cfg.label_column], cfg, f"{path}:{number}"))
+                raise DataError(f"{path}:{number}: no column '{column}' (columns: {', '.join(map(str, row))}); "
+                                f"set data.{key}")
+        yield f"{path}:{number}", row
+
+
+def _read_table(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
+    for where, row in _table_rows(path, {"text_column": cfg.text_column, "label_column": cfg.label_column}):
+        text = row[cfg.text_column]
+        yield Message("" if text is None else str(text), _label(row[cfg.label_column], cfg, where))
+
+
+def _label_key(value) -> str:
+    """Labels compare as lower-case strings; YAML/JSON booleans and whole floats (1.0) as "true"/"1"."""
+    if isinstance(value, bool) or isinstance(value, float) and value.is_integer():
+        return str(value).lower() if isinstance(value, bool) else str(int(value))
+    return str(value).strip().lower()
 
 
 def _label(value, cfg: SpamDataConfig, where: str) -> int:
-    key = str(value).strip().lower()
-    if key in (v.lower() for v in cfg.spam_labels):
+    key = _label_key(value)
+    if key in cfg.spam_labels:
         return 1
-    if key in (v.lower() for v in cfg.ham_labels):
+    if key in cfg.ham_labels:
         return 0
-    raise DataError(f"{where}: label {value!r} is neither spam ({', '.join(cfg.spam_labels)}) "
-                    f"nor ham ({', '.join(cfg.ham_labels)}); set data.spam_labels / data.ham_labels")
+    raise DataError(f"{where}: unknown label {value!r}; spam labels: {', '.join(cfg.spam_labels)}; ham labels: "
+                    f"{', '.join(cfg.ham_labels)} (set data.spam_labels / data.ham_labels)")
 
 
 def _read_folder(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
-    present = {p.name.lower(): p for p in path.iterdir() if p.is_dir()}
-    if not {"spam", "ham"} <= set(present):
-        raise DataError(f"{path}: a data folder needs spam/ and ham/ subfolders of .eml or mbox files")
-    for name, label in (("ham", 0), ("spam", 1)):
-        for raw in read_mail_files(present[name]):
-            parsed = parse_email(raw)
-            yield Message(compose(parsed.subject, parsed.body, parsed.headers,
-                                  include_headers=cfg.include_headers), label)
+    """Subfolders named like spam (spam, spam_2...) or ham (ham, easy_ham...) give the labels."""
+    folders = sorted(p for p in path.iterdir() if p.is_dir())
+    classes = [(p, 1 if "spam" in words else 0) for p in folders
+               for words in [set(re.split(r"[\W_]+", p.name.lower()))] if words & {"spam", "ham"}]
+    if {label for _, label in classes} != {0, 1}:
+        raise DataError(f"data.source: folder '{path}' needs spam/ and ham/ subfolders of .eml or .mbox files "
+                        f"(found: {', '.join(p.name + '/' for p in folders) or 'none'})")
+    for folder, label in classes:
+        for raw in read_mail_files(folder):
+            yield _email_message(parse_email(raw), label, cfg.include_headers)
 
 
-def read_mail_files(folder: Path) -> Iterator[bytes]:
-    """Raw messages from every file under ``folder``: .mbox files hold many, others one."""
-    for file in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+def _email_message(parsed: ParsedEmail, label: int, include_headers: bool) -> Message:
+    text = parsed.text(include_headers=include_headers)
+    return Message(text, label, parsed.text() if include_headers else None)
+
+
+def read_mail_files(path: Path) -> Iterator[bytes]:
+    """Raw messages from a file or every file under a folder (sorted): .mbox files hold many, others one.
+
+    Hidden files and the ``cmds`` files of the original SpamAssassin archives are skipped.
+    """
+    for file in sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]:
+        if file.name.startswith(".") or file.name == "cmds":
+            continue
         if file.suffix.lower() == ".mbox":
             yield from (m.as_bytes() for m in mailbox.mbox(str(file), create=False))
         else:
@@ -278,77 +280,104 @@ def read_mail_files(folder: Path) -> Iterator[bytes]:
 
 
 def read_texts(path: Path, *, text_column: str = "text", include_headers: bool = False) -> list[str]:
-    """Inputs for prediction: .txt (one message per line), a table's text column, .eml, mbox or a folder."""
+    """Inputs for prediction: .txt (one message per line), a table's text column, .eml, .mbox or a folder.
+
+    Raises:
+        DataError: missing file, non-UTF-8 text, unknown format or missing column.
+    """
     if not path.exists():
         raise DataError(f"--input: no such file or folder '{path}'")
     if path.is_dir() or path.suffix.lower() in (".eml", ".mbox"):
-        raws = read_mail_files(path) if path.is_dir() else (
-            (m.as_bytes() for m in mailbox.mbox(str(path), create=False)) if path.suffix.lower() == ".mbox"
-            else [path.read_bytes()])
-        return [compose(p.subject, p.body, p.headers, include_headers=include_headers)
-                for p in map(parse_email, raws)]
+        return [parse_email(raw).text(include_headers=include_headers) for raw in read_mail_files(path)]
     if path.suffix.lower() == ".txt":
         try:
             return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError as error:
-            raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    texts = []
-    for number, row in iter_table(path):
-        if text_column not in row:
-            raise DataError(f"{path}: no column '{text_column}' (columns: {', '.join(map(str, row))})")
-        texts.append(str(row[text_column] or ""))
-    return texts
+        except UnicodeDecodeError:
+            raise DataError(_utf8_error(path)) from None
+    return ["" if row[text_column] is None else str(row[text_column])
+            for _, row in _table_rows(path, {"text_column": text_column})]
 
 
 # -- deduplication and split ---------------------------------------------------------------
-def deduplicate(messages: Iterable[Message]) -> tuple[list[Message], int]:
-    """Drop exact repeats of a text (keeping the first); a text seen with both labels is dropped entirely."""
+class Deduplicated(NamedTuple):
+    kept: list[Message]
+    duplicates: int    # repeats of a text with the same label, beyond its first copy
+    conflicting: int   # every copy of a text that appears with both labels
+    empty: int         # messages whose text is blank
+
+
+def deduplicate(messages: Iterable[Message]) -> Deduplicated:
+    """Keep the first copy of each exact text; drop every copy of a text seen with both labels, and blanks.
+
+    Texts compare by ``dedup_key`` where set (e-mails with headers: subject and body only).
+    """
     messages = list(messages)
     labels_of: dict[str, set[int]] = {}
     for m in messages:
-        labels_of.setdefault(m.text, set()).add(m.label)
-    kept, seen = [], set()
+        labels_of.setdefault(m.dedup_key or m.text, set()).add(m.label)
+    kept, seen, counts = [], set(), Counter()
     for m in messages:
-        if m.text in seen or len(labels_of[m.text]) > 1 or not m.text.strip():
-            continue
-        seen.add(m.text)
-        kept.append(m)
-    return kept, len(messages) - len(kept)
+        key = m.dedup_key or m.text
+        if not m.text.strip():
+            counts["empty"] += 1
+        elif len(labels_of[key]) > 1:
+            counts["conflicting"] += 1
+        elif key in seen:
+            counts["duplicates"] += 1
+        else:
+            seen.add(key)
+            kept.append(m)
+    return Deduplicated(kept, counts["duplicates"], counts["conflicting"], counts["empty"])
 
 
 def split_messages(messages: list[Message], cfg: SpamDataConfig) -> Splits:
     """Deduplicate, optionally subsample, then split train/validation/test, stratified by label.
 
-    Deduplication comes first, so no text is in two splits.
+    Deduplication comes first, so no text is in two splits. ``max_examples`` then draws a
+    stratified sample of the unique messages, which is split like the full set would be:
+    test is ``test_size`` of it, validation ``validation_size`` of the rest.
+
+    Args:
+        messages: what :func:`load_messages` returned.
+        cfg: the recipe's data section (sizes, ``max_examples``, seed).
 
     Raises:
-        DataError: only one class, or a split too small to hold both classes.
+        DataError: one class only, or a split that would be empty or hold one class.
     """
     from sklearn.model_selection import train_test_split
 
-    unique, removed = deduplicate(messages)
-    require_both_classes([m.label for m in unique], where=f"data.source '{cfg.source}'")
-    if cfg.max_examples and cfg.max_examples < len(unique):
-        unique, _ = train_test_split(unique, train_size=cfg.max_examples, random_state=cfg.seed,
-                                     stratify=[m.label for m in unique])
+    unique = deduplicate(messages)
+    pool = unique.kept
+    require_both_classes([m.label for m in pool], where=f"data.source '{cfg.source}' (after deduplication)")
     try:
-        rest, test = train_test_split(unique, test_size=cfg.test_size, random_state=cfg.seed,
-                                      stratify=[m.label for m in unique])
+        if cfg.max_examples is not None and cfg.max_examples < len(pool):
+            pool, _ = train_test_split(pool, train_size=cfg.max_examples, random_state=cfg.seed,
+                                       stratify=[m.label for m in pool])
+        rest, test = train_test_split(pool, test_size=cfg.test_size, random_state=cfg.seed,
+                                      stratify=[m.label for m in pool])
         train, validation = train_test_split(rest, test_size=cfg.validation_size, random_state=cfg.seed,
                                              stratify=[m.label for m in rest])
     except ValueError as error:
-        raise DataError(f"data.source '{cfg.source}': too few messages to split "
-                        f"({len(unique)} after deduplication): {error}") from None
-    return Splits(train, validation, test, removed)
+        raise DataError(f"data.source '{cfg.source}': too few messages to split ({len(pool)} after "
+                        f"deduplication): {error}") from None
+    for name, part in (("train", train), ("validation", validation), ("test", test)):
+        missing = [kind for label, kind in ((0, "ham"), (1, "spam")) if label not in {m.label for m in part}]
+        if missing:
+            raise DataError(f"data: the {name} split ({len(part)} messages) holds no {' and no '.join(missing)}; "
+                            f"use more data or change data.test_size / data.validation_size")
+    return Splits(train, validation, test, unique.duplicates, unique.conflicting, unique.empty)
 
 
 def require_both_classes(labels: Iterable[int], *, where: str) -> None:
-    """Raise :class:`DataError` unless both spam and ham are present (at least two of each)."""
+    """Raise :class:`DataError` unless spam and ham are both present, at least two of each.
+
+    Raises:
+        DataError: no messages, or a class with fewer than two messages (named).
+    """
     counts = Counter(labels)
     if not counts:
         raise DataError(f"{where}: no messages")
     if min(counts.get(0, 0), counts.get(1, 0)) < 2:
         only = "spam" if counts.get(1, 0) >= counts.get(0, 0) else "ham"
-        raise DataError(f"{where}: only one class ({only}) has enough messages; need spam and ham, "
-                        f"got {counts.get(1, 0)} spam and {counts.get(0, 0)} ham")
-
+        raise DataError(f"{where}: only one class ({only}) is present; need at least two spam and two ham "
+                        f"messages, got {counts.get(1, 0)} spam and {counts.get(0, 0)} ham")
