@@ -54,7 +54,7 @@ def bad_inputs(tmp_path):
         "non-utf8": (["train", "spam/tiny", "data.source=" + write(
             "latin.csv", "text,label\ncaf\xe9 offer,spam\n".encode("latin-1"), "wb")], "not UTF-8"),
         "unknown label": (["train", "spam/tiny", "data.source=" + write(
-            "labels.csv", "text,label\nhi,maybe\n")], "label 'maybe' is neither spam"),
+            "labels.csv", "text,label\nhi,maybe\n")], "unknown label 'maybe'; spam labels: spam"),
         "unknown model": (["train", "spam/tiny", "model.source=bundled:nope"], "unknown bundled model"),
         "unreachable hub": (["train", "spam/tiny", "model.source=no-such-org/no-such-model"],
                             "the Hugging Face hub could not provide it"),
