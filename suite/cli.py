@@ -5,7 +5,8 @@
     suite train RECIPE [key=value ...]           tune; prints the run folder and its metrics table
     suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
     suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
-    suite predict RUN_DIR TEXT... | --input FILE [--output FILE]
+    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--output FILE]
+    suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite demo                                   every domain's offline default recipe, then one table
 
 Problems with the user's input (recipe, data, model source, run folder) print one line
@@ -65,7 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("inputs", nargs="*", metavar="INPUT", help="inputs given inline (e.g. texts)")
     predict.add_argument("--input", type=Path, help="read inputs from a file")
     predict.add_argument("--output", type=Path, help="write predictions to a .jsonl or .csv file")
+    predict.add_argument("--user", action="append", default=[], metavar="ID",
+                         help="recommendation: recommend for this user of the training data (repeatable)")
+    predict.add_argument("--k", type=int, help="recommendation: items per input (default 10)")
     predict.set_defaults(handler=_predict)
+
+    data = sub.add_parser("data", help="fetch data sets that cannot ship in the repository")
+    data_actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pull = data_actions.add_parser("pull", help="download a data set into the user cache ($SUITE_CACHE)")
+    pull.add_argument("name", help="e.g. movielens-100k")
+    pull.add_argument("--force", action="store_true", help="fetch again even if a verified copy is cached")
+    pull.set_defaults(handler=_data_pull)
 
     demo = sub.add_parser("demo", help="run every domain's offline default recipe and compare")
     demo.add_argument("--recipe", default="default", help="which bundled recipe of each domain (default: default)")
@@ -110,7 +121,10 @@ def _recipe(args) -> int:
         print(f"{section}:")
         cls = type(getattr(recipe, section))
         for key, help_text, _ in config.describe(cls):
-            print(f"  {key}: {json.dumps(values[section][key])}    # {help_text}")
+            value = values[section]
+            for part in key.split("."):
+                value = value[part]
+            print(f"  {key}: {json.dumps(value)}    # {help_text}")
     return 0
 
 
@@ -140,11 +154,14 @@ def _predict(args) -> int:
     from suite.core import pipeline
     from suite.core.runs import atomic_write_text
 
-    if bool(args.inputs) == bool(args.input):
-        raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
+    inline = list(args.inputs) + [f"user:{user}" for user in args.user]
+    if bool(inline) == bool(args.input):
+        raise SuiteError("predict: give inputs inline (or --user ID) or with --input FILE (one of the two)")
+    if args.k is not None and args.k < 1:
+        raise SuiteError(f"--k: expected a positive integer, got {args.k}")
     predictor = pipeline.load(args.run_dir)
-    inputs = list(args.inputs) if args.inputs else predictor.read_inputs(args.input)
-    predictions = predictor.predict(inputs)
+    inputs = inline or predictor.read_inputs(args.input)
+    predictions = predictor.predict(inputs, k=args.k) if args.k is not None else predictor.predict(inputs)
     if args.output is None:
         for prediction in predictions:
             print(json.dumps(prediction, ensure_ascii=False))
@@ -154,6 +171,18 @@ def _predict(args) -> int:
     atomic_write_text(args.output, _serialise(predictions, args.output.suffix))
     print(f"wrote {len(predictions)} predictions to {args.output}")
     return 0
+
+
+def _data_pull(args) -> int:
+    from suite.core import registry
+
+    domains = registry.list_domains().values()
+    for domain in domains:
+        if args.name in getattr(domain, "datasets", ()):
+            print(domain.pull(args.name, force=args.force))
+            return 0
+    known = sorted(name for domain in domains for name in getattr(domain, "datasets", ()))
+    raise SuiteError(f"data pull: unknown data set '{args.name}' (can pull: {', '.join(known) or 'none'})")
 
 
 def _demo(args) -> int:

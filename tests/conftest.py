@@ -20,7 +20,3 @@ def spam_tiny_run(runs_dir):
 
     return suite.tune("spam/tiny", output__runs_dir=str(runs_dir))
 
-
-def folder_snapshot(path):
-    """{relative path: bytes} of every file under ``path``: to prove nothing was changed."""
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}

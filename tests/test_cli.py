@@ -6,8 +6,12 @@ import sys
 
 import pytest
 
-from conftest import folder_snapshot
 from suite.cli import main
+
+
+def folder_snapshot(path):
+    """{relative path: bytes} of every file under ``path``: to prove nothing was changed."""
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def run_cli(capsys, *argv):
