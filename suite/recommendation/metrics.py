@@ -1,0 +1,155 @@
+"""The recommendation report: top-k ranking quality of every system on the same split.
+
+For each system (baselines, zero-shot encoder, tuned encoder, hybrid) and each ``k`` in
+``evaluation.ks``: HR@k, Recall@k, NDCG@k, MRR@k and catalogue coverage@k over the
+full ranking of the catalogue, with each user's already-known positives removed (see
+``suite.core.metrics.ranking``). Cold-start figures (``cold_*``) rank only the cold
+items (removed from training), for the users whose test items include one; a system that cannot score an item
+without training data (popularity says nothing, ALS and BPR have no factors) is
+reported as such.
+
+Protocol (documented once, used everywhere):
+- validation: systems fitted on TRAIN positives; users' TRAIN items removed from the
+  ranking; target: their VALIDATION items. Picks checkpoints and the hybrid weight.
+- test: baselines refitted on TRAIN + VALIDATION (as the reference figures were
+  measured); text models read the user's TRAIN + VALIDATION history (never trained on
+  validation); every known positive but the test ones removed; target: TEST items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from suite.core.metrics.ranking import ranking_report
+from suite.recommendation.data import COLD, TEST, TRAIN, VALIDATION, Splits
+
+HEADLINE = ["ndcg@10", "hr@10", "recall@10", "mrr@10", "coverage@10", "cold_ndcg@10", "cold_hr@10"]
+
+
+@dataclass
+class RecEvalConfig:
+    """The recipe's ``evaluation`` section for recommendation."""
+
+    ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={"help": "Cut-offs k of every metric."})
+    baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr"], metadata={
+        "help": "Classical recommenders fitted on the same split: popularity, als, bpr."})
+    zero_shot: bool = field(default=True, metadata={
+        "help": "Also evaluate the encoder before tuning, to show what tuning bought."})
+    zero_shot_user: Literal["mean", "history"] = field(default="mean", metadata={
+        "help": "How the untuned encoder represents a user: mean (of history item embeddings) or history "
+                "(the history text, as the tuned model does)."})
+    hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                                                   0.9, 1.0], metadata={
+        "help": "Weights of the tuned score in the hybrid with ALS, tried on validation ([] turns it off)."})
+    als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
+    als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
+    als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
+    bpr_factors: int = field(default=64, metadata={"help": "BPR latent factors."})
+    bpr_iterations: int = field(default=100, metadata={"help": "BPR epochs."})
+    bpr_learning_rate: float = field(default=0.01, metadata={"help": "BPR learning rate."})
+    bpr_regularization: float = field(default=0.01, metadata={"help": "BPR L2 regularisation."})
+    encode_batch_size: int = field(default=64, metadata={"help": "Texts per batch when encoding."})
+
+    def __post_init__(self):
+        from suite.recommendation.baselines import BASELINES
+
+        if not self.ks or any(k < 1 for k in self.ks):
+            raise ValueError(f"ks: expected positive integers, got {self.ks!r}")
+        if 10 not in self.ks:
+            raise ValueError(f"ks: must include 10 (the primary metric is ndcg@10), got {self.ks!r}")
+        for name in self.baselines:
+            if name not in BASELINES:
+                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+        if any(not 0 <= w <= 1 for w in self.hybrid_weights):
+            raise ValueError(f"hybrid_weights: expected numbers in [0, 1], got {self.hybrid_weights!r}")
+        if self.hybrid_weights and "als" not in self.baselines:
+            raise ValueError("hybrid_weights: the hybrid blends with ALS; add 'als' to baselines or set []")
+        for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+
+
+@dataclass
+class Phase:
+    """One evaluation: which users, what they must find, what is hidden, which parts they may read."""
+
+    name: str
+    users: np.ndarray          # rows of Splits
+    targets: object            # CSR, len(users) x n_items
+    exclude: object            # CSR, len(users) x n_items
+    history_parts: tuple[int, ...]
+    candidates: np.ndarray | None = None
+
+
+def phase(splits: Splits, name: str) -> Phase | None:
+    """The ``validation``, ``test`` or ``cold`` phase of ``splits`` (None if it has no user)."""
+    if name == "cold":
+        if splits.cold_items.size == 0:
+            return None
+        targets = splits.cold_targets()
+        history = splits.matrix(TRAIN, VALIDATION)
+        users = np.flatnonzero((np.diff(targets.indptr) > 0) & (np.diff(history.indptr) > 0))
+        return Phase("cold", users, targets[users], history[users], (TRAIN, VALIDATION), splits.cold_items) \
+            if users.size else None
+    target_part, hidden, history_parts = (VALIDATION, (TRAIN, COLD), (TRAIN,)) if name == "validation" else \
+        (TEST, (TRAIN, VALIDATION, COLD), (TRAIN, VALIDATION))
+    targets, history = splits.matrix(target_part), splits.matrix(*history_parts)
+    users = np.flatnonzero((np.diff(targets.indptr) > 0) & (np.diff(history.indptr) > 0))
+    if users.size == 0:
+        return None
+    return Phase(name, users, targets[users], splits.matrix(*hidden)[users], history_parts)
+
+
+def evaluate_phase(scores: np.ndarray, at: Phase, ks: list[int]) -> dict:
+    """Ranking report of ``scores`` (len(at.users) x n_items) in phase ``at``."""
+    return ranking_report(scores, at.targets, ks=ks, exclude=at.exclude, candidates=at.candidates)
+
+
+def system_report(scores: dict, phases: dict, ks: list[int], *, scores_cold_items: bool = True) -> dict:
+    """Test metrics of one system plus ``cold_*`` figures (``None`` where it cannot score cold items).
+
+    Args:
+        scores: ``{phase name: (len(users) x n_items) scores}`` of the system.
+        phases: ``{phase name: Phase}``; must hold ``test``, may hold ``validation`` and ``cold``.
+        ks: cut-offs.
+        scores_cold_items: False for systems that need training data for an item (ALS, BPR).
+    """
+    report = evaluate_phase(scores["test"], phases["test"], ks)
+    if "validation" in phases:
+        report["validation_ndcg@10"] = evaluate_phase(scores["validation"], phases["validation"], [10])["ndcg@10"]
+    if "cold" in phases:
+        cold = evaluate_phase(scores["cold"], phases["cold"], ks) if scores_cold_items else None
+        for k in ks:
+            for name in ("ndcg", "hr", "recall"):
+                report[f"cold_{name}@{k}"] = cold[f"{name}@{k}"] if cold else None
+        report["cold_users"] = phases["cold"].users.size
+    return report
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """Row-wise z-scores, so that scores of different systems can be blended."""
+    scores = np.asarray(scores, dtype=np.float64)
+    spread = scores.std(axis=1, keepdims=True)
+    return (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
+
+
+def blend(tuned: np.ndarray, als: np.ndarray, weight: float) -> np.ndarray:
+    """The hybrid score: ``weight`` x tuned + (1 - weight) x ALS, each standardised per user."""
+    return weight * standardise(tuned) + (1.0 - weight) * standardise(als)
+
+
+def pick_weight(tuned: np.ndarray, als: np.ndarray, validation: Phase, weights: list[float]) -> tuple[float, dict]:
+    """The hybrid weight with the best validation NDCG@10 (ties: the smaller weight), and every tried value."""
+    tried = {float(w): evaluate_phase(blend(tuned, als, w), validation, [10])["ndcg@10"] for w in weights}
+    best = max(tried, key=lambda w: (tried[w], -w))
+    return best, tried
+
+
+def hybrid_section(weight: float, tried: dict) -> str:
+    """Markdown: the validation NDCG@10 of each hybrid weight, for the model card."""
+    rows = ["| tuned weight | validation NDCG@10 |", "|---|---|"]
+    rows += [f"| {w:g}{' (chosen)' if w == weight else ''} | {v:.4f} |" for w, v in sorted(tried.items())]
+    return "\n".join(["## Hybrid weight (chosen on validation, never on test)", "", *rows])

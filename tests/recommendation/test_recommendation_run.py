@@ -1,0 +1,129 @@
+"""The recommendation domain end to end on the tiny recipe: every system, tuning gain, save/load/recommend."""
+
+import json
+
+import numpy as np
+import pytest
+
+import suite
+from suite.core.errors import DataError
+from suite.core.recipe import load_recipe
+from suite.recommendation.data import TRAIN, VALIDATION, load_splits
+from suite.recommendation.model import encode
+
+SYSTEMS = {"tuned", "zero-shot", "hybrid", "baseline:popularity", "baseline:als", "baseline:bpr"}
+
+
+def test_metrics_json_holds_every_system_on_the_same_users(rec_tiny_run):
+    metrics = rec_tiny_run.metrics()
+    assert metrics["domain"] == "recommendation" and metrics["primary_metric"] == "ndcg@10"
+    assert set(metrics["models"]) == SYSTEMS
+    users = {values["users"] for values in metrics["models"].values()}
+    assert users == {metrics["data"]["test_users"]}                  # one split, one set of test users
+    for system, values in metrics["models"].items():
+        for k in (5, 10, 20):
+            assert 0 <= values[f"ndcg@{k}"] <= values[f"hr@{k}"] <= 1, system
+            assert values[f"mrr@{k}"] <= values[f"ndcg@{k}"] + 1e-12, system
+        assert values["hr@5"] <= values["hr@10"] <= values["hr@20"], system
+
+
+def test_tuning_beats_the_untuned_encoder(rec_tiny_run):
+    models = rec_tiny_run.metrics()["models"]
+    tuned, zero_shot = models["tuned"], models["zero-shot"]
+    # The generated texts carry the topic cycle; only tuning can learn it.
+    assert tuned["ndcg@10"] > 1.5 * zero_shot["ndcg@10"]
+    assert tuned["ndcg@10"] > models["baseline:popularity"]["ndcg@10"]
+    assert tuned["validation_ndcg@10"] > zero_shot["validation_ndcg@10"]
+
+
+def test_hybrid_weight_comes_from_validation(rec_tiny_run):
+    metrics = rec_tiny_run.metrics()
+    recipe = rec_tiny_run.recipe()
+    weight = metrics["models"]["hybrid"]["tuned_weight"]
+    assert weight in recipe.evaluation.hybrid_weights
+    assert suite.load(rec_tiny_run.path).settings["hybrid_weight"] == weight
+    card = (rec_tiny_run.path / "README.md").read_text()
+    assert f"| {weight:g} (chosen) |" in card and "| tuned |" in card
+
+
+def test_training_loss_falls(rec_tiny_run):
+    history = json.loads((rec_tiny_run.path / "logs" / "log_history.json").read_text())
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) >= 4
+    assert np.mean(losses[-2:]) < 0.8 * np.mean(losses[:2])
+    # The evaluator scored each epoch on validation; the saved model is the best of them.
+    best = max(h["eval_ndcg@10"] for h in history if "eval_ndcg@10" in h)
+    assert rec_tiny_run.metrics()["models"]["tuned"]["validation_ndcg@10"] == pytest.approx(best, abs=1e-4)
+
+
+def test_save_load_recommend_is_stable(rec_tiny_run):
+    recipe = rec_tiny_run.recipe()
+    splits = load_splits(recipe.data)
+    first, second = suite.load(rec_tiny_run.path), suite.load(rec_tiny_run.path)
+    fresh = encode(first.encoder, splits.item_texts)
+    np.testing.assert_allclose(first.item_embeddings, fresh, atol=1e-5)   # saved catalogue = saved encoder
+    history = [splits.item_ids[i] for i in splits.history(3, TRAIN, VALIDATION)]
+    a, b = first.recommend(history, k=10), second.recommend(history, k=10)
+    assert [r["item"] for r in a] == [r["item"] for r in b]
+    assert np.allclose([r["score"] for r in a], [r["score"] for r in b], atol=1e-5)
+    assert not set(history) & {r["item"] for r in a}                # known items are never recommended
+    assert [r["score"] for r in a] == sorted((r["score"] for r in a), reverse=True)
+
+
+def test_evaluate_again_matches_metrics(rec_tiny_run):
+    again = suite.evaluate(rec_tiny_run.path)["models"]
+    original = rec_tiny_run.metrics()["models"]
+    for system in ("tuned", "baseline:popularity", "baseline:als", "hybrid"):
+        assert again[system]["ndcg@10"] == pytest.approx(original[system]["ndcg@10"], abs=1e-6), system
+
+
+def test_predict_users_histories_and_similar_items(rec_tiny_run, tmp_path):
+    recommender = suite.load(rec_tiny_run.path)
+    user = next(iter(recommender.histories))
+    by_user, by_prefix, by_history = recommender.predict([user, f"user:{user}", "items:i3|i17|a velmora story"])
+    assert by_user["recommendations"] == by_prefix["recommendations"]
+    assert len(by_user["recommendations"]) == 10 and by_history["history"] == ["i3", "i17", "a velmora story"]
+    similar = recommender.similar_items("i3", k=5)
+    assert len(similar) == 5 and "i3" not in [s["item"] for s in similar]
+    (tmp_path / "in.csv").write_text(f"user,items\n{user},\n,i3|i4\n")
+    assert recommender.read_inputs(tmp_path / "in.csv") == [f"user:{user}", "items:i3|i4"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda r: r.recommend_user("nobody"), "unknown user 'nobody'"),
+    (lambda r: r.recommend([]), "history is empty"),
+    (lambda r: r.predict(["items:|"]), "history is empty"),
+    (lambda r: r.similar_items(" "), "item is empty"),
+])
+def test_bad_predict_input_is_one_line(rec_tiny_run, call, message):
+    with pytest.raises(DataError, match=message) as error:
+        call(suite.load(rec_tiny_run.path))
+    assert "\n" not in str(error.value)
+
+
+def test_lora_with_cold_start(runs_dir):
+    """One more tiny run: LoRA adapters (saved beside a merged model) and 20% of items cold."""
+    run = suite.tune("recommendation/tiny", lora__enabled=True, train__learning_rate=1e-3,
+                     data__cold_start_items=0.2, output__runs_dir=str(runs_dir), output__name="rec-tiny-lora-cold")
+    metrics = run.metrics()
+    training, models = metrics["training"], metrics["models"]
+    assert training["trainable_parameters"] < 0.05 * training["total_parameters"]
+    assert (run.path / "model" / "adapter" / "adapter_config.json").is_file()
+    history = json.loads((run.path / "logs" / "log_history.json").read_text())
+    best = max(h["eval_ndcg@10"] for h in history if "eval_ndcg@10" in h)      # the best adapters were kept
+    assert models["tuned"]["validation_ndcg@10"] == pytest.approx(best, abs=1e-4)
+    assert models["tuned"]["ndcg@10"] > models["zero-shot"]["ndcg@10"]
+    # Cold items had no training interaction: ALS and BPR cannot score them, the text models can.
+    assert models["baseline:als"]["cold_ndcg@10"] is None and models["baseline:bpr"]["cold_hr@10"] is None
+    assert models["tuned"]["cold_users"] == metrics["models"]["zero-shot"]["cold_users"] > 0
+    assert models["tuned"]["cold_ndcg@10"] > models["baseline:popularity"]["cold_ndcg@10"]
+    assert "cold_ndcg@10" in metrics["headline_metrics"]
+    recommender = suite.load(run.path)
+    assert [r["item"] for r in recommender.recommend(["i1", "i2"], k=3)] == \
+        [r["item"] for r in suite.load(run.path).recommend(["i1", "i2"], k=3)]
+
+
+def test_every_bundled_recommendation_recipe_validates():
+    for name in ("tiny", "default", "lora", "hub"):
+        recipe = load_recipe(f"recommendation/{name}")
+        assert recipe.evaluation.ks == [5, 10, 20] and recipe.data.split == "leave-last-out"
