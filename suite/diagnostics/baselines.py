@@ -1,0 +1,94 @@
+"""Classical floors the tuned network must beat, trained on the same split.
+
+- ``logreg-pixels``: images downsampled to 16 x 16 grayscale, standardised, logistic
+  regression. What a few thousand raw pixels buy without any learned features.
+- ``logreg-imagenet-features``: the recipe's backbone with its ImageNet weights, frozen
+  (the same weights whether or not the tuned run starts from them), its pooled features
+  at the model's input size, then logistic regression: the classic transfer-learning floor.
+
+Each baseline is chosen by name in the recipe (``evaluation.baselines``) and returns a
+function from images to probabilities shaped as the task's (see ``model.probabilities``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+PIXEL_SIDE = 16
+
+
+def _classifier(task: str, seed: int):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    logreg = LogisticRegression(C=0.1, max_iter=3000, random_state=seed)
+    return make_pipeline(StandardScaler(), OneVsRestClassifier(logreg) if task == "multilabel" else logreg)
+
+
+def _probabilities(model: Any, features: np.ndarray, task: str) -> np.ndarray:
+    probs = model.predict_proba(features)
+    return probs[:, 1] if task == "binary" else probs
+
+
+def pixel_features(images: list[np.ndarray]) -> np.ndarray:
+    """16 x 16 grayscale thumbnails, flattened, in [0, 1]."""
+    from PIL import Image
+
+    rows = [np.asarray(Image.fromarray(im).convert("L").resize((PIXEL_SIDE, PIXEL_SIDE), Image.BILINEAR),
+                       dtype=np.float32).ravel() / 255.0 for im in images]
+    return np.stack(rows)
+
+
+def imagenet_features(recipe: Any) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """A function from images to the frozen pretrained backbone's pooled features (no head)."""
+    import torch
+
+    from suite.core import sources
+    from suite.diagnostics.model import (architecture_of, build_transform, data_config, pretrained_backbone,
+                                         to_pil)
+
+    path = sources.resolve(recipe.model.source)
+    backbone = pretrained_backbone(architecture_of(recipe.model, path), path).eval()
+    transform = build_transform(data_config(backbone, recipe.model.image_size), None)
+
+    def features(images: list[np.ndarray]) -> np.ndarray:
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(images), 128):
+                batch = torch.stack([transform(to_pil(im)) for im in images[start:start + 128]])
+                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).numpy())
+        return np.concatenate(out)
+
+    return features
+
+
+BASELINES: dict[str, str] = {
+    "logreg-pixels": "logistic regression on 16 x 16 grayscale pixels",
+    "logreg-imagenet-features": "logistic regression on frozen ImageNet features of the recipe's backbone",
+}
+
+
+def fit_baseline(name: str, *, images: list[np.ndarray], labels: np.ndarray, task: str, recipe: Any
+                 ) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """Fit baseline ``name`` on the training images and return a function from images to probabilities.
+
+    Args:
+        name: a key of :data:`BASELINES`.
+        images: training images (uint8 arrays).
+        labels: their labels (N, or N x K for multi-label).
+        task: ``binary``, ``multiclass`` or ``multilabel``.
+        recipe: the validated recipe (its seed; its model source for ImageNet features).
+
+    Raises:
+        KeyError: unknown baseline (recipes are validated before this is reached).
+        ModelSourceError: the recipe's model source has no usable pretrained weights.
+    """
+    featurise = pixel_features if name == "logreg-pixels" else imagenet_features(recipe)
+    if name not in BASELINES:
+        raise KeyError(name)
+    model = _classifier(task, recipe.seed).fit(featurise(images), labels)
+    return lambda new_images: _probabilities(model, featurise(new_images), task)

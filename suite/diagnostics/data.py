@@ -1,0 +1,509 @@
+"""Diagnostics data: (image, label) examples from MedMNIST .npz files, image folders, CSVs or a synthetic set.
+
+Orientation: every example is one image (a uint8 array, H x W grayscale or H x W x 3)
+and its label: an int for binary (1 = disease) and multi-class tasks, a 0/1 vector for
+multi-label tasks. Images are decoded once, when data are prepared, so a corrupt file
+is found (and named) before any model loads.
+
+Sources (the recipe's ``data.source``):
+- ``synthetic``: the synthetic-scans generator below (datasets/synthetic-scans), written
+  as a MedMNIST-layout .npz into a cache folder and read back like any .npz;
+- ``medmnist:<name>`` (e.g. ``medmnist:pneumoniamnist``): downloaded when online;
+- a ``.npz`` in the MedMNIST layout (``train_images``, ``train_labels``, ``val_*``, ``test_*``);
+- a folder with one subfolder of images per class;
+- a ``.csv`` with an image path column, a label column and optionally a patient id
+  (then the split is by patient: no patient is in two splits).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from suite.core.errors import DataError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+NEGATIVE_NAMES = {"normal", "negative", "healthy", "benign", "no", "0", "false", "absent", "no_finding",
+                  "no finding", "control"}
+PATIENT_COLUMNS = ("patient_id", "patient", "subject_id")
+MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{name}.npz?download=1"
+SPLITS = {"train": "train", "validation": "val", "test": "test"}
+
+
+@dataclass
+class SyntheticConfig:
+    """Knobs of the synthetic-scans generator (SYNTHETIC data: no patient, no real finding)."""
+
+    image_size: int = field(default=64, metadata={"help": "Side of the square grayscale images, in pixels."})
+    n_train: int = field(default=2000, metadata={"help": "Training images."})
+    n_validation: int = field(default=400, metadata={"help": "Validation images."})
+    n_test: int = field(default=1000, metadata={"help": "Test images."})
+    prevalence: float = field(default=0.5, metadata={"help": "Share of images with a lesion (label 1)."})
+    lesion_radius: list[float] = field(default_factory=lambda: [2.5, 5.0], metadata={
+        "help": "[min, max] lesion radius in pixels (Gaussian blob sd), drawn uniformly."})
+    contrast: list[float] = field(default_factory=lambda: [0.25, 0.4], metadata={
+        "help": "[min, max] lesion brightness above the background (image range 0..1)."})
+    noise: float = field(default=0.08, metadata={"help": "Standard deviation of the pixel noise."})
+    texture: float = field(default=0.1, metadata={"help": "Amplitude of the smooth tissue-like texture."})
+    texture_scale: float = field(default=8.0, metadata={
+        "help": "Smoothness of the texture: the spatial sd of its Gaussian low-pass, in pixels."})
+    seed: int = field(default=0, metadata={"help": "Seed: the same knobs and seed give the same file."})
+
+    def __post_init__(self):
+        if self.image_size < 16:
+            raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
+        for name in ("n_train", "n_validation", "n_test"):
+            if getattr(self, name) < 4:
+                raise ValueError(f"{name}: expected at least 4, got {getattr(self, name)!r}")
+        if not 0 < self.prevalence < 1:
+            raise ValueError(f"prevalence: expected a number in (0, 1), got {self.prevalence!r}")
+        for name in ("lesion_radius", "contrast"):
+            low_high = getattr(self, name)
+            if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
+                raise ValueError(f"{name}: expected [min, max] with 0 <= min <= max, got {low_high!r}")
+        if self.noise < 0 or self.texture < 0 or self.texture_scale <= 0:
+            raise ValueError(f"noise/texture: expected non-negative numbers, got {self.noise!r}, {self.texture!r}")
+
+
+@dataclass
+class DiagnosticsDataConfig:
+    """The recipe's ``data`` section for diagnostics."""
+
+    source: str = field(default="synthetic", metadata={
+        "help": "synthetic, medmnist:<name> (online), a MedMNIST-layout .npz, a folder of class folders, "
+                "or a .csv of image paths and labels."})
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig, metadata={
+        "help": "Generator knobs, used when source is synthetic."})
+    task: Literal["auto", "binary", "multiclass", "multilabel"] = field(default="auto", metadata={
+        "help": "auto: multilabel for label vectors, binary for two classes, else multiclass."})
+    class_names: list[str] | None = field(default=None, metadata={
+        "help": "Names of the classes (or labels) in index order; default: folder/CSV names or class_<i>."})
+    positive_class: str | None = field(default=None, metadata={
+        "help": "Binary folder/CSV data: the class that means disease (default: the one not named normal, "
+                "negative, healthy, benign, no ...)."})
+    path_column: str = field(default="path", metadata={"help": "CSV column holding image paths (relative to the CSV)."})
+    label_column: str = field(default="label", metadata={"help": "CSV column holding the label."})
+    patient_column: str | None = field(default=None, metadata={
+        "help": "CSV column of patient ids; split by patient. Default: patient_id/patient/subject_id if present."})
+    test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (folder/CSV data)."})
+    validation_size: float = field(default=0.1, metadata={"help": "Share of the rest used for validation."})
+    train_fraction: float = field(default=1.0, metadata={
+        "help": "Use this stratified share of the training images (sample-efficiency studies)."})
+    on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
+        "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
+    cache_dir: str | None = field(default=None, metadata={
+        "help": "Where generated/downloaded .npz files are kept (default ~/.cache/suite/diagnostics)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the split and the train_fraction sample."})
+
+    def __post_init__(self):
+        for name in ("test_size", "validation_size"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction: expected a number in (0, 1], got {self.train_fraction!r}")
+
+
+@dataclass
+class ImageSet:
+    """One split: images, labels (N or N x K), and a name per image for messages."""
+
+    images: list[np.ndarray]
+    labels: np.ndarray
+    names: list[str]
+    patients: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, index) -> "ImageSet":
+        index = list(index)
+        return ImageSet([self.images[i] for i in index], self.labels[index], [self.names[i] for i in index],
+                        None if self.patients is None else [self.patients[i] for i in index])
+
+
+@dataclass
+class Splits:
+    train: ImageSet
+    validation: ImageSet
+    test: ImageSet
+    task: str
+    class_names: list[str]
+    skipped: list[str] = field(default_factory=list)
+    origin: str = ""
+
+    def summary(self) -> dict:
+        out = {"source": self.origin, "task": self.task, "classes": ", ".join(self.class_names),
+               "train": len(self.train), "validation": len(self.validation), "test": len(self.test),
+               "skipped_images": len(self.skipped)}
+        if self.task == "binary":
+            out.update({f"positive_{k}": int(getattr(self, k).labels.sum()) for k in SPLITS})
+        if self.train.patients is not None:
+            out["patients"] = {k: len(set(getattr(self, k).patients)) for k in SPLITS}
+        return out
+
+
+# -- synthetic scans --------------------------------------------------------------------------
+def generate_synthetic(cfg: SyntheticConfig) -> dict[str, np.ndarray]:
+    """SYNTHETIC scan-like images in the MedMNIST .npz layout, deterministic from ``cfg.seed``.
+
+    Each image: a smooth random texture, a few soft bands, pixel noise; a ``prevalence``
+    share also gets one Gaussian lesion (label 1). Each split draws from its own child
+    seed, so changing ``n_train`` never changes the test images, and random numbers are
+    drawn in the same order whatever the contrast, so ``contrast: [0, 0]`` gives the
+    same images without their lesions. ``<split>_lesions`` holds (row, col, radius),
+    NaN for images without a lesion.
+
+    Returns:
+        ``{"train_images": uint8 (N, S, S), "train_labels": int64 (N, 1), "train_lesions": ..., "val_*", "test_*"}``.
+    """
+    out = {}
+    counts = {"train": cfg.n_train, "val": cfg.n_validation, "test": cfg.n_test}
+    for child, (split, n) in zip(np.random.SeedSequence(cfg.seed).spawn(3), counts.items()):
+        images, labels, lesions = _synthetic_split(np.random.default_rng(child), n, cfg)
+        out.update({f"{split}_images": images, f"{split}_labels": labels[:, None], f"{split}_lesions": lesions})
+    return out
+
+
+def _synthetic_split(rng: np.random.Generator, n: int, cfg: SyntheticConfig, chunk: int = 256):
+    labels = np.zeros(n, dtype=np.int64)
+    labels[:int(round(cfg.prevalence * n))] = 1
+    rng.shuffle(labels)
+    parts = [_draw(rng, labels[start:start + chunk], cfg) for start in range(0, n, chunk)]  # bounded memory
+    images, lesions = (np.concatenate(p) for p in zip(*parts))
+    return images, labels, lesions
+
+
+def _draw(rng: np.random.Generator, labels: np.ndarray, cfg: SyntheticConfig):
+    n, size = len(labels), cfg.image_size
+    freq = np.fft.fftfreq(size)
+    sigma = 1.0 / (2 * np.pi * cfg.texture_scale)                   # the low-pass sd, in cycles per pixel
+    lowpass = np.exp(-(freq[:, None] ** 2 + freq[None, :] ** 2) / (2 * sigma ** 2))
+    texture = np.fft.ifft2(np.fft.fft2(rng.standard_normal((n, size, size))) * lowpass).real
+    texture /= texture.std(axis=(1, 2), keepdims=True) + 1e-9
+    rows, cols = np.mgrid[0:size, 0:size].astype(np.float64)
+    angle, period, phase = rng.uniform(0, np.pi, n), rng.uniform(size / 6, size / 3, n), rng.uniform(0, 6.3, n)
+    along = rows[None] * np.cos(angle)[:, None, None] + cols[None] * np.sin(angle)[:, None, None]
+    bands = np.sin(2 * np.pi * along / period[:, None, None] + phase[:, None, None])
+    centre = rng.uniform(size * 0.15, size * 0.85, (n, 2))
+    radius, contrast = rng.uniform(*cfg.lesion_radius, n), rng.uniform(*cfg.contrast, n)
+    noise = rng.standard_normal((n, size, size))
+    blob = np.exp(-((rows[None] - centre[:, 0, None, None]) ** 2 + (cols[None] - centre[:, 1, None, None]) ** 2)
+                  / (2 * radius[:, None, None] ** 2))
+    image = 0.45 + cfg.texture * texture + 0.06 * bands + cfg.noise * noise + (labels * contrast)[:, None, None] * blob
+    lesions = np.where(labels[:, None] == 1, np.column_stack([centre, radius]), np.nan)
+    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8), lesions
+
+
+def synthetic_npz(cfg: SyntheticConfig, cache_dir: Path) -> Path:
+    """The cached .npz for these knobs, generated (atomically) when missing."""
+    key = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
+    path = cache_dir / f"synthetic-scans-{key}.npz"
+    if not path.is_file():
+        write_npz(generate_synthetic(cfg), path)
+    return path
+
+
+def write_npz(arrays: dict[str, np.ndarray], path: Path) -> Path:
+    """Write a compressed .npz through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{np.random.default_rng().integers(1 << 30)}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
+# -- reading sources --------------------------------------------------------------------------
+def load_splits(cfg: DiagnosticsDataConfig) -> Splits:
+    """Read ``cfg.source`` into train/validation/test splits.
+
+    Raises:
+        DataError: missing file or column, unreadable image (with ``on_bad_image: stop``),
+            a split with one class only, or a patient in two splits.
+    """
+    splits = read_source(cfg)
+    if cfg.train_fraction < 1:
+        splits.train = sample_fraction(splits.train, cfg.train_fraction, cfg.seed)
+    for name in SPLITS:
+        require_classes(getattr(splits, name).labels, splits.task, where=f"data.source '{cfg.source}' ({name} split)")
+    return splits
+
+
+def cache_dir(cfg: DiagnosticsDataConfig) -> Path:
+    return Path(cfg.cache_dir or Path.home() / ".cache" / "suite" / "diagnostics").expanduser()
+
+
+def read_source(cfg: DiagnosticsDataConfig) -> Splits:
+    """Dispatch on ``cfg.source``: synthetic, medmnist:<name>, .npz, folder or .csv."""
+    if cfg.source == "synthetic":
+        return read_npz(synthetic_npz(cfg.synthetic, cache_dir(cfg)), cfg, "synthetic-scans (SYNTHETIC)")
+    if cfg.source.startswith("medmnist:"):
+        return read_npz(_download_medmnist(cfg.source.removeprefix("medmnist:"), cache_dir(cfg)), cfg, cfg.source)
+    path = Path(cfg.source).expanduser()
+    if not path.exists():
+        raise DataError(f"data.source: no such file or folder '{cfg.source}' "
+                        "(or use synthetic, medmnist:<name>)")
+    if path.is_dir():
+        return _read_folder(path, cfg)
+    if path.suffix.lower() == ".npz":
+        return read_npz(path, cfg, str(path))
+    if path.suffix.lower() == ".csv":
+        return _read_csv(path, cfg)
+    raise DataError(f"{path}: unknown format; expected a .npz, a .csv or a folder of class folders")
+
+
+def _download_medmnist(name: str, folder: Path) -> Path:
+    import urllib.request
+
+    path = folder / f"{name}.npz"
+    if path.is_file():
+        return path
+    url = MEDMNIST_URL.format(name=name)
+    tmp = path.with_name(f".{name}.partial")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        urllib.request.urlretrieve(url, tmp)  # noqa: S310 - a fixed https URL of the MedMNIST record
+    except OSError as error:
+        raise DataError(f"data.source medmnist:{name}: could not download {url} ({error}); offline, "
+                        f"give the path of a downloaded {name}.npz instead") from None
+    tmp.replace(path)
+    return path
+
+
+def _read_folder(path: Path, cfg: DiagnosticsDataConfig) -> Splits:
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = class_index([p.name for p in folders], cfg, str(path))
+    files, labels = [], []
+    for folder in folders:
+        found = sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        files += found
+        labels += [names.index(folder.name)] * len(found)
+    return _finish(path, files, np.array(labels, dtype=np.int64), None, names, cfg)
+
+
+def _read_csv(path: Path, cfg: DiagnosticsDataConfig) -> Splits:
+    rows, patient = read_table_rows(path, cfg)
+    names = class_index([str(r[cfg.label_column]).strip() for r in rows], cfg, str(path))
+    files = [(path.parent / str(r[cfg.path_column]).strip()) for r in rows]
+    labels = np.array([names.index(str(r[cfg.label_column]).strip()) for r in rows], dtype=np.int64)
+    patients = [str(r[patient]).strip() for r in rows] if patient else None
+    return _finish(path, files, labels, patients, names, cfg)
+
+
+def _finish(path: Path, files: list[Path], labels: np.ndarray, patients: list[str] | None, names: list[str],
+            cfg: DiagnosticsDataConfig) -> Splits:
+    images, skipped = read_images(files, on_bad_image=cfg.on_bad_image)
+    keep = [i for i, image in enumerate(images) if image is not None]
+    examples = ImageSet([images[i] for i in keep], labels[keep], [str(files[i]) for i in keep],
+                        None if patients is None else [patients[i] for i in keep])
+    require_classes(examples.labels, "binary", where=str(path))
+    task = "binary" if len(names) == 2 and cfg.task != "multiclass" else "multiclass"
+    train, validation, test = split_examples(examples, cfg)
+    return Splits(train, validation, test, task=task, class_names=names, skipped=skipped, origin=str(path))
+
+
+def read_npz(path: Path, cfg: DiagnosticsDataConfig, origin: str) -> Splits:
+    """A MedMNIST-layout .npz (2-D images; binary, multi-class or multi-label labels)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable .npz file ({str(error).splitlines()[0][:120]})") from None
+    parts = {}
+    for name, prefix in SPLITS.items():
+        for kind in ("images", "labels"):
+            if f"{prefix}_{kind}" not in arrays:
+                raise DataError(f"{path}: no array '{prefix}_{kind}' (arrays: {', '.join(arrays)}); "
+                                "expected the MedMNIST layout train_/val_/test_ images and labels")
+        images, labels = arrays[f"{prefix}_images"], arrays[f"{prefix}_labels"]
+        if images.ndim not in (3, 4) or len(images) != len(labels):
+            raise DataError(f"{path}: {prefix}_images must be N x H x W (x 3) with one label row each, "
+                            f"got shapes {images.shape} and {labels.shape}")
+        parts[name] = ImageSet(list(_to_uint8(images)), labels.reshape(len(labels), -1),
+                               [f"{prefix}[{i}]" for i in range(len(images))])
+    task = _task(cfg.task, np.concatenate([p.labels for p in parts.values()]))
+    for part in parts.values():
+        part.labels = part.labels.astype(np.int64).ravel() if task != "multilabel" else part.labels.astype(np.float32)
+    width = parts["train"].labels.shape[1] if task == "multilabel" else int(
+        max(p.labels.max() for p in parts.values())) + 1
+    names = cfg.class_names or ([f"label_{i}" for i in range(width)] if task == "multilabel" else
+                                [f"class_{i}" for i in range(width)])
+    if len(names) != width:
+        kind = "labels" if task == "multilabel" else "classes"
+        raise DataError(f"data.class_names: {len(names)} names for {width} {kind} in {path.name}")
+    return Splits(**parts, task=task, class_names=list(names), origin=origin)
+
+
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    if images.dtype == np.uint8:
+        return images
+    low, high = float(images.min()), float(images.max())
+    return np.round((images - low) / max(high - low, 1e-9) * 255).astype(np.uint8)
+
+
+def _task(wanted: str, labels: np.ndarray) -> str:
+    if wanted != "auto":
+        return wanted
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        return "multilabel"
+    return "binary" if len(np.unique(labels)) <= 2 else "multiclass"
+
+
+def decode_image(path: Path) -> np.ndarray:
+    """A uint8 array (H x W, or H x W x 3 for colour) from an image file.
+
+    Raises:
+        DataError: the file is missing, not an image, or corrupt; the message names it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode in ("I;16", "I;16B", "I", "F"):
+                return _to_uint8(np.asarray(image, dtype=np.float64))
+            return np.asarray(image.convert("L" if image.mode in ("L", "1", "LA") else "RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise DataError(f"{path}: cannot read image ({str(error).splitlines()[0][:100]})") from None
+
+
+def read_images(paths: list[Path], *, on_bad_image: str) -> tuple[list[np.ndarray | None], list[str]]:
+    """Decode every path; a bad one stops (DataError naming it) or is skipped (None, and listed)."""
+    images, skipped = [], []
+    for path in paths:
+        try:
+            images.append(decode_image(path))
+        except DataError as error:
+            if on_bad_image == "stop":
+                raise DataError(f"{error} (set data.on_bad_image: skip to leave such files out)") from None
+            images.append(None)
+            skipped.append(str(path))
+    return images, skipped
+
+
+def read_table_rows(path: Path, cfg: DiagnosticsDataConfig) -> tuple[list[dict], str | None]:
+    """CSV rows, checked for the path and label columns; also the patient column in use (or None)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows, columns = list(reader), reader.fieldnames or []
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    for column, key in ((cfg.path_column, "path_column"), (cfg.label_column, "label_column")):
+        if column not in columns:
+            raise DataError(f"{path}: no column '{column}' (columns: {', '.join(columns) or 'none'}); "
+                            f"set data.{key}")
+    patient = cfg.patient_column or next((c for c in PATIENT_COLUMNS if c in columns), None)
+    if patient is not None and patient not in columns:
+        raise DataError(f"{path}: no column '{patient}' (columns: {', '.join(columns)}); set data.patient_column")
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows, patient
+
+
+def class_index(names: list[str], cfg: DiagnosticsDataConfig, where: str) -> list[str]:
+    """Order class names so that, for two classes, index 1 is the disease (positive) class."""
+    names = sorted(set(names))
+    if len(names) < 2:
+        raise DataError(f"{where}: only one class ({names[0] if names else 'none'}); need at least two")
+    if len(names) > 2 or cfg.task == "multiclass":
+        return names
+    positive = cfg.positive_class
+    if positive is None:
+        negatives = [n for n in names if n.strip().lower() in NEGATIVE_NAMES
+                     or n.strip().lower().startswith(("no ", "no_", "no-", "non-", "not "))]
+        if len(negatives) != 1:
+            raise DataError(f"{where}: cannot tell which of {names} means disease; set data.positive_class")
+        positive = next(n for n in names if n != negatives[0])
+    if positive not in names:
+        raise DataError(f"{where}: data.positive_class '{positive}' is not one of the classes {names}")
+    return [next(n for n in names if n != positive), positive]
+
+
+def list_inputs(path: Path, *, path_column: str = "path") -> list[str]:
+    """Image paths for prediction: every image under a folder, a CSV's path column, or one image file.
+
+    Raises:
+        DataError: missing path, a CSV without the path column, or no images found.
+    """
+    if not path.exists():
+        raise DataError(f"--input: no such file or folder '{path}'")
+    if path.is_dir():
+        found = [str(f) for f in sorted(path.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
+    elif path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if path_column not in (reader.fieldnames or []):
+                raise DataError(f"{path}: no column '{path_column}' (columns: {', '.join(reader.fieldnames or [])})")
+            found = [str(path.parent / row[path_column].strip()) for row in reader]
+    else:
+        found = [str(path)]
+    if not found:
+        raise DataError(f"--input {path}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    return found
+
+
+# -- split ----------------------------------------------------------------------------------------
+def split_examples(examples: ImageSet, cfg: DiagnosticsDataConfig) -> tuple[ImageSet, ImageSet, ImageSet]:
+    """Stratified train/validation/test split; by patient when patients are known (never leaks)."""
+    from sklearn.model_selection import train_test_split
+
+    keys = examples.patients or [str(i) for i in range(len(examples))]
+    groups = sorted(set(keys))
+    label_of = {g: 0 for g in groups}
+    for key, label in zip(keys, examples.labels):
+        label_of[key] = max(label_of[key], int(np.max(label)))      # a patient with any finding is positive
+    strata = [label_of[g] for g in groups]
+    try:
+        rest, test = train_test_split(groups, test_size=cfg.test_size, random_state=cfg.seed, stratify=strata)
+        train, validation = train_test_split(rest, test_size=cfg.validation_size, random_state=cfg.seed,
+                                             stratify=[label_of[g] for g in rest])
+    except ValueError as error:
+        raise DataError(f"data.source '{cfg.source}': too few {'patients' if examples.patients else 'images'} "
+                        f"to split ({len(groups)}): {error}") from None
+    parts = []
+    for chosen in (set(train), set(validation), set(test)):
+        parts.append(examples.subset(i for i, key in enumerate(keys) if key in chosen))
+    if examples.patients is not None:
+        assert_no_patient_leak(*parts)
+    return tuple(parts)
+
+
+def assert_no_patient_leak(*parts: ImageSet) -> None:
+    """Raise :class:`DataError` if any patient id appears in more than one split."""
+    seen: dict[str, int] = {}
+    for number, part in enumerate(parts):
+        for patient in set(part.patients or []):
+            if seen.setdefault(patient, number) != number:
+                raise DataError(f"patient '{patient}' is in two splits; the split must be by patient")
+
+
+def sample_fraction(part: ImageSet, fraction: float, seed: int) -> ImageSet:
+    """A stratified random ``fraction`` of ``part`` (in the original order)."""
+    from sklearn.model_selection import train_test_split
+
+    labels = part.labels if part.labels.ndim == 1 else part.labels.max(axis=1)
+    index, _ = train_test_split(np.arange(len(part)), train_size=fraction, random_state=seed, stratify=labels)
+    return part.subset(sorted(index))
+
+
+def require_classes(labels: np.ndarray, task: str, *, where: str) -> None:
+    """Raise :class:`DataError` unless the split holds at least two classes (or, multi-label, some positives)."""
+    if len(labels) == 0:
+        raise DataError(f"{where}: no images")
+    if task == "multilabel":
+        if labels.sum() == 0 or labels.sum() == labels.size:
+            raise DataError(f"{where}: every label is 0 (or every label is 1); nothing to learn or measure")
+        return
+    counts = Counter(np.asarray(labels).tolist())
+    if len(counts) < 2:
+        raise DataError(f"{where}: only one class (label {next(iter(counts))}, {sum(counts.values())} images); "
+                        "need at least two classes")

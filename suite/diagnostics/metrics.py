@@ -1,0 +1,310 @@
+"""The diagnostics report: what a clinician asks, built from the shared classification maths.
+
+For each system (tuned network and baselines) on the same test split:
+- binary: AUROC with a stratified bootstrap 95% interval; sensitivity at the target
+  specificity and specificity at the target sensitivity (read off the test ROC); at the
+  operating threshold chosen on the *validation* split (for the target specificity by
+  default): sensitivity, specificity, PPV, NPV, balanced accuracy and the confusion
+  counts; expected calibration error of P(disease);
+- multi-class: one-vs-rest AUROC per class and their macro mean, accuracy, balanced
+  accuracy, top-label ECE;
+- multi-label: AUROC per label and their macro mean (labels with both classes on test),
+  with one validation-chosen threshold per label.
+Saliency (Grad-CAM on the backbone's last feature map) explains single predictions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from suite.core.metrics import classification as cm
+
+HEADLINE = ["auroc", "auroc_ci_low", "auroc_ci_high", "sensitivity_at_specificity", "sensitivity", "specificity",
+            "ppv", "npv", "balanced_accuracy", "ece"]
+HEADLINE_MULTI = ["auroc", "accuracy", "balanced_accuracy", "ece"]
+
+
+@dataclass
+class DiagnosticsEvalConfig:
+    """The recipe's ``evaluation`` section for diagnostics."""
+
+    operating_point: Literal["specificity", "sensitivity"] = field(default="specificity", metadata={
+        "help": "Choose the decision threshold on validation to reach target_specificity, or target_sensitivity."})
+    target_specificity: float = field(default=0.95, metadata={"help": "Specificity the operating point aims at."})
+    target_sensitivity: float = field(default=0.9, metadata={"help": "Sensitivity for specificity_at_sensitivity."})
+    bootstrap: int = field(default=1000, metadata={"help": "Bootstrap replicates of the AUROC interval (0: none)."})
+    ece_bins: int = field(default=10, metadata={"help": "Equal-width bins of the calibration error and plot."})
+    baselines: list[str] = field(default_factory=lambda: ["logreg-pixels", "logreg-imagenet-features"], metadata={
+        "help": "Classical floors on the same split: logreg-pixels, logreg-imagenet-features."})
+    saliency_images: int = field(default=6, metadata={"help": "Test images explained by Grad-CAM PNGs in plots/."})
+    sample_efficiency: list[float] = field(default_factory=list, metadata={
+        "help": "Also train pretrained and random-init copies on these shares of the training images (and "
+                "random init on all of them: the `scratch` system); plots AUROC against the share."})
+
+    def __post_init__(self):
+        from suite.diagnostics.baselines import BASELINES
+
+        for name in ("target_specificity", "target_sensitivity"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
+        if self.bootstrap < 0 or self.ece_bins < 1 or self.saliency_images < 0:
+            raise ValueError("bootstrap/ece_bins/saliency_images: expected >= 0, >= 1, >= 0")
+        if any(not 0 < f < 1 for f in self.sample_efficiency):
+            raise ValueError(f"sample_efficiency: expected shares in (0, 1), got {self.sample_efficiency!r}")
+        for name in self.baselines:
+            if name not in BASELINES:
+                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+
+
+# -- thresholds ----------------------------------------------------------------------------------
+def operating_threshold(task: str, labels: np.ndarray, probs: np.ndarray, cfg: DiagnosticsEvalConfig):
+    """Threshold(s) chosen on validation: a float (binary), one per label (multi-label), None (multi-class: argmax)."""
+    if task == "multiclass":
+        return None
+    if task == "multilabel":
+        return [_binary_threshold(labels[:, k], probs[:, k], cfg) if 0 < labels[:, k].sum() < len(labels) else 0.5
+                for k in range(labels.shape[1])]
+    return _binary_threshold(labels, probs, cfg)
+
+
+def _binary_threshold(labels: np.ndarray, probs: np.ndarray, cfg: DiagnosticsEvalConfig) -> float:
+    if cfg.operating_point == "sensitivity":
+        return float(cm.threshold_at_sensitivity(labels, probs, cfg.target_sensitivity))
+    return float(cm.threshold_at_fpr(labels, probs, 1.0 - cfg.target_specificity))
+
+
+# -- reports --------------------------------------------------------------------------------------
+def system_report(task: str, labels: np.ndarray, probs: np.ndarray, threshold: Any, cfg: DiagnosticsEvalConfig,
+                  class_names: list[str], *, seed: int = 0) -> dict:
+    """Test-split metrics of one system, given its validation-chosen threshold(s).
+
+    Args:
+        task: ``binary``, ``multiclass`` or ``multilabel``.
+        labels: N (binary, multi-class) or N x K 0/1 (multi-label).
+        probs: P(disease) (N), class probabilities (N x C) or label probabilities (N x K).
+        threshold: from :func:`operating_threshold`.
+        cfg: the recipe's evaluation section.
+        class_names: names of the classes or labels, in index order.
+        seed: seed of the bootstrap.
+
+    Raises:
+        ValueError: one class only on the test split, or malformed inputs.
+    """
+    if task == "binary":
+        return binary_report(labels, probs, threshold, cfg, seed=seed)
+    if task == "multiclass":
+        return multiclass_report(labels, probs, class_names, cfg)
+    return multilabel_report(labels, probs, threshold, class_names, cfg)
+
+
+def binary_report(labels: np.ndarray, probs: np.ndarray, threshold: float, cfg: DiagnosticsEvalConfig, *,
+                  seed: int = 0) -> dict:
+    """AUROC (+ bootstrap CI), the two fixed-rate read-outs, and the operating point's clinical figures."""
+    at = cm.binary_report(labels, probs, threshold)
+    sens_at_spec, _ = cm.sensitivity_at_specificity(labels, probs, cfg.target_specificity)
+    spec_at_sens, _ = cm.specificity_at_sensitivity(labels, probs, cfg.target_sensitivity)
+    low, high = cm.bootstrap_ci(labels, probs, n=cfg.bootstrap, seed=seed) if cfg.bootstrap else (None, None)
+    return {
+        "auroc": at["roc_auc"], "auroc_ci_low": low, "auroc_ci_high": high, "pr_auc": at["pr_auc"],
+        "sensitivity_at_specificity": sens_at_spec, "specificity_at_sensitivity": spec_at_sens,
+        "sensitivity": at["recall"], "specificity": at["specificity"], "ppv": at["ppv"], "npv": at["npv"],
+        "balanced_accuracy": at["balanced_accuracy"], "accuracy": at["accuracy"],
+        "ece": cm.expected_calibration_error(labels, np.clip(probs, 0, 1), cfg.ece_bins),
+        "threshold": float(threshold), "operating_point": cfg.operating_point,
+        "target_specificity": cfg.target_specificity,
+        "target_sensitivity": cfg.target_sensitivity, "confusion": at["confusion"],
+        "n": at["n"], "n_positive": at["n_positive"],
+    }
+
+
+def multiclass_report(labels: np.ndarray, probs: np.ndarray, class_names: list[str],
+                      cfg: DiagnosticsEvalConfig) -> dict:
+    """One-vs-rest AUROC per class and macro; accuracy, balanced accuracy and top-label ECE of the argmax."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    labels = np.asarray(labels, dtype=np.int64)
+    per_class = {name: cm.roc_auc((labels == k).astype(int), probs[:, k])      # one-vs-rest
+                 for k, name in enumerate(class_names) if 0 < (labels == k).sum() < len(labels)}
+    predicted = probs.argmax(axis=1)
+    correct = (predicted == labels).astype(int)
+    return {"auroc": float(np.mean(list(per_class.values()))),                   # macro, as sklearn's "ovr"
+            "auroc_per_class": per_class, "accuracy": float(correct.mean()),
+            "balanced_accuracy": float(balanced_accuracy_score(labels, predicted)),
+            "ece": cm.expected_calibration_error(correct, probs.max(axis=1), cfg.ece_bins), "n": int(len(labels))}
+
+
+def multilabel_report(labels: np.ndarray, probs: np.ndarray, thresholds: list[float], class_names: list[str],
+                      cfg: DiagnosticsEvalConfig) -> dict:
+    """AUROC per label (labels with both classes on test) and macro; sensitivity/specificity per label."""
+    per_label, sens, spec = {}, {}, {}
+    for k, name in enumerate(class_names):
+        y = labels[:, k].astype(int)
+        if 0 < y.sum() < len(y):
+            report = cm.binary_report(y, probs[:, k], thresholds[k])
+            per_label[name], sens[name], spec[name] = report["roc_auc"], report["recall"], report["specificity"]
+    flagged = probs >= np.asarray(thresholds)[None, :]
+    return {"auroc": float(np.mean(list(per_label.values()))), "auroc_per_label": per_label,
+            "sensitivity_per_label": sens, "specificity_per_label": spec,
+            "accuracy": float((flagged == labels.astype(bool)).mean()),
+            "balanced_accuracy": float(np.mean([(sens[n] + spec[n]) / 2 for n in sens])),
+            "ece": cm.expected_calibration_error(labels.ravel().astype(int), probs.ravel(), cfg.ece_bins),
+            "thresholds": list(map(float, thresholds)), "n": int(len(labels))}
+
+
+def trainer_metrics(task: str):
+    """``compute_metrics`` for the Trainer: validation AUROC (the primary metric) from logits."""
+    from suite.diagnostics.model import logits_to_probabilities
+
+    def compute(eval_prediction) -> dict:
+        labels = np.asarray(eval_prediction.label_ids)
+        probs = logits_to_probabilities(np.asarray(eval_prediction.predictions, dtype=np.float64), task)
+        return {"auroc": quick_auroc(task, labels, probs)}
+
+    return compute
+
+
+def quick_auroc(task: str, labels: np.ndarray, probs: np.ndarray) -> float:
+    """AUROC: binary, macro one-vs-rest (multi-class) or macro per label (multi-label)."""
+    if task == "binary":
+        return cm.roc_auc(labels, probs)
+    if task == "multiclass":
+        labels = labels.astype(np.int64)
+        return float(np.mean([cm.roc_auc((labels == k).astype(int), probs[:, k]) for k in range(probs.shape[1])
+                              if 0 < (labels == k).sum() < len(labels)]))
+    return float(np.mean([cm.roc_auc(labels[:, k].astype(int), probs[:, k]) for k in range(labels.shape[1])
+                          if 0 < labels[:, k].sum() < len(labels)]))
+
+
+# -- predictions ------------------------------------------------------------------------------------
+def decisions(probs: np.ndarray, settings: dict, names: list[str]) -> list[dict]:
+    """What ``predict`` returns per image, from probabilities and the saved threshold(s)."""
+    task, classes, threshold = settings["task"], settings["class_names"], settings["threshold"]
+    out = []
+    for name, p in zip(names, probs):
+        if task == "binary":
+            out.append({"image": name, "probability": round(float(p), 6),
+                        "label": classes[1] if p >= threshold else classes[0], "threshold": threshold})
+        elif task == "multiclass":
+            out.append({"image": name, "probabilities": {c: round(float(q), 6) for c, q in zip(classes, p)},
+                        "label": classes[int(np.argmax(p))]})
+        else:
+            out.append({"image": name, "probabilities": {c: round(float(q), 6) for c, q in zip(classes, p)},
+                        "labels": [c for c, q, t in zip(classes, p, threshold) if q >= t], "thresholds": threshold})
+    return out
+
+
+# -- saliency ------------------------------------------------------------------------------------------
+def gradcam(network: Any, pixel_values: Any, task: str, target: int | None = None) -> np.ndarray:
+    """Grad-CAM maps (N x H x W, each scaled to [0, 1]) on the deepest backbone stage still >= 7 x 7.
+
+    Small inputs (32-64 px) leave the last stage at 1-2 pixels, too coarse to show a
+    lesion, so the stage is picked from timm's ``feature_info`` by resolution. The
+    explained score is the disease logit margin (binary), the predicted class
+    (multi-class) or label ``target`` / the most probable label (multi-label).
+    """
+    import torch
+
+    layer = _cam_layer(network.backbone, pixel_values.shape[-1])
+    captured = {}
+    hook = layer.register_forward_hook(lambda module, args, output: captured.update(features=output))
+    network.eval()
+    try:
+        with torch.enable_grad():
+            logits = network(pixel_values=pixel_values.detach().requires_grad_(True))["logits"]
+            if task == "binary" and logits.shape[1] == 2:
+                score = logits[:, 1] - logits[:, 0]
+            else:
+                index = logits.argmax(dim=1) if target is None else torch.full((len(logits),), target)
+                score = logits.gather(1, index[:, None]).squeeze(1)
+            features = captured["features"]
+            (gradient,) = torch.autograd.grad(score.sum(), features)
+    finally:
+        hook.remove()
+    weights = gradient.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * features).sum(dim=1, keepdim=True)).detach()
+    cam = torch.nn.functional.interpolate(cam, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)
+    cam = cam[:, 0].numpy()
+    peak = cam.reshape(len(cam), -1).max(axis=1)[:, None, None]
+    return cam / np.maximum(peak, 1e-12)
+
+
+def _cam_layer(backbone: Any, side: int) -> Any:
+    modules = dict(backbone.named_modules())
+    stages = [f for f in getattr(backbone, "feature_info", []) if f.get("module") in modules]
+    fine = [f for f in stages if side // f["reduction"] >= 7] or stages[:1]
+    if not fine:
+        raise ValueError(f"{type(backbone).__name__} has no timm feature_info to place Grad-CAM on")
+    return modules[fine[-1]["module"]]
+
+
+def saliency_pngs(network: Any, images: list[np.ndarray], transform: Any, task: str, folder: Path, *,
+                  names: list[str], titles: list[str] | None = None) -> list[Path]:
+    """Write one PNG per image (the image beside its Grad-CAM overlay); returns the paths."""
+    import torch
+    from matplotlib.figure import Figure
+
+    from suite.diagnostics.model import to_pil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    batch = torch.stack([transform(to_pil(image)) for image in images])
+    maps = gradcam(network, batch, task)
+    paths = []
+    for i, (image, heat) in enumerate(zip(batch, maps)):
+        shown = image.permute(1, 2, 0).numpy()
+        shown = (shown - shown.min()) / max(float(shown.max() - shown.min()), 1e-9)
+        fig = Figure(figsize=(6, 3.2), dpi=110)
+        left, right = fig.subplots(1, 2)
+        left.imshow(shown)
+        right.imshow(shown)
+        right.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        for ax, title in ((left, titles[i] if titles else names[i]), (right, "Grad-CAM")):
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+        fig.tight_layout()
+        path = folder / f"saliency-{names[i]}.png"
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths
+
+
+def sample_efficiency_plot(curve: dict, path: Path) -> Path:
+    """AUROC against the number of training images, pretrained and random init, with scratch's final level."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4.2), dpi=110)
+    ax = fig.subplots()
+    for name, style in (("pretrained", "o-"), ("scratch", "s--")):
+        ax.plot(curve["train_images"], curve[name], style, label=f"{name} (ImageNet)" if name == "pretrained"
+                else "random init")
+    ax.axhline(curve["scratch"][-1], color="grey", linestyle=":", linewidth=1, label="random init, all images")
+    ax.set(xscale="log", xlabel="training images (log scale)", ylabel="test AUROC", ylim=(0.45, 1.01),
+           title="Sample efficiency (test split)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
+    fig.savefig(tmp, format="png")
+    os.replace(tmp, path)
+    return path
+
+
+def threshold_section(report: dict) -> str:
+    """Markdown paragraph on the tuned model's operating point, for the model card."""
+    c = report["confusion"]
+    target = report["operating_point"]
+    return "\n".join([
+        "## Operating point of `tuned` (test split)", "",
+        f"Threshold {report['threshold']:.4f}, chosen on validation for {target} >= "
+        f"{report[f'target_{target}']:g}: sensitivity {report['sensitivity']:.3f}, specificity "
+        f"{report['specificity']:.3f}, PPV {report['ppv']:.3f}, NPV {report['npv']:.3f}. "
+        f"{c['tp']} cases found, {c['fn']} missed, {c['fp']} false alarms, {c['tn']} correctly cleared.", "",
+        f"AUROC {report['auroc']:.4f} (95% bootstrap CI {report['auroc_ci_low'] or float('nan'):.4f}-"
+        f"{report['auroc_ci_high'] or float('nan'):.4f}); sensitivity at specificity "
+        f"{report['target_specificity']:g} read off the test ROC: {report['sensitivity_at_specificity']:.3f}."])

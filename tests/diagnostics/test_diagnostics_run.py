@@ -1,0 +1,189 @@
+"""The diagnostics domain end to end on the tiny recipe: metrics, save/load/predict, CLI, strategies."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import suite
+from suite.cli import main as cli
+from suite.core.metrics.classification import roc_auc
+from suite.diagnostics.data import load_splits
+
+BASELINES = {"baseline:logreg-pixels", "baseline:logreg-imagenet-features"}
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("dx-cache"))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(runs_dir, cache_dir):
+    """The bundled tiny diagnostics recipe, trained once."""
+    return suite.tune("diagnostics/tiny", output__runs_dir=str(runs_dir), data__cache_dir=cache_dir)
+
+
+def test_metrics_json_holds_tuned_and_baselines(tiny_run):
+    metrics = tiny_run.metrics()
+    assert metrics["domain"] == "diagnostics" and metrics["primary_metric"] == "auroc"
+    assert set(metrics["models"]) == {"tuned"} | BASELINES
+    for system, values in metrics["models"].items():
+        c = values["confusion"]
+        assert c["tp"] + c["fn"] == metrics["data"]["positive_test"] and sum(c.values()) == metrics["data"]["test"]
+        assert values["auroc_ci_low"] <= values["auroc"] <= values["auroc_ci_high"], system
+        assert 0 <= values["ece"] <= 1
+    tuned = metrics["models"]["tuned"]
+    assert tuned["auroc"] > 0.75 and tuned["auroc_ci_low"] > 0.6           # well above chance
+    assert tuned["sensitivity"] > 0.3 and tuned["specificity"] > 0.8       # threshold aimed at specificity 0.95
+    assert metrics["training"]["train_samples_per_second"] > 0 and metrics["training"]["pretrained"] is True
+
+
+def test_training_loss_falls(tiny_run):
+    history = json.loads((tiny_run.path / "logs" / "log_history.json").read_text())
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) >= 6
+    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
+
+
+def test_run_folder_is_self_describing(tiny_run):
+    path = tiny_run.path
+    for name in ("recipe.yaml", "environment.json", "README.md", "model/model.safetensors", "model/suite.json",
+                 "logs/metrics.csv", "plots/roc.png", "plots/reliability.png", "plots/learning_curves.png"):
+        assert (path / name).is_file(), name
+    assert len(list((path / "plots").glob("saliency-test-*.png"))) == 2
+    settings = json.loads((path / "model" / "suite.json").read_text())
+    assert settings["threshold"] == tiny_run.metrics()["models"]["tuned"]["threshold"]
+    assert settings["architecture"] == "tf_efficientnet_lite0" and settings["synthetic_data"] is True
+    card = (path / "README.md").read_text()
+    assert "| tuned |" in card and "SYNTHETIC" in card and "Operating point" in card
+
+
+def test_saved_model_reproduces_the_reported_scores(tiny_run):
+    test = load_splits(tiny_run.recipe().data).test
+    predictor = suite.load(tiny_run.path)
+    scores = predictor.scores(test.images)
+    assert roc_auc(test.labels, scores) == pytest.approx(tiny_run.metrics()["models"]["tuned"]["auroc"], abs=1e-9)
+    again = suite.evaluate(tiny_run.path)
+    for system, values in tiny_run.metrics()["models"].items():
+        assert again["models"][system]["auroc"] == pytest.approx(values["auroc"], abs=1e-6), system
+
+
+def test_cli_predicts_png_files_folders_and_csvs(tiny_run, tmp_path, capsys):
+    test = load_splits(tiny_run.recipe().data).test
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    paths = []
+    for i in range(4):
+        paths.append(folder / f"scan-{i}.png")
+        Image.fromarray(test.images[i]).save(paths[-1])
+    assert cli(["predict", str(tiny_run.path), *map(str, paths)]) == 0
+    inline = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = suite.load(tiny_run.path).scores(test.images[:4])
+    assert [p["probability"] for p in inline] == pytest.approx(expected, abs=1e-5)   # PNG is lossless
+    assert [p["label"] == "lesion" for p in inline] == list(expected >= inline[0]["threshold"])
+    assert cli(["predict", str(tiny_run.path), "--input", str(folder)]) == 0
+    assert [json.loads(x)["probability"] for x in capsys.readouterr().out.splitlines()] == [
+        p["probability"] for p in inline]
+    table = tmp_path / "scans.csv"
+    with open(table, "w", newline="") as handle:
+        csv.writer(handle).writerows([["path"], *[[f"scans/{p.name}"] for p in paths[:2]]])
+    assert cli(["predict", str(tiny_run.path), "--input", str(table), "--output", str(tmp_path / "out.csv")]) == 0
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 3
+    saliency = suite.load(tiny_run.path).predict([str(paths[0])], saliency_dir=tmp_path / "maps")
+    assert (tmp_path / "maps" / "saliency-scan-0.png").is_file() and saliency[0]["saliency"].endswith(".png")
+
+
+def test_evaluate_on_an_image_folder(tiny_run, tmp_path):
+    test = load_splits(tiny_run.recipe().data).test
+    for i, (image, label) in enumerate(zip(test.images[:40], test.labels[:40])):
+        folder = tmp_path / "external" / ("lesion" if label else "no lesion")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i}.png")
+    result = suite.evaluate(tiny_run.path, data=str(tmp_path / "external"))
+    assert result["data"]["test"] == 40 and result["evaluated_on"] == str(tmp_path / "external")
+    expected = roc_auc(test.labels[:40], suite.load(tiny_run.path).scores(test.images[:40]))
+    assert result["models"]["tuned"]["auroc"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_bad_inputs_give_one_line(tiny_run, tmp_path, capsys):
+    assert cli(["predict", str(tiny_run.path), str(tmp_path / "missing.png")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.png'}: no such image file"
+    (tmp_path / "corrupt.png").write_bytes(b"not an image")
+    assert cli(["predict", str(tiny_run.path), str(tmp_path / "corrupt.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {tmp_path / 'corrupt.png'}: cannot read image") and "\n" not in err
+    assert cli(["train", "diagnostics/tiny", "data.source=nowhere.csv"]) == 2
+    assert "no such file or folder 'nowhere.csv'" in capsys.readouterr().err
+
+
+def test_linear_probe_trains_only_the_head(runs_dir, cache_dir):
+    run = suite.tune("diagnostics/tiny", model__strategy="linear-probe", train__learning_rate=2e-2,
+                     evaluation__baselines=[], output__runs_dir=str(runs_dir), output__name="dx-tiny-probe",
+                     data__cache_dir=cache_dir)
+    metrics = run.metrics()
+    assert metrics["training"]["trainable_parameters"] == 1280 * 2 + 2
+    assert metrics["training"]["strategy"] == "linear-probe" and metrics["models"]["tuned"]["auroc"] > 0.6
+
+
+def test_lora_trains_adapters_and_saves_a_merged_model(runs_dir, cache_dir):
+    run = suite.tune("diagnostics/tiny", lora__enabled=True, train__learning_rate=1e-2, evaluation__baselines=[],
+                     output__runs_dir=str(runs_dir), output__name="dx-tiny-lora", data__cache_dir=cache_dir)
+    training = run.metrics()["training"]
+    assert training["trainable_parameters"] < 0.15 * training["total_parameters"]
+    assert (run.path / "model" / "adapter" / "adapter_config.json").is_file()
+    assert run.metrics()["models"]["tuned"]["auroc"] > 0.7
+    test = load_splits(run.recipe().data).test
+    assert roc_auc(test.labels, suite.load(run.path).scores(test.images)) == pytest.approx(
+        run.metrics()["models"]["tuned"]["auroc"], abs=1e-9)        # the merged weights are what was measured
+
+
+def test_resume_continues_from_checkpoint(tiny_run, tmp_path):
+    """An interrupted copy (no metrics, no model, last checkpoint lost) resumes from epoch 2."""
+    import shutil
+
+    copy = tmp_path / "interrupted"
+    shutil.copytree(tiny_run.path, copy)
+    (copy / "metrics.json").unlink()
+    shutil.rmtree(copy / "model")
+    checkpoints = sorted(copy.glob("checkpoints/checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert len(checkpoints) == 3                                       # one per epoch
+    shutil.rmtree(checkpoints[-1])
+    resumed = suite.resume(copy).metrics()
+    assert resumed["training"]["resumed_from"] == f"checkpoints/{checkpoints[1].name}"
+    assert resumed["training"]["steps"] == tiny_run.metrics()["training"]["steps"]
+    assert resumed["models"]["tuned"]["auroc"] == pytest.approx(tiny_run.metrics()["models"]["tuned"]["auroc"],
+                                                                abs=0.03)
+
+
+def test_multiclass_and_multilabel_npz_end_to_end(runs_dir, cache_dir, tmp_path):
+    from suite.diagnostics.data import SyntheticConfig, generate_synthetic, write_npz
+
+    arrays = generate_synthetic(SyntheticConfig(image_size=32, n_train=60, n_validation=30, n_test=30))
+    for split in ("train", "val", "test"):   # class 2: brighter images, so three classes exist
+        labels = arrays[f"{split}_labels"].copy()
+        labels[::3] = 2
+        arrays[f"{split}_images"][::3] = np.clip(arrays[f"{split}_images"][::3].astype(int) + 90, 0, 255)
+        arrays[f"{split}_labels"] = labels
+    source = write_npz(arrays, tmp_path / "three.npz")
+    common = dict(data__source=str(source), data__class_names=None, train__max_steps=30, train__learning_rate=3e-3,
+                  evaluation__baselines=[], evaluation__saliency_images=1, output__runs_dir=str(runs_dir),
+                  data__cache_dir=cache_dir)
+    run = suite.tune("diagnostics/tiny", output__name="dx-three", **common)
+    report = run.metrics()["models"]["tuned"]
+    assert set(report["auroc_per_class"]) == {"class_0", "class_1", "class_2"}
+    assert report["auroc_per_class"]["class_2"] > 0.75                 # the brightness class, after 30 steps
+    prediction = suite.load(run.path).predict([arrays["test_images"][0]])[0]
+    assert set(prediction["probabilities"]) == {"class_0", "class_1", "class_2"}
+    assert sum(prediction["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    multi = {k: v for k, v in arrays.items() if k.endswith("images")}      # two labels: lesion, bright
+    for split in ("train", "val", "test"):
+        multi[f"{split}_labels"] = np.eye(3)[arrays[f"{split}_labels"][:, 0]][:, 1:].astype(np.uint8)
+    run = suite.tune("diagnostics/tiny", output__name="dx-multilabel",
+                     **{**common, "data__source": str(write_npz(multi, tmp_path / "multi.npz"))})
+    report = run.metrics()["models"]["tuned"]
+    assert set(report["auroc_per_label"]) == {"label_0", "label_1"} and len(report["thresholds"]) == 2
+    assert report["auroc_per_label"]["label_1"] > 0.75                 # learned, after 30 steps
+    assert "labels" in suite.load(run.path).predict([arrays["test_images"][0]])[0]
