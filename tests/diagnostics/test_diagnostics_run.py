@@ -182,8 +182,9 @@ def test_multiclass_and_multilabel_npz_end_to_end(runs_dir, cache_dir, tmp_path)
     for split in ("train", "val", "test"):
         multi[f"{split}_labels"] = np.eye(3)[arrays[f"{split}_labels"][:, 0]][:, 1:].astype(np.uint8)
     run = suite.tune("diagnostics/tiny", output__name="dx-multilabel",
-                     **{**common, "data__source": str(write_npz(multi, tmp_path / "multi.npz"))})
+                     **{**common, "train__max_steps": 60,
+                        "data__source": str(write_npz(multi, tmp_path / "multi.npz"))})
     report = run.metrics()["models"]["tuned"]
     assert set(report["auroc_per_label"]) == {"label_0", "label_1"} and len(report["thresholds"]) == 2
-    assert report["auroc_per_label"]["label_1"] > 0.75                 # learned, after 30 steps
+    assert report["auroc_per_label"]["label_1"] > 0.75                 # learned, after 60 steps
     assert "labels" in suite.load(run.path).predict([arrays["test_images"][0]])[0]
