@@ -14,7 +14,6 @@ Sources (the recipe's ``data.source``):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from suite.core.errors import DataError
+from suite.core.tables import iter_table
 
 MOVIELENS, SYNTHETIC = "movielens-100k", "synthetic"
 TRAIN, VALIDATION, TEST, COLD = 0, 1, 2, 3   # the part each positive interaction belongs to
@@ -185,7 +185,7 @@ def read_items(path: Path, *, id_column: str, text_columns: list[str]) -> dict[s
     if not path.is_file():
         raise DataError(f"data.items: no such file '{path}'")
     texts: dict[str, str] = {}
-    for number, row in iter_rows(path):
+    for number, row in iter_table(path):
         missing = [c for c in (id_column, *text_columns) if c not in row]
         if missing:
             raise DataError(f"{path}: no column '{missing[0]}' (columns: {', '.join(map(str, row))}); "
@@ -202,7 +202,7 @@ def read_items(path: Path, *, id_column: str, text_columns: list[str]) -> dict[s
 def _read_interactions(path: Path, cfg: RecDataConfig, texts: dict[str, str]) -> Table:
     users, items, ratings, times = [], [], [], []
     wanted = [c for c in (cfg.user_column, cfg.item_column, cfg.rating_column, cfg.timestamp_column) if c]
-    for number, row in iter_rows(path):
+    for number, row in iter_table(path):
         missing = [c for c in wanted if c not in row]
         if missing:
             raise DataError(f"{path}: no column '{missing[0]}' (columns: {', '.join(map(str, row))}); set "
@@ -220,40 +220,6 @@ def _read_interactions(path: Path, cfg: RecDataConfig, texts: dict[str, str]) ->
         raise DataError(f"{path}: {len(unknown)} interacted items are not in data.items, e.g. "
                         f"{', '.join(repr(u) for u in unknown[:3])}")
     return Table(users, items, np.asarray(ratings, dtype=np.float64), np.asarray(times, dtype=np.float64), texts)
-
-
-def iter_rows(path: Path):
-    """(line number, row dict) of a .csv, .tsv or .jsonl table read as UTF-8.
-
-    Raises:
-        DataError: unknown format, invalid JSON or non-UTF-8 text.
-    """
-    name = path.name.lower()
-    if not name.endswith((".csv", ".tsv", ".jsonl")):
-        raise DataError(f"{path}: unknown format; expected .csv, .tsv or .jsonl")
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            if name.endswith(".jsonl"):
-                for number, line in enumerate(handle, 1):
-                    row = _json_object(line, f"{path}:{number}") if line.strip() else None
-                    if row is not None:
-                        yield number, row
-                return
-            reader = csv.DictReader(handle, delimiter="\t" if name.endswith(".tsv") else ",")
-            for row in reader:
-                yield reader.line_num, row
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
-
-
-def _json_object(line: str, where: str) -> dict:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise DataError(f"{where}: not valid JSON ({error.msg})") from None
-    if not isinstance(row, dict):
-        raise DataError(f"{where}: expected a JSON object per line")
-    return row
 
 
 def _number(value, where: str, what: str) -> float:

@@ -262,7 +262,7 @@ class Recommender:
 
     def read_inputs(self, path: Path) -> list[str]:
         """Inputs from a file: .txt (one per line), or a .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
-        from suite.recommendation.data import iter_rows
+        from suite.core.tables import iter_table
 
         path = Path(path)
         if not path.is_file():
@@ -270,7 +270,7 @@ class Recommender:
         if path.suffix.lower() == ".txt":
             return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         inputs = []
-        for number, row in iter_rows(path):
+        for number, row in iter_table(path):
             if "user" in row and str(row["user"] or "").strip():
                 inputs.append(f"user:{str(row['user']).strip()}")
             elif "items" in row:

@@ -14,9 +14,6 @@ Sources (the recipe's ``data.source``):
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
 import mailbox
 import re
 from collections import Counter
@@ -26,11 +23,11 @@ from typing import Iterable, Iterator, NamedTuple
 
 from suite.core import resources
 from suite.core.errors import DataError
+from suite.core.tables import iter_table, utf8_error
 from suite.spam.mail import ParsedEmail, parse_email
 
 BUNDLED_NAME = "spamassassin"
 CORPUS_FILE = Path("spamassassin") / "spamassassin.jsonl.gz"
-TABLE_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 
@@ -151,69 +148,6 @@ def load_messages(cfg: SpamDataConfig, root: Path | None = None) -> list[Message
     return messages
 
 
-def _table_kind(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes.pop()
-    if not suffixes or suffixes[-1] not in TABLE_KINDS:
-        raise DataError(f"{path}: unknown format '{''.join(path.suffixes) or path.name}'; expected a folder, "
-                        f"'{BUNDLED_NAME}', or {', '.join(TABLE_KINDS)} (optionally .gz)")
-    return TABLE_KINDS[suffixes[-1]]
-
-
-def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, row) for each row of a .csv, .tsv, .jsonl or .ndjson file (optionally .gz), read as UTF-8.
-
-    Raises:
-        DataError: unknown format, text that is not UTF-8 (naming line and byte offset),
-            a line that is not a JSON object, or broken CSV/gzip.
-    """
-    kind, number = _table_kind(path), 0
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            if kind == "jsonl":
-                for number, line in enumerate(handle, 1):
-                    if line.strip():
-                        yield number, _json_row(line, path, number)
-                return
-            csv.field_size_limit(2 ** 31 - 1)     # whole e-mails exceed the default 128 KiB per field
-            reader = csv.DictReader(handle, delimiter="\t" if kind == "tsv" else ",")
-            for row in reader:
-                number = reader.line_num
-                yield number, {k: v for k, v in row.items() if isinstance(k, str)}
-    except UnicodeDecodeError:
-        raise DataError(_utf8_error(path)) from None
-    except csv.Error as error:
-        raise DataError(f"{path}:{number + 1}: not valid CSV ({error})") from None
-    except (OSError, EOFError) as error:
-        raise DataError(f"{path}: cannot be read ({error})") from None
-
-
-def _utf8_error(path: Path) -> str:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
-    try:
-        data.decode("utf-8")
-        return f"{path}: not UTF-8 text"
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        where = " of the uncompressed data" if opener is gzip.open else ""
-        return (f"{path}: not UTF-8 text at line {line}, byte offset {error.start}{where} "
-                f"(byte 0x{data[error.start]:02x}); save the file as UTF-8")
-
-
-def _json_row(line: str, path: Path, number: int) -> dict:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-    if not isinstance(row, dict):
-        raise DataError(f"{path}:{number}: expected one JSON object per line, got {type(row).__name__}")
-    return row
-
-
 def _table_rows(path: Path, columns: dict[str, str]) -> Iterator[tuple[str, dict]]:
     """("file:line", row) for each row, after checking the row has each column (recipe key -> column)."""
     for number, row in iter_table(path):
@@ -293,7 +227,7 @@ def read_texts(path: Path, *, text_column: str = "text", include_headers: bool =
         try:
             return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         except UnicodeDecodeError:
-            raise DataError(_utf8_error(path)) from None
+            raise DataError(utf8_error(path)) from None
     return ["" if row[text_column] is None else str(row[text_column])
             for _, row in _table_rows(path, {"text_column": text_column})]
 
