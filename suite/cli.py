@@ -7,7 +7,8 @@
     suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
     suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--output FILE]
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
-    suite demo                                   every domain's offline default recipe, then one table
+    suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR] [--compare OLD.json [--against NEW.json]]
+    suite demo [--plan PLAN] [--out DIR]         the quick benchmark of every domain, then its table
 
 Problems with the user's input (recipe, data, model source, run folder) print one line
 ``error: ...`` and exit with status 2.
@@ -78,9 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     pull.add_argument("--force", action="store_true", help="fetch again even if a verified copy is cached")
     pull.set_defaults(handler=_data_pull)
 
-    demo = sub.add_parser("demo", help="run every domain's offline default recipe and compare")
-    demo.add_argument("--recipe", default="default", help="which bundled recipe of each domain (default: default)")
-    demo.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    bench = sub.add_parser("bench", help="benchmark baselines, scratch, fine-tuning and LoRA in every domain")
+    which = bench.add_mutually_exclusive_group()
+    which.add_argument("--plan", default="full", help="bundled plan (full, quick, tiny) or a plan YAML (default: full)")
+    which.add_argument("--quick", action="store_true", help="the quick plan: reduced data and steps")
+    bench.add_argument("--domains", help="comma-separated domains of the plan to run (default: all)")
+    bench.add_argument("--out", help="output folder (default: runs/bench-<plan>-<timestamp>)")
+    bench.add_argument("--compare", metavar="OLD.json", help="print what changed against an earlier results.json")
+    bench.add_argument("--against", metavar="NEW.json", help="with --compare: compare with this file instead of running")
+    bench.add_argument("--tolerance", type=float, default=0.0, help="with --compare: hide relative changes up to this")
+    bench.set_defaults(handler=_bench)
+
+    demo = sub.add_parser("demo", help="run the quick benchmark of every domain and print its table")
+    demo.add_argument("--plan", default="quick", help="bundled plan or plan YAML (default: quick)")
+    demo.add_argument("--out", help="output folder (default: runs/bench-<plan>-<timestamp>)")
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -185,31 +197,54 @@ def _data_pull(args) -> int:
     raise SuiteError(f"data pull: unknown data set '{args.name}' (can pull: {', '.join(known) or 'none'})")
 
 
+def _bench(args) -> int:
+    from suite.core import bench_compare, bench_report
+
+    if args.against and not args.compare:
+        raise SuiteError("--against NEW.json needs --compare OLD.json")
+    if args.tolerance < 0:
+        raise SuiteError(f"--tolerance: expected a number >= 0, got {args.tolerance}")
+    old = bench_report.load_results(args.compare) if args.compare else None
+    if args.against:
+        new_path = args.against
+        new = bench_report.load_results(new_path)
+    else:
+        domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
+        status, new_path = _run_bench("quick" if args.quick else args.plan, domains=domains, out=args.out,
+                                      command=_bench_command(args))
+        new = bench_report.load_results(new_path)
+    if old is not None:
+        changes = bench_compare.compare(old, new, tolerance=args.tolerance)
+        print(bench_compare.format_changes(changes, old_name=args.compare, new_name=str(new_path)))
+    return 0 if args.against else status
+
+
 def _demo(args) -> int:
-    from suite.core import pipeline, registry, report
-
-    summaries = []
-    for name in registry.list_domains():
-        print(f"== {name}/{args.recipe}", flush=True)
-        run = pipeline.tune(f"{name}/{args.recipe}", [f"output.runs_dir={args.runs_dir}"])
-        metrics = run.metrics()
-        _print_metrics(metrics, header=f"run: {run.path}")
-        summaries.append(_demo_row(metrics))
-    print("\n== fine-tuned against the best classical baseline (test split)")
-    print(report.metrics_table({"models": {s.pop("domain"): s for s in summaries}, "primary_metric": "tuned",
-                                "greater_is_better": True},
-                               columns=["metric", "tuned", "best_baseline", "baseline", "ratio"], fmt="text"))
-    return 0
+    return _run_bench(args.plan, domains=None, out=args.out, command=_bench_command(args))[0]
 
 
-def _demo_row(metrics: dict) -> dict:
-    primary, models = metrics["primary_metric"], metrics["models"]
-    baselines = {k: v[primary] for k, v in models.items() if k.startswith("baseline:")}
-    best = max(baselines, key=baselines.get) if baselines else None
-    tuned = models.get("tuned", {}).get(primary)
-    ratio = tuned / baselines[best] if best and tuned is not None and baselines[best] else None
-    return {"domain": metrics["domain"], "metric": primary, "tuned": tuned,
-            "best_baseline": baselines.get(best), "baseline": best, "ratio": ratio}
+def _run_bench(plan: str, *, domains: list[str] | None, out: str | None, command: str) -> tuple[int, Path]:
+    """Run a plan, write its reports and print the summary; status 1 if any domain did not finish."""
+    from suite.core import bench, bench_report
+
+    path = bench.run_plan(plan=plan, domains=domains, out=out, command=command)
+    reports = bench_report.write_reports(path)
+    results = bench_report.load_results(path)
+    print(bench_report.summary_markdown(results))
+    for name, entry in results["domains"].items():
+        if entry["status"] != "ok":
+            print(f"{name}: {entry['status']}: {entry['error']}")
+    print(f"results: {path}\ntable: {reports['markdown']}\nreport: {reports['html']}")
+    return (0 if all(e["status"] == "ok" for e in results["domains"].values()) else 1), path
+
+
+def _bench_command(args) -> str:
+    """The command line that ran the benchmark, for its report."""
+    words = ["suite", args.command, *(["--quick"] if getattr(args, "quick", False) else ["--plan", args.plan])]
+    for flag in ("domains", "out"):
+        if getattr(args, flag, None):
+            words += [f"--{flag}", getattr(args, flag)]
+    return " ".join(words)
 
 
 def _print_metrics(metrics: dict, *, header: str) -> None:

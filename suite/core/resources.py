@@ -13,13 +13,16 @@ from suite.core.errors import RecipeError
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RECIPES_DIR = PROJECT_ROOT / "recipes"
 DATASETS_DIR = PROJECT_ROOT / "datasets"
+# folders of recipes/ that hold other YAML: benchmark plans (suite bench --plan), accelerate launch configs
+NOT_RECIPES = ("bench", "accelerate")
 
 
 def bundled_recipes() -> dict[str, Path]:
     """Bundled recipes by name, e.g. ``{"spam/default": Path(...)}``."""
     if not RECIPES_DIR.is_dir():
         return {}
-    return {f"{p.parent.name}/{p.stem}": p for p in sorted(RECIPES_DIR.glob("*/*.yaml"))}
+    return {f"{p.parent.name}/{p.stem}": p for p in sorted(RECIPES_DIR.glob("*/*.yaml"))
+            if p.parent.name not in NOT_RECIPES}
 
 
 def bundled_datasets() -> dict[str, Path]:
