@@ -19,7 +19,12 @@ BUILTIN_DOMAINS = ("spam", "recommendation", "translation", "diagnostics")
 
 @runtime_checkable
 class Predictor(Protocol):
-    """What ``suite.load(run_dir)`` returns: a trained system ready for new inputs."""
+    """What ``suite.load(run_dir)`` returns: a trained system ready for new inputs.
+
+    A predictor may also define ``write_output(predictions, output, *, input) -> bool`` to
+    write ``suite predict --output`` in its own format (translation fills a ``.po``);
+    returning False leaves the CLI to write JSON lines or CSV.
+    """
 
     def predict(self, inputs: list[Any]) -> list[dict]:
         """One JSON-ready dict per input, in order."""

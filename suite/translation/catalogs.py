@@ -1,0 +1,164 @@
+"""gettext catalogs: read ``.po``/``.mo`` files into translation pairs, and fill a ``.po`` with machine output.
+
+What is read from a catalog, and what is dropped (counted in :class:`CatalogStats`):
+
+- an entry with no translation, a ``fuzzy`` one (a translator has not confirmed it)
+  or an obsolete one (``#~``) is dropped;
+- a message context (``msgctxt``) is kept with the pair, so "Open" the verb and
+  "Open" the adjective stay apart;
+- a plural entry gives two pairs when the language has two forms (singular ->
+  form 0, plural -> form 1); with more forms only the singular pair is kept, because
+  which form answers "n items" depends on the language's plural rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from suite.core.errors import DataError
+
+CATALOG_SUFFIXES = (".po", ".mo")
+SYSTEM_LOCALE_DIR = Path("/usr/share/locale")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One translatable string of a catalog: ``source`` (msgid) -> ``target`` (msgstr)."""
+
+    source: str
+    target: str
+    catalog: str
+    context: str | None = None
+
+
+@dataclass
+class CatalogStats:
+    """What reading dropped, summed over catalogs."""
+
+    catalogs: int = 0
+    read: int = 0
+    untranslated: int = 0
+    fuzzy: int = 0
+    obsolete: int = 0
+    plural_forms_skipped: int = 0
+    by_catalog: dict[str, int] = field(default_factory=dict)
+
+
+def open_catalog(path: Path):
+    """Parse a ``.po`` or ``.mo`` file with polib.
+
+    Raises:
+        DataError: the file is not a readable catalog (naming it and polib's reason).
+    """
+    import polib
+
+    try:
+        if path.suffix.lower() == ".mo":
+            return polib.mofile(str(path))
+        return polib.pofile(str(path), encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start}); convert it with msgconv --to-code=UTF-8") \
+            from None
+    except (OSError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DataError(f"{path}: not a valid gettext catalog: {reason}") from None
+
+
+def read_catalog(path: Path, stats: CatalogStats | None = None, *, name: str | None = None) -> list[CatalogEntry]:
+    """The usable (source, target) pairs of one catalog file (see the module docstring)."""
+    stats = stats if stats is not None else CatalogStats()
+    catalog = open_catalog(path)
+    name = name or path.stem
+    entries: list[CatalogEntry] = []
+    for entry in catalog:
+        if not entry.msgid:
+            continue  # the header
+        stats.read += 1
+        if getattr(entry, "obsolete", False):
+            stats.obsolete += 1
+        elif "fuzzy" in getattr(entry, "flags", ()):
+            stats.fuzzy += 1
+        elif entry.msgid_plural:
+            entries.extend(_plural_pairs(entry, name, stats))
+        elif entry.msgstr:
+            entries.append(CatalogEntry(entry.msgid, entry.msgstr, name, entry.msgctxt))
+        else:
+            stats.untranslated += 1
+    stats.catalogs += 1
+    stats.by_catalog[name] = stats.by_catalog.get(name, 0) + len(entries)
+    return entries
+
+
+def _plural_pairs(entry, name: str, stats: CatalogStats) -> list[CatalogEntry]:
+    forms = [entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
+    if not forms or not forms[0]:
+        stats.untranslated += 1
+        return []
+    pairs = [CatalogEntry(entry.msgid, forms[0], name, entry.msgctxt)]
+    if len(forms) == 2 and forms[1]:
+        pairs.append(CatalogEntry(entry.msgid_plural, forms[1], name, entry.msgctxt))
+    else:
+        stats.plural_forms_skipped += 1
+    return pairs
+
+
+def find_catalogs(folder: Path, language: str) -> dict[str, Path]:
+    """Catalog files under ``folder`` by catalog name: for a locale tree
+    (``<lang>/LC_MESSAGES/*.mo``) those of ``language``, otherwise every ``.po``/``.mo``
+    file below it. A name is the file's path below that root without its suffix
+    (``git``, ``admin/django``)."""
+    locale = folder / language / "LC_MESSAGES"
+    root = locale if locale.is_dir() else folder
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in CATALOG_SUFFIXES and p.is_file())
+    return {str(p.relative_to(root).with_suffix("")): p for p in files}
+
+
+def fill_catalog(path: Path, translate, *, output: Path) -> dict:
+    """Write ``output``: the ``.po`` at ``path`` with every untranslated entry machine-translated.
+
+    Existing translations are kept as they are; machine output is flagged ``fuzzy`` so a
+    translator reviews it; plural entries get the translated singular and plural.
+
+    Args:
+        path: a ``.po`` file.
+        translate: ``list[str] -> list[str]``, the run's translator.
+        output: where to write the filled catalog (written whole, then renamed).
+
+    Returns:
+        Counts: ``{"kept": ..., "filled": ...}``.
+    """
+    catalog = open_catalog(path)
+    todo = [e for e in catalog if e.msgid and not e.obsolete and not _translated(e)]
+    sources = [s for e in todo for s in ([e.msgid, e.msgid_plural] if e.msgid_plural else [e.msgid])]
+    outputs = iter(translate(sources)) if sources else iter(())
+    for entry in todo:
+        if entry.msgid_plural:
+            singular, plural = next(outputs), next(outputs)
+            count = max(len(entry.msgstr_plural), 2)
+            entry.msgstr_plural = {i: singular if i == 0 else plural for i in range(count)}
+        else:
+            entry.msgstr = next(outputs)
+        if "fuzzy" not in entry.flags:
+            entry.flags.append("fuzzy")
+    tmp = output.with_name(output.name + ".tmp")
+    catalog.save(str(tmp))
+    tmp.replace(output)
+    kept = sum(1 for e in catalog if e.msgid and not e.obsolete) - len(todo)
+    return {"kept": kept, "filled": len(todo)}
+
+
+def _translated(entry) -> bool:
+    if entry.msgid_plural:
+        return bool(entry.msgstr_plural) and all(entry.msgstr_plural.values())
+    return bool(entry.msgstr)
+
+
+def iter_sources(path: Path) -> Iterator[str]:
+    """Every msgid (and msgid_plural) of a catalog, translated or not."""
+    for entry in open_catalog(path):
+        if entry.msgid:
+            yield entry.msgid
+            if entry.msgid_plural:
+                yield entry.msgid_plural

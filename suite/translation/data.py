@@ -1,0 +1,278 @@
+"""Translation data: readers for every supported source, cleaning, and the split.
+
+Orientation: every example is a :class:`Pair` ``(source, target)`` in the recipe's
+source and target languages, with the catalog (product) it came from.
+
+Sources (the recipe's ``data.source``):
+
+- ``system-locale``: the compiled gettext catalogs of this machine,
+  ``/usr/share/locale/<target_language>/LC_MESSAGES/*.mo`` (tens of thousands of English
+  interface strings of many programs, each under its own licence: read, never shipped);
+- ``django-de``: Django's German catalogs, bundled in ``datasets/django-de`` (BSD-3);
+- a folder of ``.po``/``.mo`` files (or a locale tree), or one catalog file;
+- a ``.tsv``/``.csv``/``.jsonl`` file (optionally ``.gz``) with source and target
+  columns and an optional catalog column.
+
+Splits: ``by-catalog`` holds out whole catalogs, so test strings come from products the
+model never saw; ``in-domain`` tunes on part of one catalog (plus the others) and tests
+on the rest of it; ``random`` splits pairs. In every mode a test string whose source
+also appears in training is removed from test (counted), so the score is translation,
+not recall of a memorised string.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from suite.core import resources
+from suite.core.errors import DataError
+from suite.core.tables import iter_table
+from suite.translation.catalogs import (CATALOG_SUFFIXES, SYSTEM_LOCALE_DIR, CatalogStats, find_catalogs, read_catalog)
+
+SYSTEM_SOURCE = "system-locale"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")
+
+
+@dataclass
+class TranslationDataConfig:
+    """The recipe's ``data`` section for translation."""
+
+    source: str = field(default=SYSTEM_SOURCE, metadata={
+        "help": "system-locale (this machine's /usr/share/locale catalogs), a bundled data set (django-de), a "
+                "folder of .po/.mo files or a locale tree, one .po/.mo file, or a .tsv/.csv/.jsonl table."})
+    source_language: str = field(default="en", metadata={"help": "Language of the msgids / source column."})
+    target_language: str = field(default="de", metadata={
+        "help": "Language of the translations; picks <lang>/LC_MESSAGES in a locale tree."})
+    source_column: str = field(default="source", metadata={"help": "Source text column (tables)."})
+    target_column: str = field(default="target", metadata={"help": "Target text column (tables)."})
+    catalog_column: str = field(default="catalog", metadata={
+        "help": "Catalog/product column (tables; optional: without it the file name is the catalog)."})
+    include_catalogs: list[str] = field(default_factory=lambda: ["*"], metadata={
+        "help": "Catalog name patterns to read (shell globs)."})
+    exclude_catalogs: list[str] = field(default_factory=lambda: ["iso_*"], metadata={
+        "help": "Catalog name patterns to skip (default: the iso_* lists of country and language names)."})
+    split: Literal["by-catalog", "in-domain", "random"] = field(default="by-catalog", metadata={
+        "help": "by-catalog: test on whole held-out catalogs; in-domain: tune on part of in_domain_catalog "
+                "and test on the rest; random: split pairs at random."})
+    test_catalogs: list[str] = field(default_factory=list, metadata={
+        "help": "by-catalog: catalogs held out for test (empty: picked by seed to cover about test_size)."})
+    in_domain_catalog: str | None = field(default=None, metadata={
+        "help": "in-domain: the catalog whose held-out strings are the test set."})
+    test_size: float = field(default=0.15, metadata={
+        "help": "Share held out for test (random, in-domain; the target share when test_catalogs is empty)."})
+    validation_size: float = field(default=0.05, metadata={
+        "help": "Share of the training pairs used to pick checkpoints."})
+    min_chars: int = field(default=2, metadata={"help": "Drop pairs whose source is shorter."})
+    max_chars: int = field(default=120, metadata={"help": "Drop pairs whose source or target is longer."})
+    max_train_examples: int | None = field(default=None, metadata={
+        "help": "Keep a random sample of this many training pairs (null: all)."})
+    max_test_examples: int | None = field(default=None, metadata={
+        "help": "Evaluate on a random sample of this many test pairs (null: all)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the catalog choice, the split and the samples."})
+
+    def __post_init__(self):
+        for name in ("source_language", "target_language"):
+            if not isinstance(getattr(self, name), str) or not _LANGUAGE.match(getattr(self, name)):
+                raise ValueError(f"{name}: unknown language code {getattr(self, name)!r}; expected an ISO 639 "
+                                 "code such as en, de, fr, pt_BR")
+        for name in ("test_size", "validation_size"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number strictly between 0 and 1, got {getattr(self, name)!r}")
+        if not 0 < self.min_chars <= self.max_chars:
+            raise ValueError(f"max_chars: expected 0 < min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
+        for name in ("max_train_examples", "max_test_examples"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 10):
+                raise ValueError(f"{name}: expected an integer of at least 10, or null, got {value!r}")
+        if self.split == "in-domain" and not self.in_domain_catalog:
+            raise ValueError("in_domain_catalog: the in-domain split needs the catalog to test on")
+
+
+@dataclass(frozen=True)
+class Pair:
+    source: str
+    target: str
+    catalog: str
+    context: str | None = None
+
+
+@dataclass
+class Splits:
+    """Train, validation and test pairs, and what cleaning removed."""
+
+    train: list[Pair]
+    validation: list[Pair]
+    test: list[Pair]
+    cleaning: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test),
+                "train_catalogs": len({p.catalog for p in self.train}),
+                "test_catalogs": sorted({p.catalog for p in self.test}), **self.cleaning}
+
+
+# -- reading -------------------------------------------------------------------------------
+def load_pairs(cfg: TranslationDataConfig) -> tuple[list[Pair], CatalogStats]:
+    """Read every pair the recipe's source holds, after the catalog filters.
+
+    Raises:
+        DataError: missing source, unreadable or empty catalogs, a table without the
+            named columns, or text that is not UTF-8.
+    """
+    stats = CatalogStats()
+    path = _source_path(cfg)
+    if path.is_file() and path.suffix.lower() not in CATALOG_SUFFIXES:
+        pairs = _read_table(path, cfg)
+    else:
+        files = {path.stem: path} if path.is_file() else find_catalogs(path, cfg.target_language)
+        pairs = []
+        for name, file in files.items():
+            if _wanted(name, cfg):
+                pairs += [Pair(e.source, e.target, e.catalog, e.context) for e in read_catalog(file, stats, name=name)]
+        if not files:
+            raise DataError(f"data.source: no .po or .mo files under {path}")
+    pairs = [p for p in pairs if _wanted(p.catalog, cfg)]
+    if not pairs:
+        raise DataError(f"data.source: {path} holds no translated pairs after the catalog filters "
+                        f"(include {cfg.include_catalogs}, exclude {cfg.exclude_catalogs})")
+    return pairs, stats
+
+
+def _source_path(cfg: TranslationDataConfig) -> Path:
+    if cfg.source == SYSTEM_SOURCE:
+        folder = SYSTEM_LOCALE_DIR / cfg.target_language / "LC_MESSAGES"
+        if not folder.is_dir():
+            have = sorted(p.name for p in SYSTEM_LOCALE_DIR.glob("*") if (p / "LC_MESSAGES").is_dir())
+            raise DataError(f"data.source: no gettext catalogs for language '{cfg.target_language}' under "
+                            f"{SYSTEM_LOCALE_DIR} (languages here: {', '.join(have[:20]) or 'none'}); "
+                            "use data.source=django-de or a folder of .po files")
+        return SYSTEM_LOCALE_DIR
+    bundled = resources.bundled_datasets()
+    if cfg.source in bundled:
+        return bundled[cfg.source] / "catalogs"
+    path = Path(cfg.source).expanduser()
+    if not path.exists():
+        raise DataError(f"data.source: no such file or folder: {path} (or use {SYSTEM_SOURCE}, "
+                        f"{', '.join(n for n in bundled if n.endswith(('-de', '-fr', '-es'))) or 'django-de'})")
+    return path
+
+
+def _wanted(name: str, cfg: TranslationDataConfig) -> bool:
+    return any(fnmatch.fnmatch(name, p) for p in cfg.include_catalogs) and \
+        not any(fnmatch.fnmatch(name, p) for p in cfg.exclude_catalogs)
+
+
+def _read_table(path: Path, cfg: TranslationDataConfig) -> list[Pair]:
+    pairs = []
+    for line, row in iter_table(path):
+        for column in (cfg.source_column, cfg.target_column):
+            if column not in row:
+                raise DataError(f"{path}: no column '{column}' (columns: {', '.join(row)}); set "
+                                "data.source_column / data.target_column")
+        catalog = row.get(cfg.catalog_column) or path.name.split(".")[0]
+        pairs.append(Pair(str(row[cfg.source_column] or ""), str(row[cfg.target_column] or ""), str(catalog)))
+    return pairs
+
+
+# -- cleaning and splitting ----------------------------------------------------------------
+def clean_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> tuple[list[Pair], dict]:
+    """Strip surrounding whitespace, drop empty, too short or too long pairs and exact duplicates."""
+    kept, seen, counts = [], set(), {"empty_removed": 0, "length_removed": 0, "duplicates_removed": 0}
+    for pair in pairs:
+        source, target = pair.source.strip(), pair.target.strip()
+        if not source or not target:
+            counts["empty_removed"] += 1
+        elif not cfg.min_chars <= len(source) <= cfg.max_chars or len(target) > cfg.max_chars:
+            counts["length_removed"] += 1
+        elif (source, target, pair.context) in seen:
+            counts["duplicates_removed"] += 1
+        else:
+            seen.add((source, target, pair.context))
+            kept.append(Pair(source, target, pair.catalog, pair.context))
+    if not kept:
+        raise DataError("data: no pairs left after cleaning (empty, or every string outside "
+                        f"{cfg.min_chars}-{cfg.max_chars} characters)")
+    return kept, counts
+
+
+def split_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> Splits:
+    """Split cleaned pairs as the recipe says (see the module docstring).
+
+    Raises:
+        DataError: an unknown test catalog, or a split that leaves train or test empty.
+    """
+    rng = random.Random(cfg.seed)
+    catalogs = sorted({p.catalog for p in pairs})
+    if cfg.split == "by-catalog":
+        held_out = set(cfg.test_catalogs) or _pick_catalogs(pairs, catalogs, cfg.test_size, rng)
+        _require_known(held_out, catalogs, "test_catalogs")
+        train = [p for p in pairs if p.catalog not in held_out]
+        test = [p for p in pairs if p.catalog in held_out]
+    elif cfg.split == "in-domain":
+        _require_known({cfg.in_domain_catalog}, catalogs, "in_domain_catalog")
+        own = [p for p in pairs if p.catalog == cfg.in_domain_catalog]
+        rng.shuffle(own)
+        cut = max(1, round(len(own) * cfg.test_size))
+        test, train = own[:cut], [p for p in pairs if p.catalog != cfg.in_domain_catalog] + own[cut:]
+    else:
+        shuffled = pairs[:]
+        rng.shuffle(shuffled)
+        cut = max(1, round(len(shuffled) * cfg.test_size))
+        test, train = shuffled[:cut], shuffled[cut:]
+    seen = {p.source.casefold() for p in train}
+    unseen_test = [p for p in test if p.source.casefold() not in seen]
+    cleaning = {"test_seen_in_train_removed": len(test) - len(unseen_test)}
+    test = _sample(unseen_test, cfg.max_test_examples, rng)
+    rng.shuffle(train)
+    cut = max(1, round(len(train) * cfg.validation_size))
+    validation, train = train[:cut], _sample(train[cut:], cfg.max_train_examples, rng)
+    if not train or not test:
+        raise DataError(f"data.split: the {cfg.split} split leaves {len(train)} training and {len(test)} test "
+                        "pairs; use more catalogs or another split")
+    return Splits(train, validation, test, cleaning)
+
+
+def _pick_catalogs(pairs: list[Pair], catalogs: list[str], share: float, rng: random.Random) -> set[str]:
+    if len(catalogs) < 2:
+        raise DataError(f"data.split: by-catalog needs at least two catalogs, found {len(catalogs)}; "
+                        "use split: in-domain or random")
+    sizes = {c: 0 for c in catalogs}
+    for pair in pairs:
+        sizes[pair.catalog] += 1
+    order, chosen, total = catalogs[:], set(), 0
+    rng.shuffle(order)
+    for name in order:
+        if total >= share * len(pairs) or len(chosen) == len(catalogs) - 1:
+            break
+        if total + sizes[name] > 2 * share * len(pairs):
+            continue  # one huge catalog would make the test set most of the data
+        chosen.add(name)
+        total += sizes[name]
+    return chosen
+
+
+def _require_known(names: set, catalogs: list[str], key: str) -> None:
+    unknown = sorted(n for n in names if n not in catalogs)
+    if unknown:
+        raise DataError(f"data.{key}: no catalog named {', '.join(unknown)} (catalogs: {', '.join(catalogs[:30])}"
+                        f"{'...' if len(catalogs) > 30 else ''})")
+
+
+def _sample(pairs: list[Pair], limit: int | None, rng: random.Random) -> list[Pair]:
+    return pairs if limit is None or len(pairs) <= limit else rng.sample(pairs, limit)
+
+
+def prepare(cfg: TranslationDataConfig) -> Splits:
+    """Read, clean and split: what the domain's ``prepare_data`` returns."""
+    pairs, stats = load_pairs(cfg)
+    cleaned, counts = clean_pairs(pairs, cfg)
+    splits = split_pairs(cleaned, cfg)
+    splits.cleaning = {"catalogs_read": stats.catalogs, "fuzzy_removed": stats.fuzzy,
+                       "obsolete_removed": stats.obsolete, "untranslated_removed": stats.untranslated,
+                       **counts, **splits.cleaning}
+    return splits

@@ -1,0 +1,174 @@
+"""Translation metrics: sacreBLEU (BLEU, chrF++, TER with their signatures), placeholder
+preservation and glossary term accuracy, in the shared ``metrics.json`` format.
+
+- ``chrf``: chrF++ (character 6-grams plus word 2-grams), the primary metric; it credits
+  a partly right compound ("Benutzerkonto" for "Benutzer-Konto") where BLEU gives nothing.
+- ``placeholders_kept``: among test strings with at least one placeholder, the share whose
+  output holds exactly the source's placeholders. Broken outputs are listed, not repaired.
+- ``term_accuracy``: for each (source term, target term) of the glossary where the source
+  holds the term and the reference its translation, whether the output holds it too
+  (case-insensitive). The glossary comes from a TSV or is mined from the training pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from suite.core.errors import DataError
+from suite.translation import strings
+
+HEADLINE = ["chrf", "bleu", "ter", "placeholders_kept", "term_accuracy"]
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class TranslationEvalConfig:
+    """The recipe's ``evaluation`` section for translation."""
+
+    baselines: list[str] = field(default_factory=lambda: ["copy-source", "translation-memory"], metadata={
+        "help": "Classical systems on the same test split: copy-source (output = input), translation-memory "
+                "(the target of the most similar training source, as a CAT tool's fuzzy match)."})
+    glossary: str | None = field(default=None, metadata={
+        "help": "TSV of source term<TAB>target term; null mines one from the training pairs."})
+    glossary_min_count: int = field(default=8, metadata={
+        "help": "Mined glossary: a source word must occur in at least this many training pairs."})
+    glossary_min_dice: float = field(default=0.6, metadata={
+        "help": "Mined glossary: minimum Dice agreement between a source word and its translation."})
+    before_tuning: bool = field(default=True, metadata={
+        "help": "Also score a ready seq2seq model before tuning (skipped for a warm start: it cannot translate)."})
+    examples: int = field(default=12, metadata={"help": "Test translations shown in the model card."})
+
+    def __post_init__(self):
+        known = {"copy-source", "translation-memory"}
+        unknown = [b for b in self.baselines if b not in known]
+        if unknown:
+            raise ValueError(f"baselines: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        if self.glossary_min_count < 1 or not 0 < self.glossary_min_dice <= 1:
+            raise ValueError("glossary_min_count / glossary_min_dice: expected a positive count and a number in (0, 1]")
+
+
+def corpus_scores(hypotheses: list[str], references: list[str]) -> dict:
+    """BLEU, chrF++ and TER of ``hypotheses`` against one reference each, with sacreBLEU signatures."""
+    from sacrebleu.metrics import BLEU, CHRF, TER
+
+    scores, signatures = {}, {}
+    for key, metric in (("bleu", BLEU()), ("chrf", CHRF(word_order=2)), ("ter", TER())):
+        result = metric.corpus_score(hypotheses, [references])
+        scores[key] = round(result.score, 2)
+        signatures[key] = str(metric.get_signature())
+    return {**scores, "signatures": signatures}
+
+
+def placeholder_report(sources: list[str], outputs: list[str], *, shown: int = 10) -> dict:
+    """Placeholder preservation over the strings that have placeholders, with the broken ones listed."""
+    with_placeholders = [(s, o) for s, o in zip(sources, outputs) if strings.placeholders(s)]
+    broken = [(s, o) for s, o in with_placeholders if not strings.placeholders_kept(s, o)]
+    total = len(with_placeholders)
+    return {"placeholders_kept": round(1 - len(broken) / total, 4) if total else None,
+            "strings_with_placeholders": total, "placeholders_broken": len(broken),
+            "broken_examples": [{"source": s, "output": o} for s, o in broken[:shown]]}
+
+
+def mine_glossary(pairs: list[tuple[str, str]], *, min_count: int, min_dice: float) -> dict[str, str]:
+    """Source word -> target word pairs that translate each other consistently in ``pairs``.
+
+    A word of four or more letters qualifies when it occurs in at least ``min_count``
+    pairs and one target word co-occurs with it with Dice coefficient >= ``min_dice``.
+    """
+    source_count, target_count, joint = Counter(), Counter(), Counter()
+    for source, target in pairs:
+        source_words = {w.lower() for w in _WORD.findall(source) if len(w) >= 4 and not w.isdigit()}
+        target_words = {w.lower() for w in _WORD.findall(target) if len(w) >= 3 and not w.isdigit()}
+        source_count.update(source_words)
+        target_count.update(target_words)
+        joint.update((s, t) for s in source_words for t in target_words)
+    best: dict[str, tuple[float, str]] = {}
+    for (s, t), together in joint.items():
+        if source_count[s] < min_count or together < min_count / 2:
+            continue
+        dice = 2 * together / (source_count[s] + target_count[t])
+        if dice >= min_dice and dice > best.get(s, (0.0, ""))[0]:
+            best[s] = (dice, t)
+    return {s: t for s, (_, t) in sorted(best.items())}
+
+
+def read_glossary(path: str) -> dict[str, str]:
+    """A glossary TSV (source term, target term; a header row named source/target is optional).
+
+    Raises:
+        DataError: missing file or a row without two columns.
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise DataError(f"evaluation.glossary: no such file: {file}")
+    terms = {}
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+            raise DataError(f"{file}:{number}: expected 'source term<TAB>target term'")
+        if number == 1 and parts[0].strip().lower() == "source":
+            continue
+        terms[parts[0].strip().lower()] = parts[1].strip().lower()
+    if not terms:
+        raise DataError(f"{file}: holds no terms")
+    return terms
+
+
+def term_accuracy(sources: list[str], references: list[str], outputs: list[str], glossary: dict[str, str]) -> dict:
+    """Share of glossary term occurrences (source term present, reference uses its translation)
+    that the output translates with the glossary's term."""
+    hits = total = 0
+    for source, reference, output in zip(sources, references, outputs):
+        source_words = {w.lower() for w in _WORD.findall(source)}
+        for term, translation in glossary.items():
+            if _has_term(term, source, source_words) and translation in reference.lower():
+                total += 1
+                hits += translation in output.lower()
+    return {"term_accuracy": round(hits / total, 4) if total else None, "term_occurrences": total,
+            "glossary_terms": len(glossary)}
+
+
+def _has_term(term: str, source: str, words: set[str]) -> bool:
+    return term in words if " " not in term else term in source.lower()
+
+
+def system_report(sources: list[str], references: list[str], outputs: list[str], glossary: dict[str, str]) -> dict:
+    """Every metric of one system on the test split."""
+    report = {**corpus_scores(outputs, references), **placeholder_report(sources, outputs),
+              **term_accuracy(sources, references, outputs, glossary), "test_strings": len(sources)}
+    report["exact_match"] = round(sum(o == r for o, r in zip(outputs, references)) / max(len(outputs), 1), 4)
+    return report
+
+
+def examples_section(sources: list[str], references: list[str], outputs: dict[str, list[str]], count: int) -> str:
+    """A Markdown table of the first ``count`` test strings and each system's output."""
+    names = list(outputs)
+    lines = ["## Example translations (test split)", "",
+             "| source | reference | " + " | ".join(names) + " |", "|---" * (2 + len(names)) + "|"]
+    for i in range(min(count, len(sources))):
+        cells = [sources[i], references[i]] + [outputs[name][i] for name in names]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def tokens_per_second(token_count: int, seconds: float) -> float:
+    """Generated target tokens per second (NaN when nothing was timed)."""
+    return round(token_count / seconds, 1) if seconds > 0 else math.nan
+
+
+def read_glossary_or_mine(glossary: str | None, train_pairs: list[tuple[str, str]], cfg: TranslationEvalConfig):
+    """The recipe's glossary file, or one mined from the training pairs."""
+    if glossary:
+        return read_glossary(glossary), "file"
+    return mine_glossary(train_pairs, min_count=cfg.glossary_min_count, min_dice=cfg.glossary_min_dice), "mined"
+

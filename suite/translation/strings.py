@@ -1,0 +1,159 @@
+"""Software strings: placeholders that must survive translation, and restoring a cased surface.
+
+Placeholders are the parts of an interface string a program fills in at run time:
+printf (``%s``, ``%d``, ``%-*s``, ``%1$s``, ``%%``), Python named (``%(name)s``), brace
+(``{0}``, ``{name}``, ``{count:>3}``) and Qt (``%1``). A translation that drops, adds
+or alters one breaks the program, so :func:`placeholders` is what both the metric and
+the masking use. Masking replaces each with a sentinel token (``⟦0⟧``) that a
+word-piece tokenizer never splits; :func:`unmask` puts the originals back and reports
+when the model's output does not hold exactly the sentinels it was given. A broken
+output is counted and shown by the metrics, never silently repaired.
+
+:class:`SurfaceRestorer` exists for uncased tokenizers (the bundled MiniLM lowercases
+and strips accents): it learns, from the training targets, the usual cased and
+accented spelling of each word and where punctuation takes a space, and applies that
+to the model's lowercase output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable
+
+PLACEHOLDER = re.compile(
+    r"%%"                                                     # a literal percent in a format string
+    r"|%\([A-Za-z_][A-Za-z0-9_.]*\)[-+ #0]*\d*(?:\.\d+)?[a-zA-Z]"   # %(name)s
+    r"|%(?:\d+\$)?[-+#0']*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|ll|[hlLqjzt])?[diouxXeEfFgGaAcspn]"  # printf
+    r"|%[1-9](?![0-9A-Za-z])"                                 # Qt %1
+    r"|\{[A-Za-z0-9_]*(?:\.[A-Za-z_]\w*)*(?:![rsa])?(?::[^{}\s]*)?\}"  # str.format {0} {name!r:>3}
+)
+SENTINEL = "⟦{}⟧"
+_SENTINEL = re.compile(r"⟦(\d+)⟧")
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholders in ``text``, in order (``%%`` counts: it must survive too)."""
+    return PLACEHOLDER.findall(text)
+
+
+def placeholders_kept(source: str, output: str) -> bool:
+    """Whether ``output`` holds exactly the source's placeholders (as a multiset; order may change)."""
+    return Counter(placeholders(source)) == Counter(placeholders(output))
+
+
+def mask(text: str) -> tuple[str, list[str]]:
+    """Replace each placeholder by a numbered sentinel; return the text and the originals."""
+    found: list[str] = []
+
+    def swap(match: re.Match) -> str:
+        found.append(match.group(0))
+        return f" {SENTINEL.format(len(found) - 1)} "
+
+    return re.sub(r" {2,}", " ", PLACEHOLDER.sub(swap, text)).strip(), found
+
+
+def mask_like(target: str, originals: list[str]) -> str:
+    """Mask ``target``'s placeholders with the sentinels its source got (same placeholder, same
+    sentinel); a placeholder the source lacks stays as text."""
+    unused = list(enumerate(originals))
+
+    def swap(match: re.Match) -> str:
+        for position, (index, original) in enumerate(unused):
+            if original == match.group(0):
+                del unused[position]
+                return f" {SENTINEL.format(index)} "
+        return match.group(0)
+
+    return re.sub(r" {2,}", " ", PLACEHOLDER.sub(swap, target)).strip()
+
+
+def unmask(text: str, originals: list[str]) -> str:
+    """Put placeholders back for their sentinels. A sentinel the source did not have is left as is."""
+    def swap(match: re.Match) -> str:
+        index = int(match.group(1))
+        return originals[index] if index < len(originals) else match.group(0)
+
+    return _SENTINEL.sub(swap, text)
+
+
+def sentinel_tokens(count: int) -> list[str]:
+    """The sentinel strings a tokenizer must keep whole: ``⟦0⟧`` ... ``⟦count-1⟧``."""
+    return [SENTINEL.format(i) for i in range(count)]
+
+
+def _is_mark(token: str) -> bool:
+    return len(token) == 1 and _PUNCT.match(token) is not None
+
+
+def fold(word: str) -> str:
+    """Lowercase without accents: what an uncased tokenizer keeps of a word."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+_WORD = re.compile(r"\w+")
+_PUNCT = re.compile(r"[^\w\s⟦⟧]")
+
+
+class SurfaceRestorer:
+    """Restore case, accents and punctuation spacing of uncased model output.
+
+    Fitted on the training targets only: each folded word maps to its most frequent
+    spelling there ("offnen" -> "öffnen", "datei" -> "Datei"; sentence-initial spellings
+    count only for words never seen elsewhere), and each punctuation
+    mark keeps a space before/after it only if it usually has one. The first letter is
+    capitalised when the source's is.
+
+    Example:
+        >>> r = SurfaceRestorer.fit(["Datei öffnen", "Öffnen Sie die Datei: %s"])
+        >>> r.restore("datei offnen :", source="Open file:")
+        'Datei öffnen:'
+    """
+
+    def __init__(self, spellings: dict[str, str], space_before: dict[str, bool], space_after: dict[str, bool]):
+        self.spellings, self.space_before, self.space_after = spellings, space_before, space_after
+
+    @classmethod
+    def fit(cls, targets: Iterable[str]) -> "SurfaceRestorer":
+        """Learn spellings and punctuation spacing from reference translations."""
+        counts: dict[str, Counter] = defaultdict(Counter)
+        initial: dict[str, Counter] = defaultdict(Counter)   # sentence-initial: capitalised either way
+        before, after, seen = Counter(), Counter(), Counter()
+        for text in targets:
+            for match in _WORD.finditer(text):
+                (counts if match.start() else initial)[fold(match.group(0))][match.group(0)] += 1
+            for match in _PUNCT.finditer(text):
+                mark, start, end = match.group(0), match.start(), match.end()
+                seen[mark] += 1
+                before[mark] += start > 0 and text[start - 1] == " "
+                after[mark] += end < len(text) and text[end] == " "
+        counts = {**initial, **counts}
+        spellings = {key: words.most_common(1)[0][0] for key, words in counts.items()}
+        return cls(spellings, {m: before[m] * 2 > seen[m] for m in seen}, {m: after[m] * 2 > seen[m] for m in seen})
+
+    def restore(self, text: str, *, source: str = "") -> str:
+        """The cased, accented, properly spaced form of ``text``."""
+        tokens = [_WORD.sub(lambda m: self.spellings.get(m.group(0), m.group(0)), token) for token in text.split()]
+        pieces: list[str] = []
+        for previous, token in zip([None] + tokens, tokens):
+            glued = previous is not None and (
+                (_is_mark(token) and not self.space_before.get(token, True))
+                or (_is_mark(previous) and not self.space_after.get(previous, True)))
+            pieces.append(token if glued or previous is None else " " + token)
+        text = "".join(pieces)
+        if source[:1].isupper() and text[:1].islower():
+            text = text[:1].upper() + text[1:]
+        return text
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"spellings": self.spellings, "space_before": self.space_before,
+                                    "space_after": self.space_after}, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "SurfaceRestorer":
+        values = json.loads(path.read_text(encoding="utf-8"))
+        return cls(values["spellings"], values["space_before"], values["space_after"])

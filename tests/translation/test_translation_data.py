@@ -1,0 +1,161 @@
+"""Catalog reading (plurals, contexts, fuzzy, obsolete), cleaning, the splits, and bad input."""
+
+import polib
+import pytest
+
+from suite.core.errors import DataError
+from suite.translation.catalogs import fill_catalog, read_catalog, CatalogStats
+from suite.translation.data import TranslationDataConfig, clean_pairs, load_pairs, prepare, split_pairs
+
+
+def write_po(path, entries, *, nplurals=2):
+    """A .po file of (msgid, msgstr, extra kwargs) entries."""
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "de",
+                   "Plural-Forms": f"nplurals={nplurals}; plural=(n != 1);"}
+    for msgid, msgstr, extra in entries:
+        po.append(polib.POEntry(msgid=msgid, msgstr=msgstr, **extra))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return path
+
+
+def sample_entries(prefix=""):
+    return [
+        (f"{prefix}Open file", f"{prefix}Datei öffnen", {}),
+        (f"{prefix}Open", f"{prefix}Öffnen", {"msgctxt": "verb"}),
+        (f"{prefix}Open", f"{prefix}Offen", {"msgctxt": "adjective"}),
+        (f"{prefix}Copy %s to %s", f"{prefix}Kopiere %s nach %s", {}),
+        (f"{prefix}Not reviewed", f"{prefix}Nicht geprüft", {"flags": ["fuzzy"]}),
+        (f"{prefix}Untranslated", "", {}),
+        (f"{prefix}%(count)d file", "", {"msgid_plural": f"{prefix}%(count)d files",
+                                          "msgstr_plural": {0: f"{prefix}%(count)d Datei", 1: f"{prefix}%(count)d Dateien"}}),
+    ]
+
+
+def test_po_and_mo_read_the_same_pairs_with_contexts_and_plurals(tmp_path):
+    po = write_po(tmp_path / "app.po", sample_entries())
+    polib.pofile(str(po)).save_as_mofile(str(tmp_path / "app.mo"))
+    stats = CatalogStats()
+    from_po = read_catalog(po, stats)
+    from_mo = read_catalog(tmp_path / "app.mo")
+    assert sorted((e.source, e.target, e.context) for e in from_po) == sorted(
+        (e.source, e.target, e.context) for e in from_mo)
+    pairs = {(e.source, e.context): e.target for e in from_po}
+    assert pairs[("Open", "verb")] == "Öffnen" and pairs[("Open", "adjective")] == "Offen"
+    assert pairs[("%(count)d file", None)] == "%(count)d Datei"
+    assert pairs[("%(count)d files", None)] == "%(count)d Dateien"
+    assert ("Not reviewed", None) not in pairs and ("Untranslated", None) not in pairs
+    assert (stats.fuzzy, stats.untranslated) == (1, 1)
+
+
+def test_obsolete_entries_are_dropped(tmp_path):
+    path = tmp_path / "old.po"
+    write_po(path, [("Save", "Speichern", {})])
+    path.write_text(path.read_text(encoding="utf-8") + '\n#~ msgid "Gone"\n#~ msgstr "Weg"\n', encoding="utf-8")
+    stats = CatalogStats()
+    assert [e.source for e in read_catalog(path, stats)] == ["Save"]
+    assert stats.obsolete == 1
+
+
+def test_three_plural_forms_keep_only_the_singular(tmp_path):
+    entries = [("%d file", "", {"msgid_plural": "%d files", "msgstr_plural": {0: "%d plik", 1: "%d pliki", 2: "%d plików"}})]
+    stats = CatalogStats()
+    assert [(e.source, e.target) for e in read_catalog(write_po(tmp_path / "pl.po", entries, nplurals=3), stats)] \
+        == [("%d file", "%d plik")]
+    assert stats.plural_forms_skipped == 1
+
+
+def catalogs_folder(tmp_path, count=4):
+    for i in range(count):
+        write_po(tmp_path / "cats" / f"app{i}.po",
+                 [(f"Message {j} of app {i}", f"Nachricht {j} von App {i}", {}) for j in range(30)] +
+                 [("Shared string", "Geteilter Text" if i == count - 1 else "Gemeinsamer Text", {})])
+    return tmp_path / "cats"
+
+
+def test_by_catalog_split_never_tests_on_a_training_catalog_or_string(tmp_path):
+    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), test_catalogs=["app3"], validation_size=0.1)
+    splits = prepare(cfg)
+    assert {p.catalog for p in splits.test} == {"app3"}
+    assert "app3" not in {p.catalog for p in splits.train + splits.validation}
+    train_sources = {p.source.casefold() for p in splits.train + splits.validation}
+    assert not any(p.source.casefold() in train_sources for p in splits.test)
+    assert splits.cleaning["test_seen_in_train_removed"] == 1          # app3's own "Shared string"
+    assert splits.cleaning["duplicates_removed"] == 2                  # exact copies in app1, app2
+
+
+def test_in_domain_split_tests_on_held_out_strings_of_one_catalog(tmp_path):
+    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), split="in-domain", in_domain_catalog="app1",
+                                test_size=0.3)
+    splits = prepare(cfg)
+    assert {p.catalog for p in splits.test} == {"app1"}
+    assert 5 <= len(splits.test) <= 10
+    assert any(p.catalog == "app1" for p in splits.train)
+    assert not {p.source for p in splits.test} & {p.source for p in splits.train}
+
+
+def test_tables_are_read_with_named_columns(tmp_path):
+    table = tmp_path / "pairs.tsv"
+    table.write_text("en\tde\nOpen\tÖffnen\nClose\tSchließen\n", encoding="utf-8")
+    pairs, _ = load_pairs(TranslationDataConfig(source=str(table), source_column="en", target_column="de"))
+    assert [(p.source, p.target, p.catalog) for p in pairs] == [("Open", "Öffnen", "pairs"), ("Close", "Schließen", "pairs")]
+
+
+def test_cleaning_strips_and_drops_empty_long_and_duplicate_pairs(tmp_path):
+    from suite.translation.data import Pair
+    cfg = TranslationDataConfig(max_chars=20)
+    pairs = [Pair("  Save ", " Speichern ", "a"), Pair("Save", "Speichern", "b"), Pair("x" * 30, "y", "a"),
+             Pair("Empty", "  ", "a")]
+    kept, counts = clean_pairs(pairs, cfg)
+    assert [(p.source, p.target) for p in kept] == [("Save", "Speichern")]
+    assert counts == {"empty_removed": 1, "length_removed": 1, "duplicates_removed": 1}
+
+
+def test_fill_catalog_keeps_translations_and_marks_machine_output_fuzzy(tmp_path):
+    po = write_po(tmp_path / "app.po", [("Save", "Speichern", {}), ("Close", "", {}),
+                                        ("%d file", "", {"msgid_plural": "%d files", "msgstr_plural": {0: "", 1: ""}})])
+    counts = fill_catalog(po, lambda texts: [t.upper() for t in texts], output=tmp_path / "out.po")
+    assert counts == {"kept": 1, "filled": 2}
+    out = {e.msgid: e for e in polib.pofile(str(tmp_path / "out.po"))}
+    assert out["Save"].msgstr == "Speichern" and "fuzzy" not in out["Save"].flags
+    assert out["Close"].msgstr == "CLOSE" and "fuzzy" in out["Close"].flags
+    assert out["%d file"].msgstr_plural == {0: "%D FILE", 1: "%D FILES"}
+
+
+@pytest.mark.parametrize("case, message", [
+    ("malformed", "not a valid gettext catalog"),
+    ("empty", "holds no translated pairs"),
+    ("latin1", "not UTF-8"),
+    ("missing", "no such file or folder"),
+    ("unknown test catalog", "no catalog named nope"),
+])
+def test_bad_catalogs_give_one_clear_line(tmp_path, case, message):
+    folder = tmp_path / "cats"
+    folder.mkdir()
+    if case == "malformed":
+        (folder / "bad.po").write_text('msgid "Open"\nmsgstr "Öffnen"\ngarbage line\n', encoding="utf-8")
+    elif case == "empty":
+        write_po(folder / "empty.po", [("Untranslated", "", {})])
+    elif case == "latin1":
+        (folder / "latin.po").write_bytes('msgid "Caf\xe9"\nmsgstr "Caf\xe9"\n'.encode("latin-1"))
+    source = str(tmp_path / "none") if case == "missing" else str(folder)
+    if case == "unknown test catalog":
+        source = str(catalogs_folder(tmp_path))
+    with pytest.raises(DataError, match=message) as error:
+        prepare(TranslationDataConfig(source=source, test_catalogs=["nope"] if case == "unknown test catalog" else []))
+    assert "\n" not in str(error.value)
+
+
+def test_unknown_language_code_is_rejected_by_the_recipe():
+    from suite.core.errors import RecipeError
+    from suite.core.recipe import load_recipe
+    with pytest.raises(RecipeError, match="unknown language code 'German'"):
+        load_recipe("translation/tiny", ["data.target_language=German"])
+
+
+def test_split_without_a_second_catalog_says_so(tmp_path):
+    cfg = TranslationDataConfig(source=str(write_po(tmp_path / "one.po", [("A b", "C d", {})] * 1)))
+    pairs, _ = load_pairs(cfg)
+    with pytest.raises(DataError, match="at least two catalogs"):
+        split_pairs(clean_pairs(pairs, cfg)[0], cfg)
