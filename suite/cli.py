@@ -180,7 +180,9 @@ def _predict(args) -> int:
         return 0
     if args.output.exists():
         raise SuiteError(f"--output {args.output}: file exists; choose a new name")
-    atomic_write_text(args.output, _serialise(predictions, args.output.suffix))
+    writes_own_format = getattr(predictor, "write_output", None)    # e.g. translation: .po in, .po out
+    if not (writes_own_format and writes_own_format(predictions, args.output, input=args.input)):
+        atomic_write_text(args.output, _serialise(predictions, args.output.suffix))
     print(f"wrote {len(predictions)} predictions to {args.output}")
     return 0
 
