@@ -5,7 +5,7 @@
     suite train RECIPE [key=value ...]           tune; prints the run folder and its metrics table
     suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
     suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
-    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--output FILE]
+    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR] [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         the quick benchmark of every domain, then its table
@@ -17,6 +17,7 @@ Problems with the user's input (recipe, data, model source, run folder) print on
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--user", action="append", default=[], metavar="ID",
                          help="recommendation: recommend for this user of the training data (repeatable)")
     predict.add_argument("--k", type=int, help="recommendation: items per input (default 10)")
+    predict.add_argument("--saliency", type=Path, metavar="DIR",
+                         help="diagnostics: also write a Grad-CAM PNG per image into DIR")
     predict.set_defaults(handler=_predict)
 
     data = sub.add_parser("data", help="fetch data sets that cannot ship in the repository")
@@ -172,8 +175,14 @@ def _predict(args) -> int:
     if args.k is not None and args.k < 1:
         raise SuiteError(f"--k: expected a positive integer, got {args.k}")
     predictor = pipeline.load(args.run_dir)
+    options = {"k": args.k, "saliency_dir": args.saliency}
+    options = {name: value for name, value in options.items() if value is not None}
+    unknown = [name for name in options if name not in inspect.signature(predictor.predict).parameters]
+    if unknown:
+        flag = "--" + unknown[0].removesuffix("_dir")
+        raise SuiteError(f"{flag}: this run's model ({type(predictor).__name__}) does not take it")
     inputs = inline or predictor.read_inputs(args.input)
-    predictions = predictor.predict(inputs, k=args.k) if args.k is not None else predictor.predict(inputs)
+    predictions = predictor.predict(inputs, **options)
     if args.output is None:
         for prediction in predictions:
             print(json.dumps(prediction, ensure_ascii=False))

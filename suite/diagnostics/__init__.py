@@ -34,9 +34,10 @@ from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.data import (DiagnosticsDataConfig, ImageSet, Splits, load_splits, read_source,
                                     sample_fraction)
 from suite.diagnostics.metrics import HEADLINE, HEADLINE_MULTI, DiagnosticsEvalConfig
-from suite.diagnostics.model import (DiagnosticsModelConfig, DiagnosticsPredictor, ImageDataset, apply_strategy,
-                                     build_network, build_transform, collate, data_config, parameter_groups,
-                                     probabilities)
+from suite.diagnostics.model import (DiagnosticsModelConfig, DiagnosticsPredictor, apply_strategy, build_network,
+                                     parameter_groups, probabilities)
+from suite.diagnostics.saliency import saliency_pngs
+from suite.diagnostics.transforms import ImageDataset, build_transform, collate, data_config
 
 
 class DiagnosticsDomain:
@@ -185,8 +186,8 @@ class DiagnosticsDomain:
         probs = predictor.scores([data.test.images[i] for i in chosen])
         titles = [f"test {i}: label {data.class_names[int(labels[i])] if data.task != 'multilabel' else labels[i]}"
                   f", p={float(np.max(p)):.2f}" for i, p in zip(chosen, probs)]
-        dx.saliency_pngs(predictor.network, [data.test.images[i] for i in chosen], predictor.transform, data.task,
-                         run.plots_dir, names=[f"test-{i}" for i in chosen], titles=titles)
+        saliency_pngs(predictor.network, [data.test.images[i] for i in chosen], predictor.transform, data.task,
+                      run.plots_dir, names=[f"test-{i}" for i in chosen], titles=titles)
 
     def _report(self, recipe: Any, run: Any, data: Splits, scores: dict, tuned_threshold: Any = None) -> dict:
         models = {}

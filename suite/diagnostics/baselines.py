@@ -48,8 +48,8 @@ def imagenet_features(recipe: Any) -> Callable[[list[np.ndarray]], np.ndarray]:
     import torch
 
     from suite.core import sources
-    from suite.diagnostics.model import (architecture_of, build_transform, data_config, pretrained_backbone,
-                                         to_pil)
+    from suite.diagnostics.backbones import architecture_of, pretrained_backbone
+    from suite.diagnostics.transforms import build_transform, data_config, to_pil
 
     path = sources.resolve(recipe.model.source)
     backbone = pretrained_backbone(architecture_of(recipe.model, path), path).eval()

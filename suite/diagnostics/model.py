@@ -1,4 +1,6 @@
-"""The diagnostics classifier: a timm backbone (pretrained or not) with a new head, its transforms and predictor.
+"""The diagnostics classifier: a timm backbone (pretrained or not) with a new head, its training strategies and predictor.
+
+Weights are loaded in ``backbones.py``; images become tensors in ``transforms.py``.
 
 Orientation: inputs are images, outputs are probabilities: P(disease) for binary tasks
 (label 1), a softmax over classes for multi-class, one sigmoid per label for multi-label.
@@ -17,12 +19,12 @@ import numpy as np
 import torch
 
 from suite.core import sources
-from suite.core.errors import ModelSourceError
 from suite.core.recipe import ModelConfig
+from suite.diagnostics.backbones import architecture_of, create_backbone, pretrained_backbone
+from suite.diagnostics.transforms import build_transform, to_pil
 
 PREDICTOR_FILE = "suite.json"
 WEIGHTS_FILE = "model.safetensors"
-BUNDLED_ARCHITECTURES = {f"bundled:efficientnet-lite{i}": f"tf_efficientnet_lite{i}" for i in range(5)}
 
 
 @dataclass
@@ -74,98 +76,6 @@ class DiagnosticsModelConfig(ModelConfig):
                              f"{self.unfreeze_blocks!r}, {self.backbone_lr_scale!r}")
 
 
-# -- weights --------------------------------------------------------------------------------------
-def architecture_of(cfg: DiagnosticsModelConfig, path: Path) -> str:
-    """The timm architecture: explicit, implied by a bundled name, or read from a folder's config.json."""
-    if cfg.architecture != "auto":
-        return cfg.architecture
-    if cfg.source in BUNDLED_ARCHITECTURES:
-        return BUNDLED_ARCHITECTURES[cfg.source]
-    config = path / "config.json" if path.is_dir() else None
-    if config is not None and config.is_file():
-        values = json.loads(config.read_text(encoding="utf-8"))
-        if values.get("architecture"):
-            return values["architecture"]
-    raise ModelSourceError(f"model.architecture: cannot tell the timm architecture of '{cfg.source}'; "
-                           "set model.architecture (e.g. tf_efficientnet_lite0)")
-
-
-def read_state_dict(path: Path) -> dict:
-    """A state dict from a .safetensors file, a torch file (``weights_only=True``) or a folder holding one."""
-    if path.is_dir():
-        found = [path / n for n in ("model.safetensors", "pytorch_model.bin", "model.pth") if (path / n).is_file()]
-        if not found:
-            raise ModelSourceError(f"{path}: no model.safetensors or pytorch_model.bin in the folder")
-        path = found[0]
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - pickle, zip and safetensors all raise their own types
-        raise ModelSourceError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0][:120]})") from None
-    for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    return {k.removeprefix("module.").removeprefix("backbone."): v for k, v in state.items()}
-
-
-def convert_state_dict(state: dict, model: Any) -> dict:
-    """Map ``state`` onto ``model``'s keys: by name when they match, else in order and shape.
-
-    ``num_batches_tracked`` buffers are skipped on both sides (the original EfficientNet-Lite
-    checkpoints keep them, timm's don't need them).
-
-    Raises:
-        ModelSourceError: the counts or a shape differ, naming the first mismatch.
-    """
-    target = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    source = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    if set(source) == set(target):
-        return source
-    if len(source) != len(target):
-        raise ModelSourceError(f"checkpoint has {len(source)} tensors, {type(model).__name__} expects "
-                               f"{len(target)}: not the same architecture")
-    mapped = {}
-    for (src_key, tensor), (key, expected) in zip(source.items(), target.items()):
-        if tuple(tensor.shape) != tuple(expected.shape):
-            raise ModelSourceError(f"checkpoint tensor {src_key} {tuple(tensor.shape)} does not fit {key} "
-                                   f"{tuple(expected.shape)}: not the same architecture")
-        mapped[key] = tensor
-    return mapped
-
-
-def pretrained_backbone(architecture: str, path: Path, **kwargs: Any):
-    """``timm.create_model(architecture)`` with the weights at ``path`` (strict load; the checkpoint's head kept).
-
-    Raises:
-        ModelSourceError: unknown architecture, unreadable checkpoint, or weights that do not fit.
-    """
-    state = read_state_dict(path)
-    model = _create(architecture, pretrained=False, **kwargs)
-    classifier = model.pretrained_cfg.get("classifier", "classifier")
-    head = state.get(f"{classifier}.weight")
-    if head is None:   # ordered mapping: the head weight is the second-to-last tensor, as in timm
-        head = [v for k, v in state.items() if not k.endswith("num_batches_tracked")][-2]
-    if head.ndim == 2 and head.shape[0] != model.num_classes:
-        model.reset_classifier(int(head.shape[0]))
-    try:
-        model.load_state_dict(convert_state_dict(state, model), strict=True)
-    except RuntimeError as error:
-        raise ModelSourceError(f"{path}: weights do not fit {architecture} ({str(error).splitlines()[0]})") from None
-    return model
-
-
-def _create(architecture: str, **kwargs: Any):
-    import timm
-
-    try:
-        return timm.create_model(architecture, **kwargs)
-    except RuntimeError as error:   # timm: "Unknown model (...)"
-        raise ModelSourceError(f"model.architecture: {str(error).splitlines()[0]}") from None
-
-
 # -- the network ----------------------------------------------------------------------------------
 def build_network(cfg: DiagnosticsModelConfig, *, num_outputs: int, task: str, lora: bool = False):
     """The backbone with a new head of ``num_outputs``, pretrained as the recipe says, wrapped for the Trainer.
@@ -185,7 +95,7 @@ def build_network(cfg: DiagnosticsModelConfig, *, num_outputs: int, task: str, l
         backbone = pretrained_backbone(architecture, path, drop_rate=cfg.drop_rate)
         backbone.reset_classifier(num_outputs)
     else:
-        backbone = _create(architecture, pretrained=False, num_classes=num_outputs, drop_rate=cfg.drop_rate)
+        backbone = create_backbone(architecture, pretrained=False, num_classes=num_outputs, drop_rate=cfg.drop_rate)
     frozen_stats = cfg.batchnorm_stats == "frozen" or (cfg.batchnorm_stats == "auto" and not lora)
     return ImageClassifier(backbone, task=task, freeze_batchnorm_stats=frozen_stats)
 
@@ -279,60 +189,6 @@ def parameter_groups(network: Any, *, learning_rate: float, backbone_lr_scale: f
             for (is_head, decays), params in sorted(groups.items())]
 
 
-# -- images in, tensors out -------------------------------------------------------------------
-def data_config(backbone: Any, image_size: int) -> dict:
-    """timm's normalisation for the backbone, at ``image_size``."""
-    from timm.data import resolve_model_data_config
-
-    config = resolve_model_data_config(backbone)
-    return {"input_size": (3, image_size, image_size), "mean": tuple(config["mean"]), "std": tuple(config["std"]),
-            "interpolation": config.get("interpolation", "bicubic")}
-
-
-def build_transform(config: dict, augment: AugmentConfig | None):
-    """timm's eval transform (no crop), or its training transform plus a small rotation."""
-    from timm.data import create_transform
-    from torchvision import transforms
-
-    common = dict(input_size=config["input_size"], mean=config["mean"], std=config["std"],
-                  interpolation=config["interpolation"])
-    if augment is None or not augment.enabled:
-        return create_transform(is_training=False, crop_pct=1.0, **common)
-    train = create_transform(is_training=True, scale=tuple(augment.crop_scale), ratio=(1.0, 1.0),
-                             hflip=augment.hflip, vflip=augment.vflip,
-                             color_jitter=(augment.intensity, augment.intensity, 0.0), **common)
-    steps = [transforms.RandomRotation(augment.rotation)] if augment.rotation else []
-    return transforms.Compose(steps + list(train.transforms))
-
-
-def to_pil(image: np.ndarray):
-    """A uint8 array (grayscale or RGB) as an RGB PIL image: grayscale is copied to three channels."""
-    from PIL import Image
-
-    return Image.fromarray(image).convert("RGB")
-
-
-class ImageDataset(torch.utils.data.Dataset):
-    """``{"pixel_values", "labels"}`` per image; the transform runs per item, so augmentation is fresh."""
-
-    def __init__(self, images: list[np.ndarray], labels: np.ndarray | None, transform: Any):
-        self.images, self.labels, self.transform = images, labels, transform
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> dict:
-        item = {"pixel_values": self.transform(to_pil(self.images[i]))}
-        if self.labels is not None:
-            item["labels"] = torch.as_tensor(self.labels[i])
-        return item
-
-
-def collate(batch: list[dict]) -> dict:
-    """Stack ``pixel_values`` and ``labels`` of a batch."""
-    return {key: torch.stack([item[key] for item in batch]) for key in batch[0]}
-
-
 def probabilities(network: Any, images: list[np.ndarray], transform, task: str, *, batch_size: int = 64) -> np.ndarray:
     """P(disease) (binary, shape N), class probabilities (N x C) or label probabilities (N x K)."""
     network.eval()
@@ -365,7 +221,7 @@ class DiagnosticsPredictor:
         from safetensors.torch import load_file
 
         settings = json.loads((folder / PREDICTOR_FILE).read_text(encoding="utf-8"))
-        backbone = _create(settings["architecture"], pretrained=False, num_classes=settings["num_outputs"])
+        backbone = create_backbone(settings["architecture"], pretrained=False, num_classes=settings["num_outputs"])
         network = ImageClassifier(backbone, task=settings["task"])
         network.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
         return cls(network.eval(), settings)
@@ -400,13 +256,14 @@ class DiagnosticsPredictor:
             DataError: an image file is missing or unreadable (the message names it).
         """
         from suite.diagnostics import metrics as dx_metrics
-        from suite.diagnostics.data import decode_image
+        from suite.diagnostics.images import decode_image
+        from suite.diagnostics.saliency import saliency_pngs
 
         images = [decode_image(Path(x)) if isinstance(x, (str, Path)) else x for x in inputs]
         names = [str(x) if isinstance(x, (str, Path)) else f"image-{i}" for i, x in enumerate(inputs)]
         results = dx_metrics.decisions(self.scores(images), self.settings, names)
         if saliency_dir is not None:
-            paths = dx_metrics.saliency_pngs(self.network, images, self.transform, self.settings["task"],
+            paths = saliency_pngs(self.network, images, self.transform, self.settings["task"],
                                              Path(saliency_dir), names=[Path(n).stem for n in names])
             for result, path in zip(results, paths):
                 result["saliency"] = str(path)
@@ -414,6 +271,6 @@ class DiagnosticsPredictor:
 
     def read_inputs(self, path: Path) -> list[str]:
         """Image paths from ``--input``: a folder (every image under it), a CSV (its path column) or one image."""
-        from suite.diagnostics.data import list_inputs
+        from suite.diagnostics.images import list_inputs
 
         return list_inputs(Path(path), path_column=self.settings.get("path_column", "path"))

@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from suite.core.errors import DataError
-from suite.diagnostics.data import (DiagnosticsDataConfig, ImageSet, SyntheticConfig, assert_no_patient_leak,
-                                    generate_synthetic, list_inputs, load_splits, write_npz)
+from suite.diagnostics.data import DiagnosticsDataConfig, ImageSet, assert_no_patient_leak, load_splits
+from suite.diagnostics.images import list_inputs
+from suite.diagnostics.synthetic import SyntheticConfig, generate_synthetic, write_npz
 
 SMALL = dict(image_size=32, n_train=40, n_validation=12, n_test=20)
 

@@ -13,8 +13,8 @@ from suite.core.metrics.classification import roc_auc
 from suite.core.recipe import LoraConfig
 from suite.diagnostics import _lora_section
 from suite.diagnostics import metrics as dx
-from suite.diagnostics.model import (DiagnosticsModelConfig, apply_strategy, build_network, convert_state_dict,
-                                     parameter_groups, pretrained_backbone, read_state_dict)
+from suite.diagnostics.backbones import convert_state_dict, pretrained_backbone, read_state_dict
+from suite.diagnostics.model import DiagnosticsModelConfig, apply_strategy, build_network, parameter_groups
 
 LITE0 = "tf_efficientnet_lite0"
 
