@@ -74,7 +74,7 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
         save_total_limit=t.save_total_limit, load_best_model_at_end=True,
         metric_for_best_model=primary_metric, greater_is_better=greater_is_better,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,
-        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        train_sampling_strategy="group_by_length" if t.group_by_length and not _own_batches(args_class) else "random",
         seed=recipe.seed, data_seed=recipe.seed, use_cpu=t.use_cpu,
         bf16=precision == "bf16", fp16=precision == "fp16",
         dataloader_num_workers=t.num_workers, dataloader_pin_memory=on_gpu, report_to="none", disable_tqdm=False,
@@ -82,6 +82,14 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
     )
     values.update(extra)
     return (args_class or TrainingArguments)(**values)
+
+
+def _own_batches(args_class: type | None) -> bool:
+    """Whether the trainer of ``args_class`` builds batches with its own sampler (sentence-transformers'
+    ``batch_sampler``), so that ``train_sampling_strategy`` (length grouping) would be ignored."""
+    import dataclasses
+
+    return args_class is not None and "batch_sampler" in {f.name for f in dataclasses.fields(args_class)}
 
 
 def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset: Any,

@@ -29,14 +29,16 @@ from typing import Any
 import numpy as np
 
 from suite.core import registry
+from suite.core.adapters import inject_lora, save_injected_and_merge
 from suite.core.errors import DataError
 from suite.recommendation import metrics as rec_metrics
 from suite.recommendation.baselines import NEEDS_ITEM_FACTORS, FactorParams, fit_baseline
 from suite.recommendation.data import (COLD, MOVIELENS, TEST, TRAIN, VALIDATION, RecDataConfig, Splits, load_splits,
                                        pull)
+from suite.recommendation.losses import build_loss
 from suite.recommendation.metrics import HEADLINE, Phase, RecEvalConfig
-from suite.recommendation.model import (RecModelConfig, Recommender, add_lora, build_encoder, encode,
-                                        mean_history, save_and_merge_lora, training_pairs, user_texts)
+from suite.recommendation.model import (RecModelConfig, Recommender, build_encoder, encode, mean_history,
+                                        training_pairs, user_texts)
 
 PRIMARY = "ndcg@10"
 NO_COLD_START = {f"baseline:{name}" for name in NEEDS_ITEM_FACTORS}
@@ -72,12 +74,11 @@ class RecommendationDomain:
         if recipe.evaluation.zero_shot:
             scores["zero-shot"] = text_scores(encoder, data, phases, recipe, user=recipe.evaluation.zero_shot_user)
         if recipe.lora.enabled:
-            add_lora(encoder, recipe.lora)
+            inject_lora(encoder, recipe.lora)     # in place: the trainer's best-model reload and resume work
         pairs = training_pairs(data, recipe.model, recipe.seed)
         result = self._train(recipe, run, encoder, data, phases, pairs, resume)
         with run.writing_model() as folder:
-            if recipe.lora.enabled:
-                save_and_merge_lora(encoder, recipe.model, folder)
+            save_injected_and_merge(encoder, folder)     # adapters to model/adapter; no-op without LoRA
             start = time.perf_counter()
             item_embeddings = encode(encoder, data.item_texts, batch_size=recipe.evaluation.encode_batch_size)
             catalogue_seconds = time.perf_counter() - start
@@ -115,7 +116,6 @@ class RecommendationDomain:
     # -- steps -------------------------------------------------------------------------------
     def _train(self, recipe, run, encoder, data: Splits, phases: dict, pairs, resume: bool):
         from sentence_transformers import SentenceTransformerTrainer
-        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
         from sentence_transformers.sentence_transformer.training_args import (BatchSamplers,
                                                                                SentenceTransformerTrainingArguments)
 
@@ -128,7 +128,7 @@ class RecommendationDomain:
         return training.train(
             recipe=recipe, run=run, model=encoder, train_dataset=pairs, eval_dataset=None, compute_metrics=None,
             primary_metric=PRIMARY, greater_is_better=True, trainer_class=SentenceTransformerTrainer, args=args,
-            resume=resume, loss=MultipleNegativesRankingLoss(encoder, scale=recipe.model.loss_scale),
+            resume=resume, loss=build_loss(recipe.model.loss, encoder, scale=recipe.model.loss_scale),
             evaluator=evaluator)
 
     def _baseline_scores(self, recipe, data: Splits, phases: dict) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,6 +34,8 @@ class RecModelConfig(ModelConfig):
         "help": "Most recent items (newest first) that make a user's history text."})
     max_pairs_per_user: int | None = field(default=8, metadata={
         "help": "Training pairs (history -> next item) sampled per user (null: all of them)."})
+    loss: Literal["logq-mnrl", "mnrl"] = field(default="logq-mnrl", metadata={
+        "help": "logq-mnrl: in-batch negatives with the popularity (sampling-bias) correction; mnrl: without it."})
     loss_scale: float = field(default=20.0, metadata={
         "help": "Inverse temperature of the multiple negatives ranking loss."})
 
@@ -63,33 +65,6 @@ def build_encoder(model: RecModelConfig) -> Any:
     return encoder
 
 
-def add_lora(encoder: Any, lora: Any) -> None:
-    """Add LoRA adapters in place with sentence-transformers' own PEFT integration.
-
-    The transformer stays a plain transformers model with adapter layers inside, so the
-    Trainer's checkpoints hold the adapters alone and its best-checkpoint reload and
-    ``--resume`` work unchanged (a ``peft.PeftModel`` wrapper, as ``core.adapters.apply_lora``
-    makes, breaks sentence-transformers' reload). Target modules are chosen as the core does.
-    """
-    from peft import LoraConfig
-
-    from suite.core.adapters import target_modules_for
-
-    encoder.add_adapter(LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                   target_modules=lora.target_modules or target_modules_for(encoder[0].model)))
-
-
-def save_and_merge_lora(encoder: Any, model: RecModelConfig, folder: Path) -> None:
-    """Save the adapters alone to ``folder/adapter`` and put the merged weights back into ``encoder``."""
-    from peft import PeftModel
-
-    from suite.core.adapters import ADAPTER_FOLDER
-
-    encoder[0].model.save_pretrained(str(folder / ADAPTER_FOLDER))
-    base = build_encoder(model)[0].model
-    encoder[0].model = PeftModel.from_pretrained(base, str(folder / ADAPTER_FOLDER)).merge_and_unload()
-
-
 def _cuda() -> bool:
     import torch
 
@@ -102,7 +77,10 @@ def history_text(texts: list[str], history_items: int) -> str:
 
 
 def training_pairs(splits: Any, model: RecModelConfig, seed: int):
-    """A ``datasets.Dataset`` of (anchor: history text, positive: next item text) from TRAIN positives only."""
+    """A ``datasets.Dataset`` of (anchor: history text, positive: next item text) from TRAIN positives only.
+
+    With ``model.loss: logq-mnrl`` it also has a ``label`` column: log q of each positive.
+    """
     from datasets import Dataset
 
     from suite.recommendation.data import TRAIN
@@ -120,7 +98,12 @@ def training_pairs(splits: Any, model: RecModelConfig, seed: int):
     if not anchors:
         raise DataError("data: no user has two training positives, so there is no (history -> next item) pair")
     order = rng.permutation(len(anchors))
-    return Dataset.from_dict({"anchor": [anchors[i] for i in order], "positive": [positives[i] for i in order]})
+    columns = {"anchor": [anchors[i] for i in order], "positive": [positives[i] for i in order]}
+    if model.loss == "logq-mnrl":
+        from suite.recommendation.losses import log_frequencies
+
+        columns["label"] = log_frequencies(columns["positive"])
+    return Dataset.from_dict(columns)
 
 
 def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from suite.core.metrics.ranking import ranking_report
-from suite.recommendation import data as rec_data
+from suite.recommendation import movielens as rec_data
 from suite.recommendation.baselines import FactorParams, fit_baseline
 from suite.recommendation.data import COLD, TEST, TRAIN, VALIDATION, RecDataConfig, load_splits
 
