@@ -101,7 +101,31 @@ def test_bad_predict_input_is_one_line(rec_tiny_run, call, message):
     assert "\n" not in str(error.value)
 
 
-def test_lora_with_cold_start(runs_dir):
+def _interrupted_copy(run, folder):
+    """A copy of a finished run as a crash in its last epoch leaves it: no metrics, no model, no last checkpoint."""
+    import shutil
+
+    shutil.copytree(run.path, folder)
+    (folder / "metrics.json").unlink()
+    shutil.rmtree(folder / "model")
+    checkpoints = sorted(folder.glob("checkpoints/checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert len(checkpoints) == 2                                       # one per epoch
+    shutil.rmtree(checkpoints[-1])
+    return checkpoints[0].name
+
+
+def test_resume_continues_from_checkpoint(rec_tiny_run, tmp_path):
+    kept = _interrupted_copy(rec_tiny_run, tmp_path / "interrupted")
+    resumed = suite.resume(tmp_path / "interrupted").metrics()
+    original = rec_tiny_run.metrics()
+    assert resumed["training"]["resumed_from"] == f"checkpoints/{kept}"
+    assert resumed["training"]["steps"] == original["training"]["steps"]
+    for system in ("tuned", "baseline:als", "hybrid"):
+        assert resumed["models"][system]["ndcg@10"] == pytest.approx(original["models"][system]["ndcg@10"],
+                                                                     abs=0.01), system
+
+
+def test_lora_with_cold_start(runs_dir, tmp_path):
     """One more tiny run: LoRA adapters (saved beside a merged model) and 20% of items cold."""
     run = suite.tune("recommendation/tiny", lora__enabled=True, train__learning_rate=1e-3,
                      data__cold_start_items=0.2, output__runs_dir=str(runs_dir), output__name="rec-tiny-lora-cold")
@@ -121,6 +145,12 @@ def test_lora_with_cold_start(runs_dir):
     recommender = suite.load(run.path)
     assert [r["item"] for r in recommender.recommend(["i1", "i2"], k=3)] == \
         [r["item"] for r in suite.load(run.path).recommend(["i1", "i2"], k=3)]
+    # The adapters live inside the encoder (no PEFT wrapper), so an interrupted LoRA run resumes too.
+    kept = _interrupted_copy(run, tmp_path / "lora-interrupted")
+    resumed = suite.resume(tmp_path / "lora-interrupted").metrics()
+    assert resumed["training"]["resumed_from"] == f"checkpoints/{kept}"
+    assert resumed["training"]["trainable_parameters"] == training["trainable_parameters"]
+    assert resumed["models"]["tuned"]["ndcg@10"] == pytest.approx(models["tuned"]["ndcg@10"], abs=0.01)
 
 
 def test_every_bundled_recommendation_recipe_validates():
