@@ -26,7 +26,7 @@ from suite.core.metrics import classification as cm
 
 HEADLINE = ["auroc", "auroc_ci_low", "auroc_ci_high", "sensitivity_at_specificity", "sensitivity", "specificity",
             "ppv", "npv", "balanced_accuracy", "ece"]
-HEADLINE_MULTI = ["auroc", "accuracy", "balanced_accuracy", "ece"]
+HEADLINE_MULTI = ["auroc", "auroc_ci_low", "auroc_ci_high", "accuracy", "balanced_accuracy", "ece"]
 
 
 @dataclass
@@ -98,8 +98,8 @@ def system_report(task: str, labels: np.ndarray, probs: np.ndarray, threshold: A
     if task == "binary":
         return binary_report(labels, probs, threshold, cfg, seed=seed)
     if task == "multiclass":
-        return multiclass_report(labels, probs, class_names, cfg)
-    return multilabel_report(labels, probs, threshold, class_names, cfg)
+        return multiclass_report(labels, probs, class_names, cfg, seed=seed)
+    return multilabel_report(labels, probs, threshold, class_names, cfg, seed=seed)
 
 
 def binary_report(labels: np.ndarray, probs: np.ndarray, threshold: float, cfg: DiagnosticsEvalConfig, *,
@@ -123,8 +123,9 @@ def binary_report(labels: np.ndarray, probs: np.ndarray, threshold: float, cfg: 
 
 
 def multiclass_report(labels: np.ndarray, probs: np.ndarray, class_names: list[str],
-                      cfg: DiagnosticsEvalConfig) -> dict:
-    """One-vs-rest AUROC per class and macro; accuracy, balanced accuracy and top-label ECE of the argmax."""
+                      cfg: DiagnosticsEvalConfig, *, seed: int = 0) -> dict:
+    """One-vs-rest AUROC per class and macro (with a bootstrap 95% interval); accuracy, balanced accuracy and
+    top-label ECE of the argmax."""
     from sklearn.metrics import balanced_accuracy_score
 
     labels = np.asarray(labels, dtype=np.int64)
@@ -132,28 +133,74 @@ def multiclass_report(labels: np.ndarray, probs: np.ndarray, class_names: list[s
                  for k, name in enumerate(class_names) if 0 < (labels == k).sum() < len(labels)}
     predicted = probs.argmax(axis=1)
     correct = (predicted == labels).astype(int)
+    low, high = macro_auroc_ci("multiclass", labels, probs, n=cfg.bootstrap, seed=seed) if cfg.bootstrap \
+        else (None, None)
     return {"auroc": float(np.mean(list(per_class.values()))),                   # macro, as sklearn's "ovr"
+            "auroc_ci_low": low, "auroc_ci_high": high,
             "auroc_per_class": per_class, "accuracy": float(correct.mean()),
             "balanced_accuracy": float(balanced_accuracy_score(labels, predicted)),
             "ece": cm.expected_calibration_error(correct, probs.max(axis=1), cfg.ece_bins), "n": int(len(labels))}
 
 
 def multilabel_report(labels: np.ndarray, probs: np.ndarray, thresholds: list[float], class_names: list[str],
-                      cfg: DiagnosticsEvalConfig) -> dict:
-    """AUROC per label (labels with both classes on test) and macro; sensitivity/specificity per label."""
-    per_label, sens, spec = {}, {}, {}
+                      cfg: DiagnosticsEvalConfig, *, seed: int = 0) -> dict:
+    """AUROC per label (labels with both classes on test) and macro, each with a bootstrap 95% interval;
+    sensitivity/specificity per label."""
+    per_label, intervals, sens, spec = {}, {}, {}, {}
     for k, name in enumerate(class_names):
         y = labels[:, k].astype(int)
         if 0 < y.sum() < len(y):
             report = cm.binary_report(y, probs[:, k], thresholds[k])
             per_label[name], sens[name], spec[name] = report["roc_auc"], report["recall"], report["specificity"]
+            if cfg.bootstrap:
+                intervals[name] = list(cm.bootstrap_ci(y, probs[:, k], n=cfg.bootstrap, seed=seed))
     flagged = probs >= np.asarray(thresholds)[None, :]
-    return {"auroc": float(np.mean(list(per_label.values()))), "auroc_per_label": per_label,
+    low, high = macro_auroc_ci("multilabel", labels, probs, n=cfg.bootstrap, seed=seed) if cfg.bootstrap \
+        else (None, None)
+    return {"auroc": float(np.mean(list(per_label.values()))), "auroc_ci_low": low, "auroc_ci_high": high,
+            "auroc_per_label": per_label, "auroc_ci_per_label": intervals,
             "sensitivity_per_label": sens, "specificity_per_label": spec,
             "accuracy": float((flagged == labels.astype(bool)).mean()),
             "balanced_accuracy": float(np.mean([(sens[n] + spec[n]) / 2 for n in sens])),
             "ece": cm.expected_calibration_error(labels.ravel().astype(int), probs.ravel(), cfg.ece_bins),
             "thresholds": list(map(float, thresholds)), "n": int(len(labels))}
+
+
+def macro_auroc(task: str, labels: np.ndarray, probs: np.ndarray) -> float:
+    """Mean one-vs-rest AUROC over the classes (multi-class) or labels (multi-label) with both outcomes present."""
+    columns = range(probs.shape[1])
+    truth = [(labels == k) if task == "multiclass" else labels[:, k] for k in columns]
+    values = [cm.roc_auc(y.astype(int), probs[:, k]) for k, y in zip(columns, truth) if 0 < y.sum() < len(y)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def macro_auroc_ci(task: str, labels: np.ndarray, probs: np.ndarray, *, n: int, seed: int = 0,
+                   alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile bootstrap interval of :func:`macro_auroc`, resampling whole images with replacement.
+
+    Multi-class resampling is stratified (each class drawn at its own count), so every
+    replicate scores every class; multi-label images are drawn as a whole, and a label
+    that happens to lack positives or negatives in a replicate is left out of its mean.
+
+    Args:
+        task: ``multiclass`` (labels: N class indices) or ``multilabel`` (labels: N x K 0/1).
+        labels, probs: as for :func:`system_report`.
+        n: replicates; seed: of the resampling; alpha: 0.05 gives a 95% interval.
+
+    Raises:
+        ValueError: ``n < 1``.
+    """
+    if n < 1:
+        raise ValueError(f"macro_auroc_ci: expected n >= 1, got {n!r}")
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(labels == k) for k in np.unique(labels)] if task == "multiclass" \
+        else [np.arange(len(labels))]
+    values = []
+    for _ in range(n):
+        index = np.concatenate([rng.choice(group, group.size) for group in groups])
+        values.append(macro_auroc(task, labels[index], probs[index]))
+    low, high = np.nanquantile(values, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
 
 
 def trainer_metrics(task: str):

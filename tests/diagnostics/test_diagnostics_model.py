@@ -165,3 +165,29 @@ def test_decisions_use_the_saved_threshold():
     settings = {"task": "binary", "class_names": ["no lesion", "lesion"], "threshold": 0.7}
     out = dx.decisions(np.array([0.69, 0.7]), settings, ["a.png", "b.png"])
     assert [o["label"] for o in out] == ["no lesion", "lesion"] and out[0]["threshold"] == 0.7
+
+
+def test_bootstrap_intervals_of_macro_and_per_label_auroc():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 40)
+    probs = rng.dirichlet([1, 1, 1], size=120)
+    probs[np.arange(120), labels] += 0.4 * rng.random(120)             # some signal, not perfect
+    probs /= probs.sum(axis=1, keepdims=True)
+    cfg = dx.DiagnosticsEvalConfig(bootstrap=300)
+    report = dx.multiclass_report(labels, probs, ["a", "b", "c"], cfg)
+    assert report["auroc"] == pytest.approx(np.mean([roc_auc((labels == k).astype(int), probs[:, k])
+                                                     for k in range(3)]))
+    assert report["auroc_ci_low"] < report["auroc"] < report["auroc_ci_high"]
+    assert 0.02 < report["auroc_ci_high"] - report["auroc_ci_low"] < 0.3   # 120 images: neither 0 nor all of [0, 1]
+    assert dx.macro_auroc_ci("multiclass", labels, probs, n=300) == (report["auroc_ci_low"],
+                                                                   report["auroc_ci_high"])   # seeded
+    perfect = np.eye(3)[labels]
+    assert dx.macro_auroc_ci("multiclass", labels, perfect, n=50) == (1.0, 1.0)
+
+    multi = np.stack([labels == 1, rng.random(120) < 0.3], axis=1).astype(float)
+    scores = np.stack([multi[:, 0], rng.random(120)], axis=1)              # label 0 perfect, label 1 noise
+    report = dx.multilabel_report(multi, scores, [0.5, 0.5], ["clear", "noise"], cfg)
+    assert report["auroc_ci_per_label"]["clear"] == [1.0, 1.0]
+    low, high = report["auroc_ci_per_label"]["noise"]
+    assert low < report["auroc_per_label"]["noise"] < high and low < 0.5 < high     # chance is inside
+    assert report["auroc_ci_low"] <= report["auroc"] <= report["auroc_ci_high"]
