@@ -3,8 +3,9 @@
 A user is the text of their most recent liked items (newest first, ``model.history_items``
 of them); an item is its text. Both go through the same encoder; the score of an item
 for a user is the cosine similarity of the two embeddings. Tuning pulls a history text
-towards the item that came next (multiple negatives ranking loss: the other items of
-the batch are the negatives), on pairs built from training interactions only.
+towards the item that came next (a multiple negatives ranking loss, by default with the
+popularity correction of ``losses.py``: the other items of the batch are the negatives),
+on pairs built from training interactions only.
 """
 
 from __future__ import annotations
