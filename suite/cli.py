@@ -154,7 +154,8 @@ def _train(args) -> int:
         if not args.items or "=" in args.items[0]:
             raise SuiteError("train: name a recipe first, e.g. suite train spam/tiny train.epochs=1")
         run = pipeline.tune(args.items[0], args.items[1:])
-    _print_metrics(run.metrics(), header=f"run: {run.path}")
+    if pipeline.is_main_process():       # under torchrun the main process alone finishes the run
+        _print_metrics(run.metrics(), header=f"run: {run.path}")
     return 0
 
 

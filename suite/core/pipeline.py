@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
-from suite.core import registry, report, sources
+from suite.core import distributed, registry, report, sources
 from suite.core.errors import RunError, SuiteError
 from suite.core.recipe import Recipe, load_recipe
 from suite.core.runs import METRICS_FILE, Run
@@ -27,6 +28,10 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
         recipe: a YAML path, a bundled name (``"spam/tiny"``), a dict or a Recipe.
         overrides: ``{"train.epochs": 1}`` or ``["train.epochs=1"]``.
 
+    Under ``torchrun`` / ``accelerate launch`` every process calls this; they share one
+    run folder, and only the main process evaluates and writes it: on the others the
+    returned run is not complete (see :mod:`suite.core.distributed`).
+
     Raises:
         SuiteError: bad recipe, data or model source (before any model loads), or a
             run folder that already exists.
@@ -35,13 +40,19 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     domain = registry.get_domain(recipe.domain)
     data = domain.prepare_data(recipe)
     sources.resolve(recipe.model.source)
+    _warn_remote_code(recipe)
+    distributed.init(cpu=recipe.train.use_cpu)
     run = Run.create(recipe)
     try:
-        run.write_recipe(recipe)
-        run.write_environment(recipe.seed)
+        if distributed.is_main_process():
+            run.write_recipe(recipe)
+        _start(recipe)
+        if distributed.is_main_process():
+            run.write_environment(recipe.seed)
         return _train_and_finish(domain, recipe, run, data, resume=False)
     except BaseException:
-        if run.last_checkpoint() is None:  # nothing worth keeping: leave no half-made folder
+        # nothing worth keeping: leave no half-made folder (the main process owns the folder)
+        if distributed.is_main_process() and run.last_checkpoint() is None:
             shutil.rmtree(run.path, ignore_errors=True)
         raise
 
@@ -57,7 +68,12 @@ def resume(run_dir: str | Path) -> Run:
         raise RunError(f"{run.path}: the run already finished ({METRICS_FILE} exists); nothing to resume")
     recipe = run.recipe()
     domain = registry.get_domain(recipe.domain)
-    return _train_and_finish(domain, recipe, run, domain.prepare_data(recipe), resume=True)
+    data = domain.prepare_data(recipe)
+    _warn_remote_code(recipe)
+    distributed.init(cpu=recipe.train.use_cpu)
+    distributed.on_main_then_share(run.discard_incomplete_checkpoints)
+    _start(recipe)
+    return _train_and_finish(domain, recipe, run, data, resume=True)
 
 
 def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
@@ -86,13 +102,22 @@ def load(run_dir: str | Path) -> registry.Predictor:
     return registry.get_domain(run.recipe().domain).load(run)
 
 
-def _train_and_finish(domain: Any, recipe: Recipe, run: Run, data: Any, *, resume: bool) -> Run:
+def _start(recipe: Recipe) -> None:
+    """Seeds and CPU threads, before anything random or parallel happens."""
     from transformers import set_seed
 
+    from suite.core import training
+
+    training.apply_threads(recipe.train)
     set_seed(recipe.seed)
-    result = domain.tune(recipe, run, data, resume=resume)
-    if not _is_main_process():
-        return run
+
+
+def _train_and_finish(domain: Any, recipe: Recipe, run: Run, data: Any, *, resume: bool) -> Run:
+    try:
+        result = domain.tune(recipe, run, data, resume=resume)
+    except distributed.WorkerFinished:
+        return run            # another process's part ends with training; the main one writes the run
+    distributed.leave()
     sections = result.pop("card_sections", [])
     metrics = _document(domain, recipe, result)
     plots = sorted(str(p.relative_to(run.path)) for p in run.plots_dir.glob("*.png"))
@@ -110,10 +135,22 @@ def _document(domain: Any, recipe: Recipe, result: dict) -> dict:
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
-def _is_main_process() -> bool:
-    import os
+def is_main_process() -> bool:
+    """Whether this process writes run folders and prints results (see :mod:`suite.core.distributed`)."""
+    return distributed.is_main_process()
 
-    return os.environ.get("RANK", "0") == "0"
+
+_warned_remote_code: set[str] = set()
+
+
+def _warn_remote_code(recipe: Recipe) -> None:
+    """One line on stderr, once per source, when a recipe lets a model run its own code."""
+    source = recipe.model.source
+    if getattr(recipe.model, "trust_remote_code", False) and source not in _warned_remote_code:
+        _warned_remote_code.add(source)
+        if distributed.is_main_process():
+            print(f"warning: model.trust_remote_code is on: code shipped with '{source}' will run on this "
+                  "machine; turn it on only for sources you trust", file=sys.stderr)
 
 
 def _usage(run: Run) -> str:

@@ -70,6 +70,9 @@ class TrainConfig:
         "help": "auto: fp32 on the CPU, bf16 on a GPU that supports it."})
     use_cpu: bool = field(default=False, metadata={"help": "Train on the CPU even when a GPU is present."})
     num_workers: int = field(default=0, metadata={"help": "Data-loader worker processes."})
+    threads: int | None = field(default=None, metadata={
+        "help": "Torch CPU threads per process (null: torch's default; under torchrun, the cores divided "
+                "among the processes on the machine)."})
 
     def __post_init__(self):
         _check(self.epochs > 0, "epochs: expected a positive number", self.epochs)
@@ -80,6 +83,8 @@ class TrainConfig:
             _check(getattr(self, name) > 0, f"{name}: expected a positive integer", getattr(self, name))
         _check(self.learning_rate > 0, "learning_rate: expected a positive number", self.learning_rate)
         _check(0 <= self.warmup_ratio < 1, "warmup_ratio: expected a number in [0, 1)", self.warmup_ratio)
+        _check(self.threads is None or self.threads > 0, "threads: expected a positive integer or null",
+               self.threads)
         _check(self.evaluate_every == "epoch" or self.evaluate_every > 0,
                "evaluate_every: expected 'epoch' or a positive integer", self.evaluate_every)
 

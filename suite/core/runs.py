@@ -51,26 +51,37 @@ class Run:
     def create(cls, recipe: Any) -> "Run":
         """Make a new, empty run folder for ``recipe``; never reuses an existing folder.
 
+        Under ``torchrun`` / ``accelerate launch`` the main process makes the folder and
+        every process gets the same one (call it on every process).
+
         Raises:
             RunError: ``output.name`` names a folder that already exists.
         """
+        from suite.core import distributed
+
+        return cls(Path(distributed.on_main_then_share(lambda: str(cls._new_folder(recipe)))))
+
+    @staticmethod
+    def _new_folder(recipe: Any) -> Path:
         runs_dir = Path(recipe.output.runs_dir).expanduser()
         runs_dir.mkdir(parents=True, exist_ok=True)
         if recipe.output.name:
             path = runs_dir / recipe.output.name
+            if path.resolve().parent != runs_dir.resolve():
+                raise RunError(f"output.name '{recipe.output.name}' leads outside {runs_dir}; use a plain folder name")
             try:
                 path.mkdir()
             except FileExistsError:
                 raise RunError(f"run folder {path} already exists; choose another output.name, "
                                f"or continue it with: suite train --resume {path}") from None
-            return cls(path)
+            return path
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         for attempt in range(1000):  # two runs started in the same second get different folders
             path = runs_dir / f"{recipe.domain}-{recipe.name}-{stamp}" if attempt == 0 else \
                 runs_dir / f"{recipe.domain}-{recipe.name}-{stamp}-{attempt}"
             try:
                 path.mkdir()
-                return cls(path)
+                return path
             except FileExistsError:
                 continue
         raise RunError(f"could not create a new run folder in {runs_dir}")
@@ -117,12 +128,26 @@ class Run:
                            f"continue it with: suite train --resume {self.path}")
 
     def last_checkpoint(self) -> Path | None:
-        """The newest complete Trainer checkpoint, if any."""
+        """The newest complete Trainer checkpoint, if any.
+
+        The Trainer writes ``trainer_state.json`` last, in place; a checkpoint counts as
+        complete only when that file holds whole JSON for the checkpoint's own step, so
+        a process killed while writing a checkpoint leaves one that is never picked.
+        """
+        done = [p for p in self._checkpoints() if _checkpoint_is_complete(p)]
+        return max(done, key=_step, default=None)
+
+    def discard_incomplete_checkpoints(self) -> list[Path]:
+        """Remove checkpoint folders that a killed run left half-written; return what was removed."""
+        removed = [p for p in self._checkpoints() if not _checkpoint_is_complete(p)]
+        for path in removed:
+            shutil.rmtree(path)
+        return removed
+
+    def _checkpoints(self) -> list[Path]:
         if not self.checkpoints_dir.is_dir():
-            return None
-        done = [p for p in self.checkpoints_dir.glob("checkpoint-*")
-                if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()]
-        return max(done, key=lambda p: int(p.name.split("-")[-1]), default=None)
+            return []
+        return [p for p in self.checkpoints_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
 
     # -- reading -------------------------------------------------------------------------
     def recipe(self):
@@ -140,10 +165,27 @@ class Run:
 
     # -- writing -------------------------------------------------------------------------
     def write_json(self, name: str, data: Any) -> Path:
-        return atomic_write_text(self.path / name, json.dumps(data, indent=2, sort_keys=False) + "\n")
+        return self.write_text(name, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
     def write_text(self, name: str, text: str) -> Path:
-        return atomic_write_text(self.path / name, text)
+        """Write ``text`` atomically to ``name``, a path inside the run folder.
+
+        Raises:
+            RunError: ``name`` leads outside the run folder.
+        """
+        return atomic_write_text(self.inside(name), text)
+
+    def inside(self, name: str | Path) -> Path:
+        """``self.path / name``, refusing any name that leads outside the run folder (``..``, absolute paths).
+
+        Raises:
+            RunError: ``name`` leads outside the run folder.
+        """
+        path = self.path / name
+        root = self.path.resolve()
+        if path.resolve() != root and root not in path.resolve().parents:
+            raise RunError(f"{name}: leads outside the run folder {self.path}")
+        return path
 
     def write_recipe(self, recipe: Any) -> Path:
         text = yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True)
@@ -167,6 +209,18 @@ class Run:
             shutil.rmtree(old)
         else:
             os.replace(staging, self.model_dir)
+
+
+def _step(checkpoint: Path) -> int:
+    return int(checkpoint.name.split("-")[-1])
+
+
+def _checkpoint_is_complete(checkpoint: Path) -> bool:
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(state, dict) and state.get("global_step") == _step(checkpoint)
 
 
 def atomic_write_text(path: Path, text: str) -> Path:

@@ -18,7 +18,11 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
+from suite.core import distributed
+from suite.core.errors import RunError
 from suite.core.runs import Run
+
+_trained_with_others = False     # a multi-process training already ran in this process
 
 
 @dataclass
@@ -35,10 +39,30 @@ class TrainingResult:
     peak_rss_mb: float
     best_checkpoint: str | None
     resumed_from: str | None
+    # trainer.state.total_flos; None where the Trainer counts none (its estimate needs a
+    # transformers PreTrainedModel: sentence-transformers and timm models report none)
+    total_flos: float | None = None
+    processes: int = 1            # processes that trained together (the Trainer's world size)
 
     def summary(self) -> dict:
         """JSON-ready figures (everything but the trainer)."""
         return {k: v for k, v in self.__dict__.items() if k != "trainer"}
+
+
+def apply_threads(train: Any) -> int:
+    """Set torch's CPU threads as the recipe's ``train.threads`` says; return the count in effect.
+
+    ``null`` keeps torch's default in a single process; under ``torchrun`` it gives each
+    process the machine's cores divided by the processes on it, so that they do not
+    oversubscribe the cores (two processes of two threads on two cores run several
+    times slower than of one).
+    """
+    import torch
+
+    threads = train.threads or distributed.default_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
 
 
 def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is_better: bool,
@@ -60,6 +84,8 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
     t = recipe.train
     per_epoch = t.evaluate_every == "epoch"
     on_gpu = torch.cuda.is_available() and not t.use_cpu
+    # accelerate runs several processes on the CPU (gloo) only when told the CPU is meant
+    use_cpu = t.use_cpu or (distributed.world_size() > 1 and not torch.cuda.is_available())
     precision = t.precision if t.precision != "auto" else (
         "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "fp32")
     values = dict(
@@ -75,7 +101,7 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
         metric_for_best_model=primary_metric, greater_is_better=greater_is_better,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,
         train_sampling_strategy="group_by_length" if t.group_by_length and not _own_batches(args_class) else "random",
-        seed=recipe.seed, data_seed=recipe.seed, use_cpu=t.use_cpu,
+        seed=recipe.seed, data_seed=recipe.seed, use_cpu=use_cpu,
         bf16=precision == "bf16", fp16=precision == "fp16",
         dataloader_num_workers=t.num_workers, dataloader_pin_memory=on_gpu, report_to="none", disable_tqdm=False,
         save_only_model=False,
@@ -116,8 +142,20 @@ def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset
 
     Returns:
         A :class:`TrainingResult` with the trainer and the measured figures.
+
+    Raises:
+        RunError: a second training in one process under ``torchrun`` (the other
+            processes have left after the first one).
+        WorkerFinished: on a process other than the main one, once training ends; only
+            the main process goes on to evaluate and save (the pipeline catches it).
     """
     from transformers import EarlyStoppingCallback, Trainer
+
+    global _trained_with_others
+    if _trained_with_others:
+        raise RunError("under torchrun / accelerate launch a run trains one model, and this recipe trains more "
+                       "(e.g. diagnostics evaluation.sample_efficiency); finish it in one process with: "
+                       f"suite train --resume {run.path}")
 
     args = args or training_arguments(recipe, run, primary_metric=primary_metric,
                                       greater_is_better=greater_is_better)
@@ -134,6 +172,11 @@ def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
+    if distributed.world_size() > 1:
+        _trained_with_others = True
+        if not trainer.is_world_process_zero():
+            distributed.leave()
+            raise distributed.WorkerFinished()
     if trainer.is_world_process_zero():
         from suite.core import plots
 
@@ -147,7 +190,8 @@ def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0.0, 3),
         trainable_parameters=trainable, total_parameters=total, peak_rss_mb=peak_rss_mb(),
         best_checkpoint=_relative(trainer.state.best_model_checkpoint, run),
-        resumed_from=_relative(str(checkpoint) if checkpoint else None, run))
+        resumed_from=_relative(str(checkpoint) if checkpoint else None, run),
+        total_flos=float(trainer.state.total_flos) or None, processes=trainer.args.world_size)
 
 
 def count_parameters(model: Any) -> tuple[int, int]:

@@ -49,9 +49,10 @@ def bpr(train: Any, params: FactorParams, seed: int) -> Scorer:
     """implicit's Bayesian personalised ranking (Rendle et al. 2009) with sampled negatives."""
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 
+    # one thread: implicit's lock-free (Hogwild) SGD on several threads gives other factors on every run
     model = BayesianPersonalizedRanking(factors=params.factors, iterations=params.iterations,
                                         learning_rate=params.learning_rate, regularization=params.regularization,
-                                        random_state=seed)
+                                        random_state=seed, num_threads=1)
     return _fit(model, train)
 
 

@@ -51,3 +51,40 @@ def test_open_rejects_folders_that_are_not_runs(tmp_path):
         Run.open(tmp_path)
     with pytest.raises(RunError, match="no such run folder"):
         Run.open(tmp_path / "missing")
+
+
+def _checkpoint(run, step, state):
+    folder = run.checkpoints_dir / f"checkpoint-{step}"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"w")
+    if state is not None:
+        (folder / "trainer_state.json").write_text(state)
+    return folder
+
+
+def test_last_checkpoint_skips_checkpoints_a_kill_left_half_written(tmp_path):
+    run = Run.create(recipe(tmp_path))
+    assert run.last_checkpoint() is None
+    whole = _checkpoint(run, 9, '{"global_step": 9}')
+    _checkpoint(run, 18, None)                                  # killed before trainer_state.json
+    _checkpoint(run, 27, '{"global_step": 27, "log_hist')       # killed while writing it
+    _checkpoint(run, 36, '{"global_step": 9}')                  # a state that is not this checkpoint's
+    assert run.last_checkpoint() == whole
+    removed = run.discard_incomplete_checkpoints()
+    assert sorted(p.name for p in removed) == ["checkpoint-18", "checkpoint-27", "checkpoint-36"]
+    assert [p.name for p in run.checkpoints_dir.iterdir()] == ["checkpoint-9"]
+
+
+def test_writes_cannot_leave_the_run_folder(tmp_path):
+    run = Run.create(recipe(tmp_path / "runs"))
+    for name in ("../outside.json", "/tmp/outside.json", "logs/../../outside.json"):
+        with pytest.raises(RunError, match="leads outside the run folder"):
+            run.write_text(name, "x")
+    assert not (tmp_path / "runs" / "outside.json").exists() and not (tmp_path / "outside.json").exists()
+    assert run.write_text("logs/inside.txt", "x").read_text() == "x"
+
+
+@pytest.mark.parametrize("name", ["..", "."])
+def test_a_run_name_cannot_point_outside_the_runs_folder(tmp_path, name):
+    with pytest.raises(RunError, match="leads outside"):
+        Run.create(recipe(tmp_path / "runs", name))

@@ -1,0 +1,213 @@
+"""Bad input in every domain: exit status 2, one line naming the problem, every existing run folder unchanged.
+
+One table per domain, ``{case name: build}``: ``build(files)`` writes whatever the case
+needs with the :class:`Files` helper and returns ``(suite argv, fragment)``, where the
+fragment must appear in the single ``error: ...`` line. ``common_cases`` holds the
+cases every domain shares (recipe, model source, run folder); a domain's table adds
+its data cases. A new domain adds one table to ``TABLES``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from suite.cli import main
+
+Case = tuple[list[str], str]
+
+
+class Files:
+    """Writes a case's input files under one temporary folder."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def text(self, name: str, content: str) -> str:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        return str(path)
+
+    def raw(self, name: str, content: bytes) -> str:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return str(path)
+
+    def image(self, name: str, value: int) -> str:
+        from PIL import Image
+
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((16, 16), value, dtype=np.uint8)).save(path)
+        return str(path)
+
+    def missing(self, name: str) -> str:
+        return str(self.root / name)
+
+
+EXISTING_RUN = "existing-run"      # a finished run folder in the runs folder of every case
+
+
+def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
+    """The cases every domain shares; ``domain`` names its bundled ``tiny`` recipe."""
+    tiny = f"{domain}/tiny"
+    return {
+        "malformed yaml": lambda f: (["train", f.text("bad.yaml", f"domain: {domain}\nname: x\n data: [\n")],
+                                     "malformed YAML"),
+        "missing recipe": lambda f: (["train", f.missing("nope.yaml")], "no such recipe file"),
+        "unknown key": lambda f: (["train", tiny, "train.epoch=1"], "did you mean 'epochs'"),
+        "unknown section key": lambda f: (["train", tiny, "model.sourse=x"], "unknown key 'model.sourse'"),
+        "wrong value type": lambda f: (["train", tiny, "train.batch_size=big"],
+                                       "train.batch_size: expected an integer"),
+        "unknown model name": lambda f: (["train", tiny, "model.source=bundled:nope"], "unknown bundled model"),
+        "unreachable hub": lambda f: (["train", tiny, "model.source=no-such-org/no-such-model"],
+                                      "the Hugging Face hub could not provide it"),
+        "missing local model": lambda f: (["train", tiny, f"model.source={f.missing('weights')}/"],
+                                          "no such local folder or file"),
+        "existing run folder": lambda f: (["train", tiny, f"output.name={EXISTING_RUN}"], "already exists"),
+        "run name leaving the runs folder": lambda f: (["train", tiny, "output.name=../escaped"],
+                                                       "output.name: expected a plain folder name"),
+        "resume a finished run": lambda f: (["train", "--resume", EXISTING_RUN], "already finished"),
+    }
+
+
+def _mail(i: int) -> str:
+    return f"msg {i} buy now,spam\n" if i % 2 else f"msg {i} lunch?,ham\n"
+
+
+SPAM = {
+    **common_cases("spam"),
+    "missing data file": lambda f: (["train", "spam/tiny", f"data.source={f.missing('none.csv')}"],
+                                    "no such file or folder"),
+    "missing column": lambda f: (["train", "spam/tiny", "data.source=" + f.text(
+        "good.csv", "body,label\n" + "".join(_mail(i) for i in range(60)))], "no column 'text' (columns: body"),
+    "empty split": lambda f: (["train", "spam/tiny", "data.source=" + f.text("empty.csv", "text,label\n")],
+                              "holds no messages"),
+    "one-class labels": lambda f: (["train", "spam/tiny", "data.source=" + f.text(
+        "one.csv", "text,label\n" + "".join(f"hello {i},ham\n" for i in range(50)))], "only one class"),
+    "non-utf8 text": lambda f: (["train", "spam/tiny", "data.source=" + f.raw(
+        "latin.csv", "text,label\ncaf\xe9 offer,spam\n".encode("latin-1"))], "not UTF-8"),
+    "unknown label": lambda f: (["train", "spam/tiny", "data.source=" + f.text("labels.csv", "text,label\nhi,maybe\n")],
+                                "unknown label 'maybe'; spam labels: spam"),
+    "wrong section value type": lambda f: (["train", "spam/tiny", "model.max_length=long"],
+                                           "model.max_length: expected an integer"),
+}
+
+
+def _interactions(f: Files, name: str = "interactions.csv", header: str = "user,item,rating,timestamp",
+                  rating: int = 5) -> str:
+    rows = "".join(f"u{u},i{(u + k) % 12},{rating},{k}\n" for u in range(20) for k in range(5))
+    return f.text(name, header + "\n" + rows)
+
+
+def _items(f: Files) -> str:
+    return f.text("items.csv", "item,title\n" + "".join(f"i{j},film number {j}\n" for j in range(12)))
+
+
+def _rec(f: Files, source: str, items: str | None = None) -> list[str]:
+    return ["train", "recommendation/tiny", f"data.source={source}", f"data.items={items or _items(f)}"]
+
+
+RECOMMENDATION = {
+    **common_cases("recommendation"),
+    "missing data file": lambda f: (_rec(f, f.missing("none.csv")), "no such file"),
+    "missing items file": lambda f: (_rec(f, _interactions(f), f.missing("items.csv")),
+                                     "data.items: no such file"),
+    "missing column": lambda f: (_rec(f, _interactions(f, header="member,item,rating,timestamp")),
+                                 "no column 'user'"),
+    "empty split": lambda f: (_rec(f, f.text("empty.csv", "user,item,rating,timestamp\n")),
+                              "holds no interactions"),
+    "one-class labels": lambda f: (_rec(f, _interactions(f, rating=1)), "no interaction has a rating >= 4"),
+    "non-utf8 text": lambda f: (_rec(f, _interactions(f), f.raw(
+        "latin-items.csv", "item,title\ni1,caf\xe9\n".encode("latin-1"))), "not UTF-8"),
+    "wrong section value type": lambda f: (["train", "recommendation/tiny", "model.history_items=many"],
+                                           "model.history_items: expected an integer"),
+}
+
+
+def _scans(f: Files, classes: tuple[str, ...] = ("normal", "lesion"), per_class: int = 12) -> str:
+    for c, name in enumerate(classes):
+        for i in range(per_class):
+            f.image(f"scans/{name}/{i}.png", 40 + 100 * c + i)
+    return str(f.root / "scans")
+
+
+def _scan_csv(f: Files, header: str = "path,label") -> str:
+    _scans(f)
+    rows = "".join(f"scans/{name}/{i}.png,{name}\n" for name in ("normal", "lesion") for i in range(12))
+    return f.text("scans.csv", header + "\n" + rows)
+
+
+def _corrupt(f: Files) -> str:
+    folder = _scans(f)
+    f.raw("scans/lesion/broken.png", b"\x89PNG\r\n\x1a\n not really an image")
+    return folder
+
+
+DIAGNOSTICS = {
+    **common_cases("diagnostics"),
+    "missing data file": lambda f: (["train", "diagnostics/tiny", f"data.source={f.missing('none.csv')}"],
+                                    "none.csv"),
+    "missing column": lambda f: (["train", "diagnostics/tiny", f"data.source={_scan_csv(f, 'file,label')}"],
+                                 "no column 'path'"),
+    "empty split": lambda f: (["train", "diagnostics/tiny", "data.source=" + f.text("empty.csv", "path,label\n")],
+                              "no rows"),
+    "one-class labels": lambda f: (["train", "diagnostics/tiny", f"data.source={_scans(f, ('lesion',))}"],
+                                   "only one class"),
+    "non-utf8 text": lambda f: (["train", "diagnostics/tiny", "data.source=" + f.raw(
+        "latin.csv", "path,label\ncaf\xe9.png,normal\n".encode("latin-1"))], "not UTF-8"),
+    "corrupt image": lambda f: (["train", "diagnostics/tiny", f"data.source={_corrupt(f)}"],
+                                "broken.png: cannot read image"),
+    "wrong section value type": lambda f: (["train", "diagnostics/tiny", "model.image_size=big"],
+                                           "model.image_size: expected an integer"),
+}
+
+ANY_DOMAIN = {
+    "unknown domain": lambda f: (["train", f.text("d.yaml", "domain: weather\nname: x\n")],
+                                 "unknown domain 'weather'"),
+    "predict from a missing run": lambda f: (["predict", f.missing("no-run"), "hello"], "no such run folder"),
+    "predict from a non-run folder": lambda f: (["predict", str(f.root), "hello"], "not a run folder"),
+    "resume a folder that is not a run": lambda f: (["train", "--resume", str(f.root)], "not a run folder"),
+}
+
+TABLES = {"spam": SPAM, "recommendation": RECOMMENDATION, "diagnostics": DIAGNOSTICS, "any": ANY_DOMAIN}
+CASES = [pytest.param(domain, name, id=f"{domain}: {name}") for domain, table in TABLES.items() for name in table]
+
+
+def folder_snapshot(path: Path) -> dict:
+    """{relative path: bytes} of every file and folder under ``path``: to prove nothing was changed."""
+    return {str(p.relative_to(path)): p.read_bytes() if p.is_file() else None for p in sorted(path.rglob("*"))}
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    """A runs folder (the working directory) holding one finished run, as a user's would."""
+    runs = tmp_path / "runs"
+    run = runs / EXISTING_RUN
+    (run / "model").mkdir(parents=True)
+    (run / "recipe.yaml").write_text("domain: spam\nname: tiny\n", encoding="utf-8")
+    (run / "metrics.json").write_text('{"models": {}}\n', encoding="utf-8")
+    (run / "model" / "model.safetensors").write_bytes(b"weights")
+    monkeypatch.chdir(runs)
+    return runs
+
+
+@pytest.mark.parametrize("domain, case", CASES)
+def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, tmp_path, capsys):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    argv, expected = TABLES[domain][case](Files(inputs))
+    if argv[0] == "train" and argv[1] != "--resume":
+        argv = [*argv, f"output.runs_dir={runs}"]
+    before = folder_snapshot(runs)
+    code = main(argv)
+    _, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code == 2, err[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], err[-2000:]
+    assert folder_snapshot(runs) == before
