@@ -76,15 +76,19 @@ def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = No
         record = _run_one(name, domain, run, plan, out, clock, index, problem)
         entry = results["domains"].setdefault(name, {"runs": {}})
         entry["runs"][run.system] = record
-    for name, entry in results["domains"].items():
         entry.update(bench_collect.collect_domain(name, entry["runs"], out))
+        _write(results, out, finished=False, started=started)   # a stopped benchmark keeps what it measured
     peak_end = matmul_peak(plan.matmul_size)
     results["compute"] = bench_collect.compute(results["domains"], peak_start, peak_end, plan.matmul_size)
-    results["wall_seconds"] = round(time.time() - started, 1)
-    results["created"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    path = runs.atomic_write_text(out / RESULTS_FILE, json.dumps(results, indent=2) + "\n")
+    path = _write(results, out, finished=True, started=started)
     say(f"[bench] done in {_duration(results['wall_seconds'])}: {path}")
     return path
+
+
+def _write(results: dict, out: Path, *, finished: bool, started: float) -> Path:
+    results.update(finished=finished, wall_seconds=round(time.time() - started, 1),
+                   created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    return runs.atomic_write_text(out / RESULTS_FILE, json.dumps(results, indent=2) + "\n")
 
 
 def bench_environment(seed: int | None) -> dict:

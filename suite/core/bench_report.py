@@ -246,7 +246,8 @@ def _provenance(results: dict) -> str:
     return (f"Made by `{results.get('command') or 'suite bench'}` on {results.get('created', '?')}, "
             f"in {_seconds(results.get('wall_seconds'))}; machine: {env.get('cpu_model', '?')}, "
             f"{env.get('usable_cpus', '?')} usable CPUs, {env.get('torch_threads', '?')} torch threads, "
-            f"{env.get('device', '?')}.")
+            f"{env.get('device', '?')}." + ("" if results.get("finished", True) else
+                                              " The benchmark did not finish: only the runs listed ran."))
 
 
 def _history(out: Path, run: dict) -> list:
