@@ -119,9 +119,11 @@ class TranslationDomain:
             recipe.evaluation.glossary, [(p.source, p.target) for p in data.train], recipe.evaluation)
         models = {name: translation_metrics.system_report(sources, references, out, glossary)
                   for name, out in outputs.items()}
-        section = translation_metrics.examples_section(sources, references, outputs, recipe.evaluation.examples)
+        sections = [translation_metrics.examples_section(sources, references, outputs, recipe.evaluation.examples)]
+        if "tuned" in models:
+            sections.append(translation_metrics.broken_placeholders_section(models["tuned"]))
         held_out = "held-out catalogs" if recipe.data.split == "by-catalog" else "held-out pairs"
-        return {"models": models, "headline_metrics": HEADLINE, "data": data.summary(), "card_sections": [section],
+        return {"models": models, "headline_metrics": HEADLINE, "data": data.summary(), "card_sections": sections,
                 "notes": [f"Test strings come from {held_out} ({', '.join(data.summary()['test_catalogs'][:6])}); "
                           "strings whose source also occurs in training are removed from test.",
                           f"Glossary: {len(glossary)} terms ({origin}); term_accuracy counts a term when the source "

@@ -157,6 +157,18 @@ def examples_section(sources: list[str], references: list[str], outputs: dict[st
     return "\n".join(lines)
 
 
+def broken_placeholders_section(report: dict) -> str:
+    """A Markdown list of the tuned model's outputs that lost or altered a placeholder."""
+    lines = ["## Placeholders the tuned model broke", ""]
+    if not report.get("strings_with_placeholders"):
+        return "\n".join(lines + ["No test string has a placeholder."])
+    lines.append(f"{report['placeholders_broken']} of {report['strings_with_placeholders']} test strings with "
+                 "placeholders; outputs are shown as generated, never repaired.")
+    lines += ["", "| source | output |", "|---|---|"]
+    lines += [f"| {_cell(e['source'])} | {_cell(e['output'])} |" for e in report["broken_examples"]]
+    return "\n".join(lines)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -172,3 +184,38 @@ def read_glossary_or_mine(glossary: str | None, train_pairs: list[tuple[str, str
         return read_glossary(glossary), "file"
     return mine_glossary(train_pairs, min_count=cfg.glossary_min_count, min_dice=cfg.glossary_min_dice), "mined"
 
+
+
+def round_trip_report(sources: list[str], references: list[str], training_targets: list[str],
+                      tokenizer_folder) -> dict:
+    """What an uncased tokenizer costs, measured on references alone (no model involved).
+
+    Each reference goes through the tokenizer and back, as a perfect model's output
+    would; chrF++ and BLEU against the original show the ceiling each option leaves:
+    ``uncased`` (the tokenizer as shipped: lowercase, accents stripped), ``uncased+restored``
+    (then :class:`~suite.translation.strings.SurfaceRestorer` fitted on ``training_targets``),
+    ``keep-accents`` (lowercase only) and ``cased`` (no normalisation), with the [UNK]
+    tokens per string each produces. ``sources`` (the English strings) decide only the
+    restored first letter's case, as at prediction time.
+    """
+    from transformers import AutoTokenizer
+
+    restorer = strings.SurfaceRestorer.fit(training_targets)
+    options = {"uncased": {}, "keep-accents": {"strip_accents": False}, "cased": {"do_lower_case": False,
+                                                                                 "strip_accents": False}}
+    report = {}
+    for name, kwargs in options.items():
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_folder, **kwargs)
+        ids = [tokenizer(r, add_special_tokens=False)["input_ids"] for r in references]
+        decoded = [tokenizer.decode(i) for i in ids]
+        unknown = sum(i.count(tokenizer.unk_token_id) for i in ids) / max(len(ids), 1)
+        report[name] = {**_ceiling(decoded, references), "unk_per_string": round(unknown, 3)}
+        if name == "uncased":
+            restored = [restorer.restore(d, source=s) for d, s in zip(decoded, sources)]
+            report["uncased+restored"] = {**_ceiling(restored, references), "unk_per_string": round(unknown, 3)}
+    return report
+
+
+def _ceiling(outputs: list[str], references: list[str]) -> dict:
+    scores = corpus_scores(outputs, references)
+    return {"chrf": scores["chrf"], "bleu": scores["bleu"]}

@@ -66,3 +66,16 @@ def test_baselines_copy_and_translation_memory():
     assert fit_baseline("copy-source", sources, targets)(["Open"]) == ["Open"]
     memory = fit_baseline("translation-memory", sources, targets)
     assert memory(["Open the file", "quit"]) == ["Datei öffnen", "Beenden"]
+
+
+def test_round_trip_shows_what_the_uncased_tokenizer_costs_and_the_restorer_wins_back():
+    from suite.core import sources
+    from suite.translation.data import TranslationDataConfig, prepare
+
+    splits = prepare(TranslationDataConfig(source="django-de", test_catalogs=["admin", "auth"]))
+    report = metrics.round_trip_report([p.source for p in splits.test], [p.target for p in splits.test],
+                                       [p.target for p in splits.train], sources.resolve("bundled:minilm"))
+    assert report["uncased"]["unk_per_string"] < 0.05 < report["keep-accents"]["unk_per_string"] \
+        < report["cased"]["unk_per_string"]
+    assert report["uncased+restored"]["chrf"] > report["uncased"]["chrf"] + 5
+    assert report["uncased"]["chrf"] < 100                  # the round trip itself loses case and accents

@@ -61,3 +61,27 @@ def test_predict_fills_a_po_catalog_and_keeps_existing_translations(translation_
     assert filled["Save"].msgstr == "Speichern" and "fuzzy" not in filled["Save"].flags
     assert "fuzzy" in filled["Delete site"].flags and filled["Delete site"].msgstr
     assert "fuzzy" in filled["%(count)s site"].flags and len(filled["%(count)s site"].msgstr_plural) == 2
+
+
+def test_in_domain_tuning_starts_from_a_finished_run_and_is_scored_before_and_after(translation_tiny_run, runs_dir):
+    run = suite.tune("translation/tiny", model__source=str(translation_tiny_run.path / "model"),
+                     data__split="in-domain", data__in_domain_catalog="admin", data__test_size=0.2,
+                     train__epochs=1, output__runs_dir=str(runs_dir), output__name="translation-in-domain")
+    metrics = run.metrics()
+    assert metrics["training"]["warm_started"] is False          # a seq2seq checkpoint now, loaded as it is
+    assert metrics["data"]["test_catalogs"] == ["admin"]
+    before, after = metrics["models"]["before-tuning"], metrics["models"]["tuned"]
+    assert before["test_strings"] == after["test_strings"] > 0
+    assert before["chrf"] != after["chrf"]                       # tuning changed the model's output
+
+
+def test_eval_on_another_catalog_scores_every_string_of_it(translation_tiny_run, tmp_path):
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    for source, target in [("Save", "Speichern"), ("Delete", "Löschen"), ("Add %(name)s", "%(name)s hinzufügen")]:
+        po.append(polib.POEntry(msgid=source, msgstr=target))
+    po.save(str(tmp_path / "mine.po"))
+    result = suite.evaluate(translation_tiny_run.path, data=str(tmp_path / "mine.po"))
+    assert result["evaluated_on"] == str(tmp_path / "mine.po")
+    assert {m["test_strings"] for m in result["models"].values()} == {3}
+    assert result["models"]["baseline:copy-source"]["strings_with_placeholders"] == 1
