@@ -34,6 +34,8 @@ DOMAINS = {
                                  lambda: ["items:a film about space travel|a quiet drama"]),
     "diagnostics": DomainCase("diagnostics/tiny", ("evaluation.bootstrap=20", "evaluation.saliency_images=0"),
                               lambda: [np.full((32, 32), 90, dtype=np.uint8)]),
+    "translation": DomainCase("translation/tiny", ("evaluation.baselines=[copy-source]",),
+                              lambda: ["Delete session", "%(count)s sites"]),
 }
 
 

@@ -167,6 +167,34 @@ DIAGNOSTICS = {
                                            "model.image_size: expected an integer"),
 }
 
+def _catalogs(f: Files, entries: str = 'msgid "Open file"\nmsgstr "Datei öffnen"\n', count: int = 2) -> str:
+    for i in range(count):
+        f.text(f"po/app{i}.po", entries.replace("Open", f"Open {i}"))
+    return str(f.root / "po")
+
+
+def _tr(source: str, *extra: str) -> list[str]:
+    return ["train", "translation/tiny", f"data.source={source}", "data.test_catalogs=[]", *extra]
+
+
+TRANSLATION = {
+    **common_cases("translation"),
+    "missing data file": lambda f: (_tr(f.missing("none.po")), "no such file or folder"),
+    "missing column": lambda f: (_tr(f.text("pairs.tsv", "en\tde\nOpen\tÖffnen\n")), "no column 'source'"),
+    "empty split": lambda f: (_tr(_catalogs(f, 'msgid "Open file"\nmsgstr ""\n')), "holds no translated pairs"),
+    "one catalog for a by-catalog split": lambda f: (_tr(_catalogs(f, count=1)), "at least two catalogs"),
+    "non-utf8 text": lambda f: (_tr(f.raw("po/latin.po", 'msgid "Caf\xe9"\nmsgstr "Caf\xe9"\n'.encode("latin-1"))),
+                                "not UTF-8"),
+    "malformed catalog": lambda f: (_tr(f.text("po/bad.po", 'msgid "Open"\nmsgstr "x"\ngarbage line\n')),
+                                    "not a valid gettext catalog"),
+    "unknown language code": lambda f: (["train", "translation/tiny", "data.target_language=German"],
+                                        "unknown language code 'German'"),
+    "unknown test catalog": lambda f: (["train", "translation/tiny", "data.test_catalogs=[nope]"],
+                                       "no catalog named nope"),
+    "wrong section value type": lambda f: (["train", "translation/tiny", "model.num_beams=many"],
+                                           "model.num_beams: expected an integer"),
+}
+
 ANY_DOMAIN = {
     "unknown domain": lambda f: (["train", f.text("d.yaml", "domain: weather\nname: x\n")],
                                  "unknown domain 'weather'"),
@@ -175,7 +203,8 @@ ANY_DOMAIN = {
     "resume a folder that is not a run": lambda f: (["train", "--resume", str(f.root)], "not a run folder"),
 }
 
-TABLES = {"spam": SPAM, "recommendation": RECOMMENDATION, "diagnostics": DIAGNOSTICS, "any": ANY_DOMAIN}
+TABLES = {"spam": SPAM, "recommendation": RECOMMENDATION, "diagnostics": DIAGNOSTICS, "translation": TRANSLATION,
+          "any": ANY_DOMAIN}
 CASES = [pytest.param(domain, name, id=f"{domain}: {name}") for domain, table in TABLES.items() for name in table]
 
 
