@@ -7,6 +7,7 @@ Public API (the ``suite`` command line mirrors it)::
     predictor = suite.load(run.path)
     predictor.predict(["Cheap meds, click now"])
     suite.evaluate(run.path)                          # metrics.json format
+    suite.bench(plan="quick", domains=["spam"])       # baselines, scratch, full, LoRA: one table
     suite.list_domains()
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from suite.core.errors import DataError, ModelSourceError, RecipeError, RunError, SuiteError
 
 __version__ = "0.1.0"
-__all__ = ["tune", "resume", "load", "evaluate", "list_domains", "SuiteError", "RecipeError", "DataError",
+__all__ = ["tune", "resume", "load", "evaluate", "bench", "list_domains", "SuiteError", "RecipeError", "DataError",
            "ModelSourceError", "RunError"]
 
 
@@ -71,6 +72,28 @@ def evaluate(run_dir: str | Path, *, data: str | None = None) -> dict:
     from suite.core import pipeline
 
     return pipeline.evaluate(run_dir, data)
+
+
+def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None, out: str | Path | None = None):
+    """Run a benchmark plan (``recipes/bench/<plan>.yaml``): every system of every domain on one split.
+
+    Args:
+        plan: ``"quick"``, ``"full"``, ``"tiny"``, a plan YAML path, or a plan dict.
+        domains: run only these domains (default: every domain of the plan).
+        out: an empty or new folder for results.json, results.md, report.html and plots/.
+
+    Returns:
+        The results document (also in ``out/results.json``, beside the Markdown and HTML reports).
+
+    Raises:
+        SuiteError: an unknown plan or domain, or an ``out`` folder that is not empty.
+    """
+    from suite.core import bench as harness
+    from suite.core import bench_report
+
+    path = harness.run_plan(plan=plan, domains=domains, out=out)
+    bench_report.write_reports(path)
+    return bench_report.load_results(path)
 
 
 def list_domains() -> list[str]:
