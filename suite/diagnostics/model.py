@@ -171,7 +171,7 @@ def apply_strategy(network: Any, cfg: DiagnosticsModelConfig) -> None:
 
 def parameter_groups(network: Any, *, learning_rate: float, backbone_lr_scale: float,
                      weight_decay: float) -> list[dict]:
-    """AdamW parameter groups for the Trainer's ``optimizer_cls_and_kwargs``.
+    """AdamW parameter groups for the Trainer's ``optimizer_cls_and_kwargs`` (see suite.core.optim).
 
     Args:
         network: the (possibly PEFT-wrapped) classifier; frozen parameters are left out.
@@ -179,14 +179,11 @@ def parameter_groups(network: Any, *, learning_rate: float, backbone_lr_scale: f
         backbone_lr_scale: the backbone (or its adapters) learns at ``learning_rate`` times this.
         weight_decay: applied to matrices and kernels, never to biases or normalisation weights.
     """
+    from suite.core.optim import parameter_groups as groups_by_scale
+
     head = head_parameter_names(network)
-    groups: dict[tuple[bool, bool], list] = {}
-    for name, parameter in network.named_parameters():
-        if parameter.requires_grad:
-            groups.setdefault((name in head, parameter.ndim > 1), []).append(parameter)
-    return [{"params": params, "lr": learning_rate * (1.0 if is_head else backbone_lr_scale),
-             "weight_decay": weight_decay if decays else 0.0}
-            for (is_head, decays), params in sorted(groups.items())]
+    return groups_by_scale(network, learning_rate=learning_rate, weight_decay=weight_decay,
+                           lr_scale=lambda name: 1.0 if name in head else backbone_lr_scale)
 
 
 def probabilities(network: Any, images: list[np.ndarray], transform, task: str, *, batch_size: int = 64) -> np.ndarray:
