@@ -52,15 +52,16 @@ class TranslationDomain:
         folder = sources.resolve(recipe.model.source)
         tokenizer = load_tokenizer(folder, recipe.model)
         network = build_model(folder, tokenizer, recipe.model)
-        warm_started = not is_seq2seq(folder, recipe.model.trust_remote_code)
+        from_encoder = not is_seq2seq(folder, recipe.model.trust_remote_code)   # an EncoderDecoderModel was built
+        warm_started = from_encoder and recipe.model.pretrained
         restorer = SurfaceRestorer.fit(p.target for p in data.train) if needs_restorer(tokenizer, recipe.model) \
             else None
-        if recipe.evaluation.before_tuning and recipe.model.pretrained and not warm_started:
+        if recipe.evaluation.before_tuning and recipe.model.pretrained and not from_encoder:
             outputs["before-tuning"] = Translator(network, tokenizer, recipe.model, restorer).translate(
                 _sources(data.test), progress=True)
         if recipe.lora.enabled:
             network = apply_lora(network, recipe.lora, task_type="SEQ_2_SEQ_LM",
-                                 modules_to_save=["crossattention", "transform"] if warm_started else None)
+                                 modules_to_save=["crossattention", "transform"] if from_encoder else None)
         result = self._train(recipe, run, network, tokenizer, data, resume, warm_started)
         with run.writing_model() as model_folder:
             plain = save_adapters_and_merge(result.trainer.model, model_folder)
@@ -70,6 +71,7 @@ class TranslationDomain:
         outputs["tuned"] = translator.translate(_sources(data.test), progress=True)
         seconds = time.perf_counter() - start
         report = self._report(recipe, data, outputs)
+        self._add_free_decoding(report, translator, data)
         report["training"] = {**result.summary(), "warm_started": warm_started,
                               "inference_samples_per_second": round(len(data.test) / seconds, 2),
                               "generated_tokens_per_second": translation_metrics.tokens_per_second(
@@ -84,8 +86,11 @@ class TranslationDomain:
             pairs, _ = load_pairs(other)
             splits = Splits(splits.train, splits.validation, clean_pairs(pairs, other)[0], splits.cleaning)
         outputs = self._baseline_outputs(recipe, splits)
-        outputs["tuned"] = self.load(run).translate(_sources(splits.test), progress=True)
-        return self._report(recipe, splits, outputs)
+        translator = self.load(run)
+        outputs["tuned"] = translator.translate(_sources(splits.test), progress=True)
+        report = self._report(recipe, splits, outputs)
+        self._add_free_decoding(report, translator, splits)
+        return report
 
     def load(self, run: Any) -> Translator:
         return Translator.from_folder(run.model_dir)
@@ -112,6 +117,22 @@ class TranslationDomain:
     def _baseline_outputs(self, recipe, data: Splits) -> dict[str, list[str]]:
         return {f"baseline:{name}": fit_baseline(name, _sources(data.train), _targets(data.train))(_sources(data.test))
                 for name in recipe.evaluation.baselines}
+
+    @staticmethod
+    def _add_free_decoding(report: dict, translator: Translator, data: Splits) -> None:
+        """With placeholder-constrained decoding, also score the same network decoding freely
+        (``models.tuned.free_decoding``): what the network alone keeps, without the constraint."""
+        if not (translator.model.mask_placeholders and translator.model.placeholders == "constrained"):
+            return
+        translator.model.placeholders = "free"
+        try:
+            free = translator.translate(_sources(data.test), progress=True)
+        finally:
+            translator.model.placeholders = "constrained"
+        scores = translation_metrics.system_report(_sources(data.test), _targets(data.test), free, {})
+        free_scores = {k: scores[k] for k in ("chrf", "bleu", "placeholders_kept")}
+        report["models"]["tuned"]["free_decoding"] = free_scores
+        report["card_sections"].append(translation_metrics.constrained_decoding_section(free_scores))
 
     def _report(self, recipe, data: Splits, outputs: dict[str, list[str]]) -> dict:
         sources, references = _sources(data.test), _targets(data.test)

@@ -50,13 +50,20 @@ class TranslationModelConfig(ModelConfig):
     new_weights_lr_scale: float = field(default=1.0, metadata={
         "help": "Warm start: learning-rate multiplier for the weights the checkpoint lacks "
                 "(cross-attention, LM-head transform)."})
+    placeholders: Literal["constrained", "free"] = field(default="constrained", metadata={
+        "help": "constrained: decoding may emit only the source's placeholder sentinels, each once, and not "
+                "end before all are out (the model still places them); free: no constraint (see decoding.py)."})
     num_beams: int = field(default=4, metadata={"help": "Beam size when translating."})
+    no_repeat_ngram_size: int = field(default=0, metadata={
+        "help": "Never generate the same n-gram twice in one output (0: off; 3 is usual for warm starts)."})
     generation_batch_size: int = field(default=32, metadata={"help": "Strings per generation batch."})
 
     def __post_init__(self):
         for name in ("max_source_length", "max_target_length", "num_beams", "generation_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"no_repeat_ngram_size: expected 0 or a positive integer, got {self.no_repeat_ngram_size!r}")
         if self.decoder_layers is not None and self.decoder_layers < 1:
             raise ValueError(f"decoder_layers: expected a positive integer or null, got {self.decoder_layers!r}")
         if not 0 < self.new_weights_lr_scale <= 1000:
@@ -155,6 +162,7 @@ def _set_generation(network: Any, tokenizer: Any, model: TranslationModelConfig)
             setattr(generation, name, getattr(network.config, name, None))
     generation.max_length = model.max_target_length
     generation.num_beams = model.num_beams
+    generation.no_repeat_ngram_size = model.no_repeat_ngram_size or None
     if model.target_lang_code:
         generation.forced_bos_token_id = _language_token_id(tokenizer, model.target_lang_code)
 
@@ -192,8 +200,9 @@ def _decoder_start(tokenizer: Any) -> int | None:
 class Translator:
     """A tuned model ready to translate interface strings (what ``suite.load`` returns).
 
-    Batched beam search over strings sorted by length; placeholders are masked before and
-    restored after; an uncased model's output gets its case and accents back; leading
+    Batched beam search over strings sorted by length; placeholders are masked before,
+    kept by constrained decoding (``model.placeholders``, see decoding.py) and restored
+    after; an uncased model's output gets its case and accents back; leading
     and trailing whitespace of each source is carried over.
     """
 
@@ -202,6 +211,7 @@ class Translator:
     def __init__(self, network: Any, tokenizer: Any, model: TranslationModelConfig, restorer=None):
         self.network, self.tokenizer, self.model, self.restorer = network.eval(), tokenizer, model, restorer
         self.generated_tokens = 0
+        self._sentinel_ids: list[int] | None = None
 
     def translate(self, texts: list[str], *, progress: bool = False) -> list[str]:
         """Translations of ``texts``, in order."""
@@ -224,11 +234,24 @@ class Translator:
             encoded = self.tokenizer([job[1] for job in batch], max_length=self.model.max_source_length,
                                      truncation=True, padding=True, return_tensors="pt").to(device)
             with torch.inference_mode():
-                generated = self.network.generate(**encoded)
+                generated = self.network.generate(**encoded, **self._constraints(encoded["input_ids"]))
             self.generated_tokens += int((generated != self.tokenizer.pad_token_id).sum())
             for job, text in zip(batch, self.tokenizer.batch_decode(generated, skip_special_tokens=True)):
                 outputs[job[0]] = self._finish(text, texts[job[0]].strip(), job)
         return [text if text.strip() else "" for text in outputs]
+
+    def _constraints(self, input_ids: Any) -> dict:
+        """``generate`` keyword arguments for ``model.placeholders: constrained`` (none when free)."""
+        if not (self.model.mask_placeholders and self.model.placeholders == "constrained"):
+            return {}
+        from transformers import LogitsProcessorList
+
+        from suite.translation.decoding import PlaceholderConstraint, sentinel_ids
+
+        if self._sentinel_ids is None:
+            self._sentinel_ids = sentinel_ids(self.tokenizer, strings.sentinel_tokens(MAX_SENTINELS))
+        constraint = PlaceholderConstraint(input_ids, self._sentinel_ids, self.network.generation_config.eos_token_id)
+        return {"logits_processor": LogitsProcessorList([constraint])}
 
     def _finish(self, text: str, source: str, job: tuple) -> str:
         if self.restorer is not None:

@@ -19,6 +19,10 @@ def test_tiny_run_trains_and_scores_every_system(translation_tiny_run):
         assert "nw:2" in system["signatures"]["chrf"]
     copy = metrics["models"]["baseline:copy-source"]
     assert copy["placeholders_kept"] in (None, 1.0)            # copying keeps every placeholder
+    tuned = metrics["models"]["tuned"]
+    if tuned["strings_with_placeholders"]:                     # constrained decoding keeps them all
+        assert tuned["placeholders_kept"] == 1.0
+        assert set(tuned["free_decoding"]) == {"chrf", "bleu", "placeholders_kept"}
     history = json.loads((translation_tiny_run.path / "logs/log_history.json").read_text())
     losses = [entry["loss"] for entry in history if "loss" in entry]
     assert sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3, losses
