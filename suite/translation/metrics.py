@@ -86,14 +86,16 @@ def mine_glossary(pairs: list[tuple[str, str]], *, min_count: int, min_dice: flo
         source_count.update(source_words)
         target_count.update(target_words)
         joint.update((s, t) for s in source_words for t in target_words)
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, tuple[float, int, str]] = {}
     for (s, t), together in joint.items():
         if source_count[s] < min_count or together < min_count / 2:
             continue
         dice = 2 * together / (source_count[s] + target_count[t])
-        if dice >= min_dice and dice > best.get(s, (0.0, ""))[0]:
-            best[s] = (dice, t)
-    return {s: t for s, (_, t) in sorted(best.items())}
+        # ties go to the pair seen together more often, then to the word last in sort order,
+        # so the glossary never depends on the order of the pairs or of Python's hash seed
+        if dice >= min_dice and (dice, together, t) > best.get(s, (0.0, 0, "")):
+            best[s] = (dice, together, t)
+    return {s: t for s, (_, _, t) in sorted(best.items())}
 
 
 def read_glossary(path: str) -> dict[str, str]:

@@ -41,6 +41,14 @@ def test_mined_glossary_keeps_consistent_translations_only():
     assert "the" not in glossary                            # shorter than four letters
 
 
+def test_mined_glossary_breaks_ties_the_same_whatever_the_order_of_the_pairs():
+    # "button" goes to "Knopf" and to "Taste" equally often: a tie the order must not decide
+    pairs = [("Press the button", "Knopf")] * 3 + [("Press the button", "Taste")] * 3
+    forward = metrics.mine_glossary(pairs, min_count=5, min_dice=0.6)
+    backward = metrics.mine_glossary(list(reversed(pairs)), min_count=5, min_dice=0.6)
+    assert forward == backward == {"button": "taste", "press": "taste"}
+
+
 def test_term_accuracy_counts_terms_the_reference_uses():
     glossary = {"file": "datei", "window": "fenster"}
     sources = ["Open file", "Close window", "Open file"]
