@@ -198,6 +198,8 @@ def _compute_table(results: dict) -> Table:
             rows.append([when.replace("_", " "), f"{m['flops_per_second'] / 1e9:.1f} GFLOP/s "
                                                  f"({m['size']}x{m['size']}, {m['threads']} threads)"])
     rows.append(["training FLOPs", compute.get("flops_formula", "–") + "; * marks estimates"])
+    rows.append(["LoRA and linear-probe rows", "the count assumes every weight gets a gradient; frozen weights skip "
+                 "that third of the backward pass, so their share of the peak is overstated by up to 1.5x"])
     return ["quantity", "value"], rows
 
 

@@ -238,7 +238,8 @@ def _panels(path: Path, *, ncols: int, size: tuple[float, float]) -> Iterator[li
 
 def metric_against_time(points: dict[str, tuple[float, float]], path: Path, *, metric: str,
                         references: dict[str, float] | None = None, title: str = "") -> Path:
-    """Each trained system's metric against its training time (log scale), untrained systems as lines.
+    """Each trained system's metric against its training time (log scale when the times span
+    more than 10x), untrained systems as lines.
 
     Args:
         points: ``{system: (training seconds, metric value)}``.
@@ -263,14 +264,28 @@ def metric_against_time(points: dict[str, tuple[float, float]], path: Path, *, m
         for index, (name, (seconds, value)) in enumerate(points.items()):
             ax.scatter([seconds], [value], s=60, color=f"C{index % 10}", zorder=3, label=f"{name} ({value:.4g})")
             ax.annotate(name, (seconds, value), textcoords="offset points", xytext=(6, 4), fontsize=8)
-        if points:
-            ax.set_xscale("log")
+        scale = _time_axis(ax, [seconds for seconds, _ in points.values()])
         if not points and not references:
             ax.text(0.5, 0.5, "no finished system", ha="center", va="center", transform=ax.transAxes)
-        ax.set(xlabel="training wall time (s, log scale)", ylabel=metric, title=title or f"{metric} against training time")
+        ax.set(xlabel=f"training wall time (s{scale})", ylabel=metric, title=title or f"{metric} against training time")
         if points or references:
             ax.legend(loc="best", fontsize=7)
     return Path(path)
+
+
+def _time_axis(ax, seconds: list[float]) -> str:
+    """A log time axis when the times span more than 10x, else a linear one; plain-number ticks
+    either way. Returns the scale's note for the axis label."""
+    from matplotlib.ticker import FuncFormatter
+
+    positive = [s for s in seconds if s and s > 0]
+    if not positive or max(positive) / min(positive) <= 10:
+        return ""
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    return ", log scale"
 
 
 def learning_curves_compare(histories: dict[str, list[dict]], path: Path, *, metric: str, title: str = "") -> Path:
@@ -340,5 +355,5 @@ def compute_efficiency(achieved: dict[str, float], path: Path, *, peak: float,
         ax.invert_yaxis()
         ax.set(xlabel="achieved training GFLOP/s (hatched: estimated FLOPs)",
                title="Training compute efficiency (share of the matmul peak)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)
     return Path(path)
