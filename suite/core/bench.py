@@ -169,7 +169,7 @@ def _supervise(command: list[str], log: Path, clock: "_Clock", timeout_minutes: 
     env = {**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "false"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(resources.PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
     start = time.monotonic()
-    with open(log, "wb") as handle:
+    with open(log, "wb") as handle, _sigterm_raises():
         child = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         timed_out = False
         try:
@@ -185,7 +185,7 @@ def _supervise(command: list[str], log: Path, clock: "_Clock", timeout_minutes: 
                     timed_out = True
                 clock.tick(elapsed)
                 time.sleep(0.5)
-        except BaseException:   # e.g. Ctrl-C: the child runs in its own session, so stop it here
+        except BaseException:   # Ctrl-C or SIGTERM: the child runs in its own session, so stop it here
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
             os.wait4(child.pid, 0)
@@ -193,6 +193,26 @@ def _supervise(command: list[str], log: Path, clock: "_Clock", timeout_minutes: 
             raise
     child.returncode = os.waitstatus_to_exitcode(status)
     return ("timeout" if timed_out else child.returncode), time.monotonic() - start, round(usage.ru_maxrss / 1024, 1)
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """While a child runs, SIGTERM (``kill``, a job scheduler) raises SystemExit in the bench, so
+    the child's process group is stopped too instead of training on, orphaned."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _last_error(log: Path) -> str | None:
