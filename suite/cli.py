@@ -7,7 +7,7 @@
     suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
     suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
-    suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR] [--compare OLD.json [--against NEW.json]]
+    suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR] [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         the quick benchmark of every domain, then its table
 
 Problems with the user's input (recipe, data, model source, run folder) print one line
@@ -87,7 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--plan", default="full", help="bundled plan (full, quick, tiny) or a plan YAML (default: full)")
     which.add_argument("--quick", action="store_true", help="the quick plan: reduced data and steps")
     bench.add_argument("--domains", help="comma-separated domains of the plan to run (default: all)")
-    bench.add_argument("--out", help="output folder (default: runs/bench-<plan>-<timestamp>)")
+    where = bench.add_mutually_exclusive_group()
+    where.add_argument("--out", help="output folder (default: runs/bench-<plan>-<timestamp>)")
+    where.add_argument("--resume", metavar="DIR", help="go on with the stopped benchmark in DIR: its finished runs "
+                                                       "are kept, the others run (give the same --plan/--quick)")
     bench.add_argument("--compare", metavar="OLD.json", help="print what changed against an earlier results.json")
     bench.add_argument("--against", metavar="NEW.json", help="with --compare: compare with this file instead of running")
     bench.add_argument("--tolerance", type=float, default=0.0, help="with --compare: hide relative changes up to this")
@@ -222,7 +225,8 @@ def _bench(args) -> int:
         new = bench_report.load_results(new_path)
     else:
         domains = [d.strip() for d in args.domains.split(",") if d.strip()] if args.domains else None
-        status, new_path = _run_bench("quick" if args.quick else args.plan, domains=domains, out=args.out,
+        status, new_path = _run_bench("quick" if args.quick else args.plan, domains=domains,
+                                      out=args.resume or args.out, resume=bool(args.resume),
                                       command=_bench_command(args))
         new = bench_report.load_results(new_path)
     if old is not None:
@@ -235,11 +239,12 @@ def _demo(args) -> int:
     return _run_bench(args.plan, domains=None, out=args.out, command=_bench_command(args))[0]
 
 
-def _run_bench(plan: str, *, domains: list[str] | None, out: str | None, command: str) -> tuple[int, Path]:
+def _run_bench(plan: str, *, domains: list[str] | None, out: str | None, command: str,
+               resume: bool = False) -> tuple[int, Path]:
     """Run a plan, write its reports and print the summary; status 1 if any domain did not finish."""
     from suite.core import bench, bench_report
 
-    path = bench.run_plan(plan=plan, domains=domains, out=out, command=command)
+    path = bench.run_plan(plan=plan, domains=domains, out=out, command=command, resume=resume)
     reports = bench_report.write_reports(path)
     results = bench_report.load_results(path)
     print(bench_report.summary_markdown(results))
@@ -253,7 +258,7 @@ def _run_bench(plan: str, *, domains: list[str] | None, out: str | None, command
 def _bench_command(args) -> str:
     """The command line that ran the benchmark, for its report."""
     words = ["suite", args.command, *(["--quick"] if getattr(args, "quick", False) else ["--plan", args.plan])]
-    for flag in ("domains", "out"):
+    for flag in ("domains", "out", "resume"):
         if getattr(args, flag, None):
             words += [f"--{flag}", getattr(args, flag)]
     return " ".join(words)

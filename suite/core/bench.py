@@ -40,7 +40,8 @@ _CHILD = "import sys; from suite.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = None, out: str | Path | None = None,
-             progress: Callable[[str], None] | None = None, command: str | None = None) -> Path:
+             progress: Callable[[str], None] | None = None, command: str | None = None,
+             resume: bool = False) -> Path:
     """Run every run of a benchmark plan and write ``results.json`` (the reports are written by the caller).
 
     Args:
@@ -50,30 +51,45 @@ def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = No
             (default ``runs/bench-<plan>-<timestamp>``).
         progress: called with one line per event (default: print to stderr).
         command: the command line to record as the one that made the results.
+        resume: go on with a stopped benchmark in ``out``: the runs its ``results.json`` lists
+            as finished (same recipe and overrides) are kept, every other run starts again
+            (an unfinished run's folder and log are moved to ``out/stopped/`` first).
 
     Returns:
         The path of ``results.json``.
 
     Raises:
         RecipeError: a malformed plan, or a domain the plan does not have.
-        RunError: ``out`` exists and is not empty.
+        RunError: ``out`` exists and is not empty (or, with ``resume``, holds no results of this plan).
     """
     plan = bench_plan.load_plan(plan)
     if domains:
         plan = plan.only(domains)
-    out = _output_folder(out, plan.name)
+    earlier = _earlier_results(out, plan.name) if resume else None
+    out = Path(out).expanduser().resolve() if resume else _output_folder(out, plan.name)
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-    started = time.time()
+    started = time.time() - (earlier or {}).get("wall_seconds", 0.0)   # a resumed benchmark's time adds up
     peak_start = matmul_peak(plan.matmul_size)
     todo = [(name, domain, run) for name, domain in plan.domains.items() for run in domain.runs]
     problems = [_check_run(name, domain, run, plan) for name, domain, run in todo]   # all before any starts
-    clock = _Clock([0.0 if problem else run.minutes for problem, (_, _, run) in zip(problems, todo)], say)
+    kept = [_finished_record(earlier, name, domain, run, plan, out) for name, domain, run in todo]
+    clock = _Clock([0.0 if problem or record else run.minutes
+                    for problem, record, (_, _, run) in zip(problems, kept, todo)], say)
+    command = command or f"suite.core.bench.run_plan(plan={plan.origin!r})"
     results = {"plan": {"name": plan.name, "origin": plan.origin, "description": plan.description.strip(),
-                        "seed": plan.seed, "timeout_minutes": plan.timeout_minutes},
-               "command": command or f"suite.core.bench.run_plan(plan={plan.origin!r})",
-               "environment": bench_environment(plan.seed), "domains": {}}
-    for index, ((name, domain, run), problem) in enumerate(zip(todo, problems)):
-        record = _run_one(name, domain, run, plan, out, clock, index, problem)
+                        "seed": plan.seed, "timeout_minutes": plan.timeout_minutes}}
+    if earlier:   # the first start's machine record stays; each resumption is listed with its own commit
+        results.update(command=earlier["command"], environment=earlier["environment"],
+                       domains=earlier.get("domains", {}),
+                       resumed=[*earlier.get("resumed", []), _resumption(command, plan.seed)])
+    else:
+        results.update(command=command, environment=bench_environment(plan.seed), domains={})
+    for index, ((name, domain, run), problem, record) in enumerate(zip(todo, problems, kept)):
+        if record:
+            clock.keep(index, f"{name} / {run.system}")
+        else:
+            _move_aside(out, f"{name}-{run.system}")
+            record = _run_one(name, domain, run, plan, out, clock, index, problem)
         entry = results["domains"].setdefault(name, {"runs": {}})
         entry["runs"][run.system] = record
         entry.update(bench_collect.collect_domain(name, entry["runs"], out))
@@ -122,6 +138,52 @@ def matmul_peak(size: int, *, repeats: int = 5) -> dict:
         count += 1
     return {"flops_per_second": 2 * size ** 3 / best, "size": size, "seconds": round(best, 5),
             "threads": torch.get_num_threads()}
+
+
+# -- resuming a stopped benchmark ----------------------------------------------------------------
+def _earlier_results(out: str | Path | None, plan_name: str) -> dict:
+    """The ``results.json`` of the stopped benchmark in ``out``, checked to be of the same plan."""
+    if out is None:
+        raise RunError("bench: resuming needs the folder of the stopped benchmark")
+    path = Path(out).expanduser() / RESULTS_FILE
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"--resume {out}: holds no {RESULTS_FILE}; nothing to go on with") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RunError(f"--resume {out}: cannot read {RESULTS_FILE} ({error})") from None
+    recorded = (earlier.get("plan") or {}).get("name")
+    if recorded != plan_name:
+        raise RunError(f"--resume {out}: its results are of plan '{recorded}', not '{plan_name}'")
+    return earlier
+
+
+def _finished_record(earlier: dict | None, domain_name: str, domain: Any, run: Any, plan: Any,
+                     out: Path) -> dict | None:
+    """The earlier record of this run if it finished with the same recipe and overrides, else None."""
+    record = ((earlier or {}).get("domains", {}).get(domain_name, {}).get("runs", {})).get(run.system)
+    if not record or record.get("status") != "ok":
+        return None
+    same = (record.get("recipe") == run.recipe
+            and record.get("overrides") == bench_plan.child_overrides(domain, run, seed=plan.seed))
+    return record if same and (out / record["run_dir"] / runs.METRICS_FILE).is_file() else None
+
+
+def _move_aside(out: Path, folder: str) -> None:
+    """Move an unfinished run's folder and log to ``out/stopped/`` so the run can start afresh."""
+    leftovers = [path for path in (out / "runs" / folder, out / "logs" / f"{folder}.log") if path.exists()]
+    if not leftovers:
+        return
+    stopped = out / "stopped" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stopped.mkdir(parents=True, exist_ok=True)
+    for path in leftovers:
+        path.rename(stopped / path.name)
+
+
+def _resumption(command: str, seed: int | None) -> dict:
+    environment = bench_environment(seed)
+    return {"created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "command": command,
+            "git_commit": environment.get("git_commit"), "packages": environment.get("packages")}
 
 
 # -- one run -----------------------------------------------------------------------------------
@@ -256,6 +318,10 @@ class _Clock:
         self.actual[index] = time.monotonic() - self.begun - sum(self.actual.values())
         self.say(f"[bench {index + 1}/{len(self.expected)}] {self.label}: {status} in "
                  f"{_duration(self.actual[index])} ({detail})")
+
+    def keep(self, index: int, label: str) -> None:
+        self.actual[index] = 0.0
+        self.say(f"[bench {index + 1}/{len(self.expected)}] {label}: finished before, kept")
 
     def skip(self, index: int, label: str, reason: str) -> None:
         self.actual[index] = time.monotonic() - self.begun - sum(self.actual.values())
