@@ -248,8 +248,16 @@ def _provenance(results: dict) -> str:
     return (f"Made by `{results.get('command') or 'suite bench'}` on {results.get('created', '?')}, "
             f"in {_seconds(results.get('wall_seconds'))}; machine: {env.get('cpu_model', '?')}, "
             f"{env.get('usable_cpus', '?')} usable CPUs, {env.get('torch_threads', '?')} torch threads, "
-            f"{env.get('device', '?')}." + ("" if results.get("finished", True) else
-                                              " The benchmark did not finish: only the runs listed ran."))
+            f"{env.get('device', '?')}." + _resumptions(results) + ("" if results.get("finished", True) else
+                                                                  " The benchmark did not finish: only the runs listed ran."))
+
+
+def _resumptions(results: dict) -> str:
+    """`` Resumed by `CMD` (commit abc1234) on DATE.`` for each time a stopped benchmark was continued."""
+    return "".join(f" Resumed by `{entry.get('command') or 'suite bench --resume'}` (commit "
+                   f"{(entry.get('git_commit') or '?')[:7]}) on {entry.get('created', '?')}; the runs it found "
+                   "finished were kept, the time above adds both parts."
+                   for entry in results.get("resumed") or [])
 
 
 def _history(out: Path, run: dict) -> list:

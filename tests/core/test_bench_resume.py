@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from suite.core import bench
+from suite.core import bench, bench_report
 from suite.core.errors import RunError
 
 TINY = {"train.max_steps": 2, "train.logging_steps": 1}
@@ -46,6 +46,8 @@ def test_a_resumed_benchmark_keeps_finished_runs_and_runs_the_rest(tmp_path):
     assert "full" in results["domains"]["spam"]["systems"] and "full" in results["domains"]["diagnostics"]["systems"]
     assert results["command"] == "first"
     assert [r["command"] for r in results["resumed"]] == ["second"]
+    report = bench_report.write_reports(path)["markdown"].read_text()
+    assert "Made by `first`" in report and "Resumed by `second`" in report
     stopped = list((out / "stopped").glob("*/diagnostics-full/partial.txt"))
     assert [p.read_text() for p in stopped] == ["half a run"]   # moved aside, not deleted
     assert list((out / "stopped").glob("*/diagnostics-full.log"))
