@@ -64,7 +64,7 @@ class RecommendationDomain:
         splits = load_splits(recipe.data)
         if rec_metrics.phase(splits, "validation") is None:
             raise DataError(f"data.source '{recipe.data.source}': no user has enough positives for a validation "
-                            "item (needed to pick checkpoints and the hybrid weight)")
+                            "item (needed to pick checkpoints and the hybrid weights)")
         return splits
 
     def tune(self, recipe: Any, run: Any, data: Splits, *, resume: bool = False) -> dict:
@@ -85,11 +85,11 @@ class RecommendationDomain:
             start = time.perf_counter()
             scores["tuned"] = text_scores(encoder, data, phases, recipe, item_embeddings=item_embeddings)
             scoring_seconds = time.perf_counter() - start
-            weight, tried = self._hybrid(recipe, scores, phases)
+            weights, tried = self._hybrid(recipe, scores, phases)
             predictor = Recommender(encoder, data.item_ids, data.item_texts, item_embeddings,
-                                    _histories(data), _settings(recipe, weight))
+                                    _histories(data), _settings(recipe, weights))
             predictor.save(folder)
-        report = self._report(recipe, data, phases, scores, weight, tried)
+        report = self._report(recipe, data, phases, scores, weights, tried)
         report["data"]["training_pairs"] = len(pairs)
         report["training"] = {**result.summary(), "catalogue_encode_seconds": round(catalogue_seconds, 2),
                               "score_all_users_seconds": round(scoring_seconds, 2)}
@@ -107,8 +107,7 @@ class RecommendationDomain:
                                               user=recipe.evaluation.zero_shot_user)
         predictor = self.load(run)
         scores["tuned"] = text_scores(predictor.encoder, splits, phases, recipe)
-        weight = predictor.settings.get("hybrid_weight")
-        return self._report(recipe, splits, phases, scores, weight, None)
+        return self._report(recipe, splits, phases, scores, hybrid_weights(predictor.settings), None)
 
     def load(self, run: Any) -> Recommender:
         return Recommender.from_folder(run.model_dir)
@@ -146,36 +145,36 @@ class RecommendationDomain:
                                           for p in phases.values()}
         return scores
 
-    def _hybrid(self, recipe, scores: dict, phases: dict) -> tuple[float | None, dict | None]:
-        weights = recipe.evaluation.hybrid_weights
-        if not weights or "baseline:als" not in scores:
+    def _hybrid(self, recipe, scores: dict, phases: dict) -> tuple[dict | None, list | None]:
+        ev = recipe.evaluation
+        if not ev.hybrid_weights:
             return None, None
-        tuned, als = scores["tuned"], scores["baseline:als"]
-        weight, tried = rec_metrics.pick_weight(tuned["validation"], als["validation"], phases["validation"], weights)
-        scores["hybrid"] = {name: rec_metrics.blend(tuned[name], als[name], weight) for name in phases}
-        return weight, tried
+        validation = {system: _system_scores(scores, system)["validation"] for system in ["tuned", *ev.hybrid_with]}
+        weights, tried = rec_metrics.pick_weights(validation, phases["validation"], ev.hybrid_weights)
+        return weights, tried
 
-    def _report(self, recipe, data: Splits, phases: dict, scores: dict, weight, tried) -> dict:
+    def _report(self, recipe, data: Splits, phases: dict, scores: dict, weights: dict | None, tried) -> dict:
         ks = recipe.evaluation.ks
-        if weight is not None and "hybrid" not in scores and "baseline:als" in scores:
-            scores["hybrid"] = {n: rec_metrics.blend(scores["tuned"][n], scores["baseline:als"][n], weight)
+        if weights is not None:
+            blended = {system: _system_scores(scores, system) for system in weights}
+            scores["hybrid"] = {n: rec_metrics.blend({s: by_phase[n] for s, by_phase in blended.items()}, weights)
                                 for n in phases}
         models = {}
         for system, by_phase in scores.items():
             models[system] = rec_metrics.system_report(by_phase, phases, ks,
                                                        scores_cold_items=system not in NO_COLD_START)
-        if weight is not None:
-            models["hybrid"]["tuned_weight"] = weight
+        if weights is not None:
+            models["hybrid"].update({f"{system}_weight": weight for system, weight in weights.items()})
         notes = [
             "Full ranking of the catalogue with each user's known positives removed; baselines are fitted on "
-            "train + validation for the test, on train alone for validation (checkpoints, hybrid weight).",
-            f"Hybrid: {weight} x tuned + {None if weight is None else round(1 - weight, 3)} x ALS, "
-            "standardised per user; the weight was chosen on validation only."]
+            "train + validation for the test, on train alone for validation (checkpoints, hybrid weights).",
+            f"Hybrid: {rec_metrics.describe(weights) if weights else 'off'}, each score standardised per user; "
+            "the weights were chosen on validation only."]
         if phases.get("cold") is not None:
             notes.append(f"Cold start: {data.cold_items.size} items removed from training; cold_* rank only them "
                          f"for the {phases['cold'].users.size} users whose test item is one of them. ALS and BPR "
                          "have no factors for such items (reported as –); popularity ranks them in index order.")
-        sections = [rec_metrics.hybrid_section(weight, tried)] if tried else []
+        sections = [rec_metrics.hybrid_section(weights, tried)] if tried else []
         headline = HEADLINE if "cold" in phases else [m for m in HEADLINE if not m.startswith("cold_")]
         return {"models": models, "headline_metrics": headline, "data": data.summary(), "notes": notes,
                 "card_sections": sections}
@@ -234,9 +233,23 @@ def _histories(data: Splits) -> dict:
             for u, user in enumerate(data.user_ids)}
 
 
-def _settings(recipe: Any, weight: float | None) -> dict:
+def _system_scores(scores: dict, system: str) -> dict:
+    """``{phase: scores}`` of the tuned model (``tuned``) or a baseline (``als``, ``bpr``, ``popularity``)."""
+    return scores[system if system == "tuned" else f"baseline:{system}"]
+
+
+def hybrid_weights(settings: dict) -> dict | None:
+    """The hybrid weights a saved recommender was chosen with; runs made before the hybrid could blend
+    several baselines saved one tuned weight against ALS."""
+    if settings.get("hybrid_weights") is not None:
+        return settings["hybrid_weights"]
+    weight = settings.get("hybrid_weight")
+    return None if weight is None else {"tuned": weight, "als": round(1.0 - weight, 6)}
+
+
+def _settings(recipe: Any, weights: dict | None) -> dict:
     return {"history_items": recipe.model.history_items, "max_length": recipe.model.max_length, "k": 10,
-            "hybrid_weight": weight, "source": recipe.data.source,
+            "hybrid_weights": weights, "source": recipe.data.source,
             "orientation": "users x items; recommendations rank catalogue items for one user or history"}
 
 

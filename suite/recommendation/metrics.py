@@ -10,7 +10,7 @@ reported as such.
 
 Protocol (documented once, used everywhere):
 - validation: systems fitted on TRAIN positives; users' TRAIN items removed from the
-  ranking; target: their VALIDATION items. Picks checkpoints and the hybrid weight.
+  ranking; target: their VALIDATION items. Picks checkpoints and the hybrid weights.
 - test: baselines refitted on TRAIN + VALIDATION (as the reference figures were
   measured); text models read the user's TRAIN + VALIDATION history (never trained on
   validation); every known positive but the test ones removed; target: TEST items.
@@ -18,6 +18,7 @@ Protocol (documented once, used everywhere):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,9 +42,12 @@ class RecEvalConfig:
     zero_shot_user: Literal["mean", "history"] = field(default="mean", metadata={
         "help": "How the untuned encoder represents a user: mean (of history item embeddings) or history "
                 "(the history text, as the tuned model does)."})
+    hybrid_with: list[str] = field(default_factory=lambda: ["als"], metadata={
+        "help": "Baselines blended with the tuned score in the hybrid (als, bpr, popularity)."})
     hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                                                    0.9, 1.0], metadata={
-        "help": "Weights of the tuned score in the hybrid with ALS, tried on validation ([] turns it off)."})
+        "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
+                "combination adding up to 1 is scored on validation, the best kept ([] turns the hybrid off)."})
     als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
     als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
     als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
@@ -65,8 +69,14 @@ class RecEvalConfig:
                 raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
         if any(not 0 <= w <= 1 for w in self.hybrid_weights):
             raise ValueError(f"hybrid_weights: expected numbers in [0, 1], got {self.hybrid_weights!r}")
-        if self.hybrid_weights and "als" not in self.baselines:
-            raise ValueError("hybrid_weights: the hybrid blends with ALS; add 'als' to baselines or set []")
+        if self.hybrid_weights:
+            missing = [name for name in self.hybrid_with if name not in self.baselines]
+            if not self.hybrid_with or missing:
+                raise ValueError(f"hybrid_with: the hybrid blends the tuned model with baselines of this run; "
+                                 f"got {self.hybrid_with!r} with baselines {self.baselines!r} (or set "
+                                 "hybrid_weights: [])")
+            if not weight_grid(["tuned", *self.hybrid_with], self.hybrid_weights):
+                raise ValueError(f"hybrid_weights: no combination of {self.hybrid_weights!r} adds up to 1")
         for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
@@ -136,20 +146,51 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
 
 
-def blend(tuned: np.ndarray, als: np.ndarray, weight: float) -> np.ndarray:
-    """The hybrid score: ``weight`` x tuned + (1 - weight) x ALS, each standardised per user."""
-    return weight * standardise(tuned) + (1.0 - weight) * standardise(als)
+def blend(scores: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The hybrid score: the sum of ``weights[system]`` x ``scores[system]``, each standardised per user."""
+    return sum(weight * standardise(scores[system]) for system, weight in weights.items() if weight)
 
 
-def pick_weight(tuned: np.ndarray, als: np.ndarray, validation: Phase, weights: list[float]) -> tuple[float, dict]:
-    """The hybrid weight with the best validation NDCG@10 (ties: the smaller weight), and every tried value."""
-    tried = {float(w): evaluate_phase(blend(tuned, als, w), validation, [10])["ndcg@10"] for w in weights}
-    best = max(tried, key=lambda w: (tried[w], -w))
-    return best, tried
+def weight_grid(systems: list[str], steps: list[float]) -> list[dict[str, float]]:
+    """Every way to give each of ``systems`` a weight from ``steps`` so that they add up to 1."""
+    return [dict(zip(systems, combination)) for combination in itertools.product(sorted(set(steps)),
+                                                                                 repeat=len(systems))
+            if abs(sum(combination) - 1.0) < 1e-6]
 
 
-def hybrid_section(weight: float, tried: dict) -> str:
-    """Markdown: the validation NDCG@10 of each hybrid weight, for the model card."""
-    rows = ["| tuned weight | validation NDCG@10 |", "|---|---|"]
-    rows += [f"| {w:g}{' (chosen)' if w == weight else ''} | {v:.4f} |" for w, v in sorted(tried.items())]
-    return "\n".join(["## Hybrid weight (chosen on validation, never on test)", "", *rows])
+def pick_weights(scores: dict[str, np.ndarray], validation: Phase, steps: list[float]) -> tuple[dict, list]:
+    """The hybrid weights with the best validation NDCG@10, and every tried ``(weights, NDCG@10)``.
+
+    Args:
+        scores: validation scores of each system to blend, the tuned model first.
+        validation: the validation phase; steps: the weights tried for each system.
+
+    Ties go to the smaller tuned weight, then to the earlier combination.
+    """
+    tried = [(weights, evaluate_phase(blend(scores, weights), validation, [10])["ndcg@10"])
+             for weights in weight_grid(list(scores), steps)]
+    first = next(iter(scores))
+    best = max(range(len(tried)), key=lambda i: (tried[i][1], -tried[i][0][first], -i))
+    return tried[best][0], tried
+
+
+def describe(weights: dict[str, float]) -> str:
+    """``0.6 x tuned + 0.4 x ALS``."""
+    return " + ".join(f"{weight:g} x {_label(system)}" for system, weight in weights.items())
+
+
+def _label(system: str) -> str:
+    return system.upper() if system in ("als", "bpr") else system
+
+
+def hybrid_section(weights: dict[str, float], tried: list, *, rows: int = 12) -> str:
+    """Markdown: the validation NDCG@10 of the best tried hybrid weights, for the model card."""
+    systems = list(weights)
+    ranked = sorted(tried, key=lambda pair: -pair[1])[:rows]
+    table = [f"| {' | '.join(_label(s) for s in systems)} | validation NDCG@10 |", "|---" * (len(systems) + 1) + "|"]
+    table += [f"| {' | '.join(f'{w[s]:g}' for s in systems)} | {value:.4f}{' (chosen)' if w == weights else ''} |"
+              for w, value in ranked]
+    shown = f"the best {len(ranked)} of {len(tried)} combinations tried" if len(tried) > len(ranked) else \
+        f"all {len(tried)} combinations tried"
+    return "\n".join(["## Hybrid weights (chosen on validation, never on test)", "",
+                      f"Weights of each system's per-user standardised score; {shown}.", "", *table])
