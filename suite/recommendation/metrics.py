@@ -148,7 +148,12 @@ def standardise(scores: np.ndarray) -> np.ndarray:
 
 def blend(scores: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     """The hybrid score: the sum of ``weights[system]`` x ``scores[system]``, each standardised per user."""
-    return sum(weight * standardise(scores[system]) for system, weight in weights.items() if weight)
+    return _weighted_sum({system: standardise(scores[system]) for system, weight in weights.items() if weight},
+                         weights)
+
+
+def _weighted_sum(standardised: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    return sum(weight * standardised[system] for system, weight in weights.items() if weight)
 
 
 def weight_grid(systems: list[str], steps: list[float]) -> list[dict[str, float]]:
@@ -167,7 +172,8 @@ def pick_weights(scores: dict[str, np.ndarray], validation: Phase, steps: list[f
 
     Ties go to the smaller tuned weight, then to the earlier combination.
     """
-    tried = [(weights, evaluate_phase(blend(scores, weights), validation, [10])["ndcg@10"])
+    standardised = {system: standardise(values) for system, values in scores.items()}   # once, not per combination
+    tried = [(weights, evaluate_phase(_weighted_sum(standardised, weights), validation, [10])["ndcg@10"])
              for weights in weight_grid(list(scores), steps)]
     first = next(iter(scores))
     best = max(range(len(tried)), key=lambda i: (tried[i][1], -tried[i][0][first], -i))
