@@ -15,8 +15,8 @@ def runs_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spam_tiny_run(runs_dir):
-    """The bundled tiny spam recipe, trained once (about 20 s on two cores)."""
+    """The bundled tiny spam recipe, trained once (about 20 s on two cores); its checkpoints are kept."""
     import suite
 
-    return suite.tune("spam/tiny", output__runs_dir=str(runs_dir))
+    return suite.tune("spam/tiny", output__runs_dir=str(runs_dir), train__keep_checkpoints=True)
 

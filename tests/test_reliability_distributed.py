@@ -16,8 +16,7 @@ from reliability_domains import DOMAINS, cache_override, metrics, run_cli
 
 import suite
 
-RUN_FOLDER = {"recipe.yaml", "environment.json", "metrics.json", "README.md", "model", "checkpoints", "logs",
-              "plots"}
+RUN_FOLDER = {"recipe.yaml", "environment.json", "metrics.json", "README.md", "model", "logs", "plots"}
 
 
 @pytest.mark.parametrize("domain", list(DOMAINS))
@@ -33,6 +32,7 @@ def test_torchrun_two_processes_on_cpu_write_one_loadable_run(domain, tmp_path):
     assert len(folders) == 1, folders                             # both processes used the same folder
     run = folders[0]
     assert RUN_FOLDER <= {p.name for p in run.iterdir()}
+    assert not (run / "checkpoints").exists()                     # finished: the checkpoints went
     assert not list(run.glob("**/*.tmp")) and not (run / "model.partial").exists()
     assert result.stdout.count("run: ") == 1 and "error:" not in result.stderr   # one process reports
     training = metrics(run)["training"]

@@ -124,6 +124,8 @@ def _train_and_finish(domain: Any, recipe: Recipe, run: Run, data: Any, *, resum
     run.write_text("README.md", report.model_card(metrics, recipe.to_dict(), plots=plots, sections=sections,
                                                   usage=_usage(run)))
     run.write_json(METRICS_FILE, metrics)  # last: its presence marks the run complete
+    if not recipe.train.keep_checkpoints:
+        run.discard_checkpoints()
     return run
 
 

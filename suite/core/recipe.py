@@ -66,6 +66,9 @@ class TrainConfig:
         "help": "Batch examples of similar length together, so dynamic padding wastes little."})
     logging_steps: int = field(default=10, metadata={"help": "Log the training loss every N steps."})
     save_total_limit: int = field(default=2, metadata={"help": "Checkpoints kept (the best one is always kept)."})
+    keep_checkpoints: bool = field(default=False, metadata={
+        "help": "Keep the checkpoints once the run has finished (they are needed only to resume an unfinished "
+                "run; a finished one keeps model/)."})
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={
         "help": "auto: fp32 on the CPU, bf16 on a GPU that supports it."})
     use_cpu: bool = field(default=False, metadata={"help": "Train on the CPU even when a GPU is present."})

@@ -8,7 +8,8 @@ Layout (the same in every domain)::
       metrics.json       written last: its presence means the run is complete
       README.md          model card with the evaluation table
       model/             the model to load (safetensors; with LoRA: merged weights + adapter/)
-      checkpoints/       Trainer checkpoints, for `suite train --resume`
+      checkpoints/       Trainer checkpoints, for `suite train --resume`; removed once the run
+                         finishes unless the recipe sets train.keep_checkpoints
       logs/              metrics.csv (every logged value) and tensorboard/
       plots/             PNG figures
 
@@ -143,6 +144,10 @@ class Run:
         for path in removed:
             shutil.rmtree(path)
         return removed
+
+    def discard_checkpoints(self) -> None:
+        """Remove every Trainer checkpoint (a finished run needs only ``model/``)."""
+        shutil.rmtree(self.checkpoints_dir, ignore_errors=True)
 
     def _checkpoints(self) -> list[Path]:
         if not self.checkpoints_dir.is_dir():

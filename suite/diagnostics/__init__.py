@@ -155,8 +155,6 @@ class DiagnosticsDomain:
     def _variant(self, recipe: Any, run: Any, data: Splits, budget: Any, pretrained: bool) -> tuple:
         """Train one copy with the ``budget`` train section, pretrained or not (then the backbone learns at the
         head's rate); return its (validation, test) probabilities."""
-        import shutil
-
         model = dataclasses.replace(recipe.model, pretrained=pretrained,
                                     backbone_lr_scale=recipe.model.backbone_lr_scale if pretrained else 1.0)
         network = build_network(model, num_outputs=_outputs(data), task=data.task)
@@ -164,7 +162,7 @@ class DiagnosticsDomain:
         apply_strategy(network, model)
         trainer = self._train(dataclasses.replace(recipe, model=model, train=budget), run, network, config, data,
                               False).trainer
-        shutil.rmtree(run.checkpoints_dir, ignore_errors=True)
+        run.discard_checkpoints()
         transform = build_transform(config, None)
         return tuple(probabilities(trainer.model, part.images, transform, data.task)
                      for part in (data.validation, data.test))

@@ -22,8 +22,9 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_run(runs_dir, cache_dir):
-    """The bundled tiny diagnostics recipe, trained once."""
-    return suite.tune("diagnostics/tiny", output__runs_dir=str(runs_dir), data__cache_dir=cache_dir)
+    """The bundled tiny diagnostics recipe, trained once; its checkpoints are kept."""
+    return suite.tune("diagnostics/tiny", output__runs_dir=str(runs_dir), data__cache_dir=cache_dir,
+                      train__keep_checkpoints=True)
 
 
 def test_metrics_json_holds_tuned_and_baselines(tiny_run):

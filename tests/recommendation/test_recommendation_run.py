@@ -134,7 +134,8 @@ def test_resume_continues_from_checkpoint(rec_tiny_run, tmp_path):
 def test_lora_with_cold_start(runs_dir, tmp_path):
     """One more tiny run: LoRA adapters (saved beside a merged model) and 20% of items cold."""
     run = suite.tune("recommendation/tiny", lora__enabled=True, train__learning_rate=1e-3,
-                     data__cold_start_items=0.2, output__runs_dir=str(runs_dir), output__name="rec-tiny-lora-cold")
+                     data__cold_start_items=0.2, train__keep_checkpoints=True, output__runs_dir=str(runs_dir),
+                     output__name="rec-tiny-lora-cold")
     metrics = run.metrics()
     training, models = metrics["training"], metrics["models"]
     assert training["trainable_parameters"] < 0.05 * training["total_parameters"]

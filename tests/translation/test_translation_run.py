@@ -34,6 +34,7 @@ def test_run_folder_holds_model_restorer_card_and_examples(translation_tiny_run)
     assert (model_dir / "suite.json").is_file()
     card = (translation_tiny_run.path / "README.md").read_text(encoding="utf-8")
     assert "## Example translations (test split)" in card
+    assert not (translation_tiny_run.path / "checkpoints").exists()   # a finished run keeps model/ alone
 
 
 def test_reloaded_model_reproduces_the_reported_scores(translation_tiny_run):
