@@ -174,10 +174,12 @@ class RecommendationDomain:
             notes.append(f"Cold start: {data.cold_items.size} items removed from training; cold_* rank only them "
                          f"for the {phases['cold'].users.size} users whose test item is one of them. ALS and BPR "
                          "have no factors for such items (reported as –); popularity ranks them in index order.")
-        sections = [rec_metrics.hybrid_section(weights, tried)] if tried else []
+        comparisons = _comparisons(scores, models, phases["test"], recipe.seed)
+        sections = [rec_metrics.comparison_section(comparisons)] if comparisons else []
+        sections += [rec_metrics.hybrid_section(weights, tried)] if tried else []
         headline = HEADLINE if "cold" in phases else [m for m in HEADLINE if not m.startswith("cold_")]
-        return {"models": models, "headline_metrics": headline, "data": data.summary(), "notes": notes,
-                "card_sections": sections}
+        return {"models": models, "comparisons": comparisons, "headline_metrics": headline, "data": data.summary(),
+                "notes": notes, "card_sections": sections}
 
 
 def validation_evaluator(data: Splits, validation: Phase, recipe: Any):
@@ -222,6 +224,17 @@ def text_scores(encoder: Any, data: Splits, phases: dict, recipe: Any, *, user: 
                              batch_size=batch)
         out[name] = queries @ items.T
     return out
+
+
+def _comparisons(scores: dict, models: dict, test: Phase, seed: int) -> dict:
+    """The tuned model and the hybrid against the baseline with the best test NDCG@10 (none: no baseline)."""
+    baselines = [system for system in models if system.startswith("baseline:")]
+    if not baselines:
+        return {}
+    strongest = max(baselines, key=lambda system: models[system][PRIMARY])
+    systems = [system for system in ("tuned", "hybrid") if system in scores]
+    return rec_metrics.compare({system: scores[system]["test"] for system in [*systems, strongest]}, test, systems,
+                               strongest, metric=PRIMARY, seed=seed)
 
 
 def _phases(data: Splits) -> dict:

@@ -24,7 +24,8 @@ from typing import Literal
 
 import numpy as np
 
-from suite.core.metrics.ranking import ranking_report
+from suite.core.metrics.paired import paired_bootstrap
+from suite.core.metrics.ranking import per_user_metrics, ranking_report
 from suite.recommendation.data import COLD, TEST, TRAIN, VALIDATION, Splits
 
 HEADLINE = ["ndcg@10", "hr@10", "recall@10", "mrr@10", "coverage@10", "cold_ndcg@10", "cold_hr@10"]
@@ -137,6 +138,43 @@ def system_report(scores: dict, phases: dict, ks: list[int], *, scores_cold_item
                 report[f"cold_{name}@{k}"] = cold[f"{name}@{k}"] if cold else None
         report["cold_users"] = phases["cold"].users.size
     return report
+
+
+def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], against: str, *,
+            metric: str = "ndcg@10", seed: int = 0) -> dict:
+    """Each of ``systems`` against ``against`` on the test users: ``{"<system> vs <against>": paired bootstrap}``.
+
+    Args:
+        scores: test scores of every system named (len(test.users) x n_items).
+        test: the test phase; metric: a per-user metric of :func:`per_user_metrics`; seed: of the resampling.
+
+    Returns:
+        For each system, :func:`suite.core.metrics.paired.paired_bootstrap` of its per-user ``metric``
+        against the other's (difference and ratio of the means with 95% intervals), plus ``metric``.
+    """
+    k = int(metric.split("@")[1])
+
+    def values(system: str) -> np.ndarray:
+        return per_user_metrics(scores[system], test.targets, ks=[k], exclude=test.exclude,
+                                candidates=test.candidates)[metric]
+
+    reference = values(against)
+    return {f"{system} vs {against}": {"metric": metric, **paired_bootstrap(values(system), reference, seed=seed)}
+            for system in systems}
+
+
+def comparison_section(comparisons: dict) -> str:
+    """Markdown: the paired comparisons of :func:`compare`, for the model card."""
+    rows = ["| comparison | metric | first | second | difference (95% CI) | ratio (95% CI) |", "|---" * 6 + "|"]
+    for name, c in comparisons.items():
+        ratio = "–" if c["ratio"] is None else f"{c['ratio']:.2f}x [{c['ratio_low']:.2f}, {c['ratio_high']:.2f}]"
+        rows.append(f"| {name} | {c['metric']} | {c['a']:.4f} | {c['b']:.4f} | {c['difference']:+.4f} "
+                    f"[{c['difference_low']:+.4f}, {c['difference_high']:+.4f}] | {ratio} |")
+    some = next(iter(comparisons.values()))
+    return "\n".join(["## Against the strongest baseline (paired bootstrap over test users)", "",
+                      f"{some['replicates']:,} resamples of the {some['cases']} test users, each system scored on "
+                      "the same users; an interval that holds 0 (or 1x) means the test split cannot tell the two "
+                      "apart.", "", *rows])
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:

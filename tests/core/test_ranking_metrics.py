@@ -102,3 +102,11 @@ def test_matches_plain_python_reference_across_chunks(monkeypatch):
     for k in (5, 10):
         for name, value in _reference(scores, targets, exclude, k).items():
             assert got[f"{name}@{k}"] == pytest.approx(value, abs=1e-12), (name, k)
+
+
+def test_per_user_values_are_what_the_report_averages():
+    values = ranking.per_user_metrics(SCORES, TARGETS, ks=[2, 4], exclude=EXCLUDE)
+    report = ranking_report(SCORES, TARGETS, ks=[2, 4], exclude=EXCLUDE)
+    assert values["hr@2"].tolist() == [1.0, 0.0] and values["mrr@4"].tolist() == pytest.approx([1 / 2, 1 / 3])
+    for name, per_user in values.items():
+        assert per_user.shape == (2,) and per_user.mean() == pytest.approx(report[name])

@@ -60,3 +60,18 @@ def test_a_hybrid_that_cannot_be_built_is_refused(values, message):
     with pytest.raises(ValueError, match=message):
         RecEvalConfig(**values)
     RecEvalConfig(**{**values, "hybrid_weights": []})    # no hybrid: nothing to check
+
+
+def test_compare_pairs_the_users_of_two_systems():
+    from suite.recommendation.metrics import compare, comparison_section
+
+    # four users, three items, target item 0 each; "good" ranks it first for all, "als" for the first two
+    targets = sp.csr_matrix(np.tile([1, 0, 0], (4, 1)))
+    test = Phase("test", np.arange(4), targets, sp.csr_matrix((4, 3)), (0,))
+    good = np.tile([3.0, 2, 1], (4, 1))
+    als = np.array([[3.0, 2, 1], [3, 2, 1], [1, 2, 3], [1, 2, 3]])   # target last for users 2 and 3: NDCG 0.5
+    result = compare({"tuned": good, "baseline:als": als}, test, ["tuned"], "baseline:als", seed=0)
+    c = result["tuned vs baseline:als"]
+    assert c["metric"] == "ndcg@10" and c["a"] == pytest.approx(1.0) and c["b"] == pytest.approx(0.75)
+    assert c["difference"] == pytest.approx(0.25) and c["difference_low"] >= 0 and c["cases"] == 4
+    assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in comparison_section(result)

@@ -27,6 +27,17 @@ def test_metrics_json_holds_every_system_on_the_same_users(rec_tiny_run):
         assert values["hr@5"] <= values["hr@10"] <= values["hr@20"], system
 
 
+def test_tuned_and_hybrid_are_compared_with_the_strongest_baseline_on_the_same_users(rec_tiny_run):
+    metrics, models = rec_tiny_run.metrics(), rec_tiny_run.metrics()["models"]
+    strongest = max((s for s in models if s.startswith("baseline:")), key=lambda s: models[s]["ndcg@10"])
+    assert set(metrics["comparisons"]) == {f"tuned vs {strongest}", f"hybrid vs {strongest}"}
+    for system in ("tuned", "hybrid"):
+        c = metrics["comparisons"][f"{system} vs {strongest}"]
+        assert c["a"] == pytest.approx(models[system]["ndcg@10"]) and c["b"] == pytest.approx(models[strongest]["ndcg@10"])
+        assert c["difference_low"] <= c["difference"] <= c["difference_high"] and c["cases"] == models[system]["users"]
+    assert "## Against the strongest baseline" in (rec_tiny_run.path / "README.md").read_text(encoding="utf-8")
+
+
 def test_tuning_beats_the_untuned_encoder(rec_tiny_run):
     models = rec_tiny_run.metrics()["models"]
     tuned, zero_shot = models["tuned"], models["zero-shot"]

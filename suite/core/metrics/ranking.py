@@ -143,6 +143,31 @@ def ranking_report(scores, targets, *, ks: Sequence[int] = DEFAULT_KS, exclude=N
         >>> r["hr@1"], r["hr@2"], round(r["ndcg@2"], 4)
         (0.0, 1.0, 0.6309)
     """
+    values, coverage = _per_user(scores, targets, ks, exclude, candidates)
+    report: dict = {"users": int(next(iter(values.values())).size)}
+    for k in sorted({int(k) for k in ks}):
+        for name in ("hr", "recall", "ndcg", "mrr"):
+            report[f"{name}@{k}"] = float(values[f"{name}@{k}"].mean())
+        report[f"coverage@{k}"] = coverage[k]
+    return report
+
+
+def per_user_metrics(scores, targets, *, ks: Sequence[int] = DEFAULT_KS, exclude=None,
+                     candidates=None) -> dict[str, np.ndarray]:
+    """HR, Recall, NDCG and MRR at each ``k`` for each row with a target, in row order.
+
+    The values :func:`ranking_report` averages (same arguments, same errors); what paired
+    comparisons of two systems on the same users resample.
+
+    Example:
+        >>> per_user_metrics([[0.9, 0.5, 0.1], [0.1, 0.2, 0.3]], [[0], [0]], ks=[1])["hr@1"].tolist()
+        [1.0, 0.0]
+    """
+    return _per_user(scores, targets, ks, exclude, candidates)[0]
+
+
+def _per_user(scores, targets, ks, exclude, candidates) -> tuple[dict[str, np.ndarray], dict[int, float]]:
+    """(``{metric@k: one value per row with a target}``, ``{k: catalogue coverage}``)."""
     array = _check_scores(scores)
     ks = sorted({int(k) for k in ks})
     if not ks or ks[0] < 1:
@@ -158,10 +183,11 @@ def ranking_report(scores, targets, *, ks: Sequence[int] = DEFAULT_KS, exclude=N
     kmax = min(ks[-1], array.shape[1])
     discounts = 1.0 / np.log2(np.arange(2, kmax + 2))
     ideal = np.cumsum(discounts)
-    sums = {f"{name}@{k}": 0.0 for k in ks for name in ("hr", "recall", "ndcg", "mrr")}
+    values = {f"{name}@{k}": np.zeros(rows.size) for k in ks for name in ("hr", "recall", "ndcg", "mrr")}
     shown = {k: np.zeros(array.shape[1], dtype=bool) for k in ks}
     for start in range(0, rows.size, _CHUNK_ROWS):
         chunk = rows[start:start + _CHUNK_ROWS]
+        at = slice(start, start + chunk.size)
         order, valid = _ranked(array[chunk], excluded[chunk], allowed, kmax)
         hits = np.take_along_axis(wanted[chunk].toarray(), order, axis=1) & valid
         n_targets = counts[chunk]
@@ -169,19 +195,14 @@ def ranking_report(scores, targets, *, ks: Sequence[int] = DEFAULT_KS, exclude=N
             top = hits[:, :k]
             found = top.sum(axis=1)
             first = np.argmax(top, axis=1)
-            sums[f"hr@{k}"] += float((found > 0).sum())
-            sums[f"recall@{k}"] += float((found / n_targets).sum())
+            values[f"hr@{k}"][at] = found > 0
+            values[f"recall@{k}"][at] = found / n_targets
             dcg = (top * discounts[:top.shape[1]]).sum(axis=1)
-            sums[f"ndcg@{k}"] += float((dcg / ideal[np.minimum(n_targets, top.shape[1]) - 1]).sum())
-            sums[f"mrr@{k}"] += float(np.where(found > 0, 1.0 / (first + 1), 0.0).sum())
+            values[f"ndcg@{k}"][at] = dcg / ideal[np.minimum(n_targets, top.shape[1]) - 1]
+            values[f"mrr@{k}"][at] = np.where(found > 0, 1.0 / (first + 1), 0.0)
             shown[k][order[:, :k][valid[:, :k]]] = True
-    report: dict = {"users": int(rows.size)}
     n_candidates = max(int(allowed.sum()), 1)
-    for k in ks:
-        for name in ("hr", "recall", "ndcg", "mrr"):
-            report[f"{name}@{k}"] = sums[f"{name}@{k}"] / rows.size
-        report[f"coverage@{k}"] = float(shown[k].sum() / n_candidates)
-    return report
+    return values, {k: float(shown[k].sum() / n_candidates) for k in ks}
 
 
 def _check_targets_rankable(wanted, excluded, allowed: np.ndarray) -> None:
