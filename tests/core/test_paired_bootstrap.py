@@ -45,3 +45,13 @@ def test_same_seed_same_interval_and_no_ratio_over_zero():
 def test_bad_input_is_refused(a, b, kwargs, message):
     with pytest.raises(ValueError, match=message):
         paired_bootstrap(a, b, **kwargs)
+
+
+def test_large_test_sets_are_resampled_in_chunks_with_the_same_draws(monkeypatch):
+    from suite.core.metrics import paired
+
+    rng = np.random.default_rng(4)
+    a, b = rng.uniform(0, 1, 300), rng.uniform(0, 1, 300)
+    whole = paired_bootstrap(a, b, n=50, seed=7)
+    monkeypatch.setattr(paired, "_DRAWS_PER_CHUNK", 7 * 300 + 5)      # 7 replicates per chunk, the last short
+    assert paired_bootstrap(a, b, n=50, seed=7) == whole

@@ -144,11 +144,11 @@ def ranking_report(scores, targets, *, ks: Sequence[int] = DEFAULT_KS, exclude=N
         (0.0, 1.0, 0.6309)
     """
     values, coverage = _per_user(scores, targets, ks, exclude, candidates)
-    report: dict = {"users": int(next(iter(values.values())).size)}
-    for k in sorted({int(k) for k in ks}):
+    report: dict = {"users": len(values[f"hr@{next(iter(coverage))}"])}
+    for k, share in coverage.items():
         for name in ("hr", "recall", "ndcg", "mrr"):
             report[f"{name}@{k}"] = float(values[f"{name}@{k}"].mean())
-        report[f"coverage@{k}"] = coverage[k]
+        report[f"coverage@{k}"] = share
     return report
 
 
