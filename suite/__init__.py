@@ -7,6 +7,7 @@ Public API (the ``suite`` command line mirrors it)::
     predictor = suite.load(run.path)
     predictor.predict(["Cheap meds, click now"])
     suite.evaluate(run.path)                          # metrics.json format
+    suite.calibrate(run.path, data="new-mail.csv")    # re-set the threshold on your labelled sample
     suite.bench(plan="quick", domains=["spam"])       # baselines, scratch, full, LoRA: one table
     suite.list_domains()
 """
@@ -19,7 +20,7 @@ from typing import Any
 from suite.core.errors import DataError, ModelSourceError, RecipeError, RunError, SuiteError
 
 __version__ = "0.1.0"
-__all__ = ["tune", "resume", "load", "evaluate", "bench", "list_domains", "SuiteError", "RecipeError", "DataError",
+__all__ = ["tune", "resume", "load", "evaluate", "calibrate", "bench", "serve", "list_domains", "SuiteError", "RecipeError", "DataError",
            "ModelSourceError", "RunError"]
 
 
@@ -59,19 +60,62 @@ def resume(run_dir: str | Path):
 def load(run_dir: str | Path):
     """Load a finished run's model; the returned predictor has ``predict(inputs) -> list[dict]``.
 
+    A threshold re-set by :func:`calibrate` is in effect (the newest calibration).
+
     Raises:
         RunError: not a run folder, or the run has not finished.
-    """
-    from suite.core import pipeline
 
-    return pipeline.load(run_dir)
+    Example:
+        >>> suite.load("runs/spam-tiny-20261126-120000").predict(["WIN a FREE cruise!!!"])
+        [{'spam_probability': 0.97, 'label': 'spam', 'threshold': 0.91}]
+    """
+    from suite.core import actions
+
+    return actions.load(run_dir)
 
 
 def evaluate(run_dir: str | Path, *, data: str | None = None) -> dict:
-    """Evaluate a finished run again (its test split, or ``data``); returns a metrics.json document."""
-    from suite.core import pipeline
+    """Evaluate every system of a finished run again, on its test split or on the labelled examples of ``data``.
 
-    return pipeline.evaluate(run_dir, data)
+    Returns the ``metrics.json`` document of this evaluation (also written to the run's ``evaluations/``);
+    for binary domains ``operating_point`` holds the rates at the threshold in effect and a ``drift`` line
+    when they leave the interval the threshold was chosen with.
+
+    Raises:
+        RunError: not a finished run folder.
+        DataError: ``data`` cannot be read or used.
+    """
+    from suite.core import actions
+
+    return actions.evaluate(run_dir, data)
+
+
+def calibrate(run_dir: str | Path, *, data: str, target_fpr: float | None = None,
+              target_sensitivity: float | None = None) -> dict:
+    """Re-pick a binary run's threshold on your labelled sample ``data``, written beside the run (never over it).
+
+    Args:
+        run_dir: a finished spam or binary diagnostics run.
+        data: labelled examples, read like the recipe's ``data.source``.
+        target_fpr: flag at most this share of negatives (default: the run's own target).
+        target_sensitivity: instead, find at least this share of positives.
+
+    Returns:
+        The calibration record: ``threshold``, ``previous_threshold`` and ``operating_point`` (rates on
+        ``data`` with 95% Clopper-Pearson intervals).
+
+    Raises:
+        SuiteError: not a finished binary run, unreadable data, or two targets.
+    """
+    from suite.core import actions
+    from suite.core.errors import SuiteError
+    from suite.core.operating import Target
+
+    if target_fpr is not None and target_sensitivity is not None:
+        raise SuiteError("calibrate: give target_fpr or target_sensitivity, not both")
+    target = Target("fpr", target_fpr) if target_fpr is not None else \
+        Target("tpr", target_sensitivity) if target_sensitivity is not None else None
+    return actions.calibrate(run_dir, data, target=target)
 
 
 def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None, out: str | Path | None = None):
@@ -88,8 +132,8 @@ def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None
     Raises:
         SuiteError: an unknown plan or domain, or an ``out`` folder that is not empty.
     """
-    from suite.core import bench as harness
-    from suite.core import bench_report
+    from suite.bench import report as bench_report
+    from suite.bench import runner as harness
 
     path = harness.run_plan(plan=plan, domains=domains, out=out)
     bench_report.write_reports(path)
@@ -101,3 +145,9 @@ def list_domains() -> list[str]:
     from suite.core import registry
 
     return list(registry.list_domains())
+
+
+# ``suite.serve(run_dir)`` starts the HTTP server; binding the function over the subpackage's name
+# keeps it the function after ``suite.serve`` (the package) is first imported (``from suite.serve
+# import create_app`` still reaches the package's other entry points).
+from suite.serve import serve  # noqa: E402

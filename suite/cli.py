@@ -4,25 +4,30 @@
     suite recipe RECIPE [key=value ...]          the resolved recipe, every key with its help text
     suite train RECIPE [key=value ...]           tune; prints the run folder and its metrics table
     suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
-    suite eval RUN_DIR [--data PATH]             evaluate again, on the test split or other data
+    suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
+    suite calibrate RUN_DIR --data PATH [--target-fpr X]  re-set a binary run's threshold on labelled data
     suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
+    suite export RUN_DIR OUT_DIR --format F      write the run's model in another format (translation: marian)
+    suite serve RUN_DIR [--host H] [--port P]    an HTTP API for the run's model, with micro-batching
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR] [--compare OLD.json [--against NEW.json]]
-    suite demo [--plan PLAN] [--out DIR]         the quick benchmark of every domain, then its table
+    suite demo [--plan PLAN] [--out DIR]         where tuning pays: small label-budget curves, then a verdict per domain
 
 Problems with the user's input (recipe, data, model source, run folder) print one line
-``error: ...`` and exit with status 2.
+``error: ...`` and exit with status 2; ``suite eval --fail-on-drift`` exits with 3 when the
+threshold's rates leave the interval it was chosen with.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
+import errno
 import json
 import sys
 from pathlib import Path
 
 from suite.core.errors import SuiteError
+from suite.core.paths import shorten as paths_shorten
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except SuiteError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno not in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.ENOSPC,
+                               errno.EROFS):
+            raise
+        name = f" {paths_shorten(str(error.filename))}" if error.filename else ""
+        print(f"error:{name}: {error.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -44,7 +56,14 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="suite", description="Fine-tune pretrained models for real applications.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_training_commands(sub)
+    _add_finished_run_commands(sub)
+    _add_benchmark_commands(sub)
+    return parser
 
+
+def _add_training_commands(sub) -> None:
+    """list, recipe, train, data pull."""
     sub.add_parser("list", help="domains, bundled recipes, data sets and models").set_defaults(handler=_list)
 
     recipe = sub.add_parser("recipe", help="show a resolved recipe with the help text of every key")
@@ -58,10 +77,31 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     train.set_defaults(handler=_train)
 
+    data = sub.add_parser("data", help="fetch data sets that cannot ship in the repository")
+    data_actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pull = data_actions.add_parser("pull", help="download a data set into the user cache ($SUITE_CACHE)")
+    pull.add_argument("name", help="e.g. movielens-100k")
+    pull.add_argument("--force", action="store_true", help="fetch again even if a verified copy is cached")
+    pull.set_defaults(handler=_data_pull)
+
+
+def _add_finished_run_commands(sub) -> None:
+    """eval, calibrate, predict, export, serve: what is done with a finished run."""
     evaluate = sub.add_parser("eval", help="evaluate a finished run again")
     evaluate.add_argument("run_dir")
-    evaluate.add_argument("--data", help="evaluate on this data instead of the run's test split")
+    evaluate.add_argument("--data", help="evaluate on this labelled data instead of the run's test split")
+    evaluate.add_argument("--fail-on-drift", action="store_true",
+                          help="exit with status 3 when the threshold's rates leave the interval it was chosen with")
     evaluate.set_defaults(handler=_eval)
+
+    calibrate = sub.add_parser("calibrate", help="re-set a binary run's threshold on your labelled sample")
+    calibrate.add_argument("run_dir")
+    calibrate.add_argument("--data", required=True, help="labelled examples, read like the recipe's data.source")
+    targets = calibrate.add_mutually_exclusive_group()
+    targets.add_argument("--target-fpr", type=float, metavar="X", help="flag at most this share of negatives")
+    targets.add_argument("--target-specificity", type=float, metavar="X", help="the same as --target-fpr 1-X")
+    targets.add_argument("--target-sensitivity", type=float, metavar="X", help="find at least this share of positives")
+    calibrate.set_defaults(handler=_calibrate)
 
     predict = sub.add_parser("predict", help="run a tuned model on new inputs")
     predict.add_argument("run_dir")
@@ -75,16 +115,23 @@ def _parser() -> argparse.ArgumentParser:
                          help="diagnostics: also write a Grad-CAM PNG per image into DIR")
     predict.set_defaults(handler=_predict)
 
-    data = sub.add_parser("data", help="fetch data sets that cannot ship in the repository")
-    data_actions = data.add_subparsers(dest="action", metavar="ACTION", required=True)
-    pull = data_actions.add_parser("pull", help="download a data set into the user cache ($SUITE_CACHE)")
-    pull.add_argument("name", help="e.g. movielens-100k")
-    pull.add_argument("--force", action="store_true", help="fetch again even if a verified copy is cached")
-    pull.set_defaults(handler=_data_pull)
+    export = sub.add_parser("export", help="write a finished run's model in another format")
+    export.add_argument("run_dir")
+    export.add_argument("out_dir", help="a new folder for the exported model")
+    export.add_argument("--format", required=True, help="e.g. marian (translation: the native int8 engine's format)")
+    export.set_defaults(handler=_export)
 
+    from suite.serve.cli import add_serve_parser
+
+    add_serve_parser(sub)
+
+
+def _add_benchmark_commands(sub) -> None:
+    """bench, demo."""
     bench = sub.add_parser("bench", help="benchmark baselines, scratch, fine-tuning and LoRA in every domain")
     which = bench.add_mutually_exclusive_group()
-    which.add_argument("--plan", default="full", help="bundled plan (full, quick, tiny) or a plan YAML (default: full)")
+    which.add_argument("--plan", default="full", help="bundled plan (full, quick, budget, demo, tiny) or a plan YAML "
+                                                      "(default: full)")
     which.add_argument("--quick", action="store_true", help="the quick plan: reduced data and steps")
     bench.add_argument("--domains", help="comma-separated domains of the plan to run (default: all)")
     where = bench.add_mutually_exclusive_group()
@@ -96,11 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--tolerance", type=float, default=0.0, help="with --compare: hide relative changes up to this")
     bench.set_defaults(handler=_bench)
 
-    demo = sub.add_parser("demo", help="run the quick benchmark of every domain and print its table")
-    demo.add_argument("--plan", default="quick", help="bundled plan or plan YAML (default: quick)")
+    demo = sub.add_parser("demo", help="where tuning pays, domain by domain, in about ten minutes (the demo plan)")
+    demo.add_argument("--plan", default="demo", help="bundled plan or plan YAML (default: demo)")
     demo.add_argument("--out", help="output folder (default: runs/bench-<plan>-<timestamp>)")
     demo.set_defaults(handler=_demo)
-    return parser
 
 
 def _list(args) -> int:
@@ -163,57 +209,157 @@ def _train(args) -> int:
 
 
 def _eval(args) -> int:
-    from suite.core import pipeline
+    from suite.core import actions, operating
 
-    _print_metrics(pipeline.evaluate(args.run_dir, args.data), header=f"evaluation of {args.run_dir}")
+    data = str(_path(args.data, "--data")) if args.data else None
+    document = actions.evaluate(_path(args.run_dir, "run folder"), data)
+    _print_metrics(document, header=f"evaluation of {args.run_dir}")
+    point = document.get("operating_point")
+    if point:
+        print(f"operating point on this data: {operating.OperatingPoint(**point['test']).describe()}")
+        if point.get("drift"):
+            print(point["drift"], file=sys.stderr)
+            return 3 if args.fail_on_drift else 0
+    return 0
+
+
+def _calibrate(args) -> int:
+    from suite.core import actions
+    from suite.core.operating import OperatingPoint, Target
+
+    values = {"fpr": args.target_fpr, "specificity": args.target_specificity, "tpr": args.target_sensitivity}
+    for name, value in values.items():
+        if value is not None and not 0 <= value <= 1:
+            raise SuiteError(f"--target-{name.replace('tpr', 'sensitivity')}: expected a rate in [0, 1], got {value}")
+    target = Target("fpr", args.target_fpr) if args.target_fpr is not None else \
+        Target("fpr", 1 - args.target_specificity) if args.target_specificity is not None else \
+        Target("tpr", args.target_sensitivity) if args.target_sensitivity is not None else None
+    record = actions.calibrate(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), target=target)
+    print(f"new threshold {record['threshold']:.6g} (was {record['previous_threshold']:.6g}), chosen on {args.data}")
+    print(OperatingPoint(**record["operating_point"]).describe())
+    print("suite predict, serve and eval of this run now use it; the run's own files are unchanged")
     return 0
 
 
 def _predict(args) -> int:
-    from suite.core import pipeline
-    from suite.core.runs import atomic_write_text
+    from suite.core import actions, calibration, registry
+    from suite.core.runs import Run
 
+    run = Run.open(_path(args.run_dir, "run folder"))
+    run.require_complete()
+    domain = registry.get_domain(run.recipe().domain)
+    options = _predict_options(args, domain)
     inline = list(args.inputs) + [f"user:{user}" for user in args.user]
     if bool(inline) == bool(args.input):
         raise SuiteError("predict: give inputs inline (or --user ID) or with --input FILE (one of the two)")
-    if args.k is not None and args.k < 1:
-        raise SuiteError(f"--k: expected a positive integer, got {args.k}")
-    predictor = pipeline.load(args.run_dir)
-    options = {"k": args.k, "saliency_dir": args.saliency}
-    options = {name: value for name, value in options.items() if value is not None}
-    unknown = [name for name in options if name not in inspect.signature(predictor.predict).parameters]
-    if unknown:
-        flag = "--" + unknown[0].removesuffix("_dir")
-        raise SuiteError(f"{flag}: this run's model ({type(predictor).__name__}) does not take it")
-    inputs = inline or predictor.read_inputs(args.input)
+    source = _path(args.input, "--input") if args.input else None
+    writes_own = _check_output(args.output, domain, source)
+    inputs = domain.read_inputs(run.model_dir, inline=inline, path=source)
+    if not inputs:
+        raise SuiteError(f"--input {args.input}: holds no inputs")
+    predictor = actions.load(run.path)
+    in_effect = calibration.latest(run.path)
+    if in_effect is not None:
+        print(f"using threshold {in_effect[1]['threshold']:.6g} from {in_effect[0].relative_to(run.path)}",
+              file=sys.stderr)
     predictions = predictor.predict(inputs, **options)
     if args.output is None:
         for prediction in predictions:
             print(json.dumps(prediction, ensure_ascii=False))
-        return 0
-    if args.output.exists():
-        raise SuiteError(f"--output {args.output}: file exists; choose a new name")
-    writes_own_format = getattr(predictor, "write_output", None)    # e.g. translation: .po in, .po out
-    if not (writes_own_format and writes_own_format(predictions, args.output, input=args.input)):
-        atomic_write_text(args.output, _serialise(predictions, args.output.suffix))
-    print(f"wrote {len(predictions)} predictions to {args.output}")
+    elif writes_own:
+        print(domain.write_output(predictor, predictions, args.output, input=source))
+    else:
+        from suite.core.runs import atomic_write_text
+
+        atomic_write_text(args.output, _serialise(predictions, args.output.suffix.lower()))
+        print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
+
+
+OUTPUT_SUFFIXES = (".jsonl", ".csv")
+
+
+def _predict_options(args, domain) -> dict:
+    """The keyword options of ``predict`` the command line asked for, refused where the domain takes none."""
+    from suite.core import registry
+
+    if args.k is not None and not 1 <= args.k <= 10_000:
+        raise SuiteError(f"--k: expected an integer from 1 to 10000, got {args.k}")
+    options = {name: value for name, value in {"k": args.k, "saliency_dir": args.saliency}.items() if value is not None}
+    accepted = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
+    for name in [*options, *(["user"] if args.user else [])]:
+        if name not in accepted:
+            raise SuiteError(f"--{name.removesuffix('_dir')}: a {domain.name} model does not take it")
+    if args.saliency is not None:
+        saliency = _path(args.saliency, "--saliency")
+        if saliency.exists() and not saliency.is_dir():
+            raise SuiteError(f"--saliency {saliency}: a file, not a folder; name a folder for the saliency maps")
+    return options
+
+
+def _check_output(output: Path | None, domain, source: Path | None) -> bool:
+    """Refuse, before the model loads, an ``--output`` that exists, has an unknown kind or has no folder;
+    return whether the domain writes it in a format of its own."""
+    from suite.core import registry
+
+    if output is None:
+        return False
+    _path(output, "--output")
+    own = domain.output_suffixes if isinstance(domain, registry.WritesOwnOutput) else ()
+    if output.suffix.lower() not in (*OUTPUT_SUFFIXES, *own):
+        raise SuiteError(f"--output {output}: unknown kind '{output.suffix or output.name}'; expected "
+                         f"{', '.join((*OUTPUT_SUFFIXES, *own))}")
+    if output.exists():
+        raise SuiteError(f"--output {output}: file exists; choose a new name")
+    if not output.parent.is_dir():
+        raise SuiteError(f"--output {output}: no folder '{output.parent}' to write it in")
+    if output.suffix.lower() in own and (source is None or source.suffix.lower() != output.suffix.lower()):
+        raise SuiteError(f"--output {output}: a {output.suffix} output is the --input {output.suffix} file filled "
+                         f"in; give a {output.suffix} file as --input")
+    return output.suffix.lower() in own
+
+
+def _path(value: str | Path | None, what: str) -> Path:
+    from suite.core import paths
+
+    return paths.check(value, what=what)
+
+
+def _export(args) -> int:
+    from suite.core import registry
+    from suite.core.runs import Run
+
+    run = Run.open(_path(args.run_dir, "run folder"))
+    run.require_complete()
+    domain = registry.get_domain(run.recipe().domain)
+    formats = domain.export_formats if isinstance(domain, registry.Exports) else ()
+    if args.format not in formats:
+        raise SuiteError(f"--format {args.format}: a {domain.name} run exports to "
+                         f"{', '.join(formats) or 'no other format'}")
+    out = _path(args.out_dir, "out_dir")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise SuiteError(f"{out}: exists and is not an empty folder; choose a new one")
+    if not out.parent.is_dir():
+        raise SuiteError(f"{out}: no folder '{out.parent}' to create it in")
+    print(domain.export(run, args.format, out))
     return 0
 
 
 def _data_pull(args) -> int:
     from suite.core import registry
 
-    domains = registry.list_domains().values()
+    domains = [d for d in registry.list_domains().values() if isinstance(d, registry.PullsData)]
     for domain in domains:
-        if args.name in getattr(domain, "datasets", ()):
+        if args.name in domain.datasets:
             print(domain.pull(args.name, force=args.force))
             return 0
-    known = sorted(name for domain in domains for name in getattr(domain, "datasets", ()))
+    known = sorted(name for domain in domains for name in domain.datasets)
     raise SuiteError(f"data pull: unknown data set '{args.name}' (can pull: {', '.join(known) or 'none'})")
 
 
 def _bench(args) -> int:
-    from suite.core import bench_compare, bench_report
+    from suite.bench import compare as bench_compare
+    from suite.bench import report as bench_report
 
     if args.against and not args.compare:
         raise SuiteError("--against NEW.json needs --compare OLD.json")
@@ -242,16 +388,21 @@ def _demo(args) -> int:
 def _run_bench(plan: str, *, domains: list[str] | None, out: str | None, command: str,
                resume: bool = False) -> tuple[int, Path]:
     """Run a plan, write its reports and print the summary; status 1 if any domain did not finish."""
-    from suite.core import bench, bench_report
+    from suite.bench import report as bench_report
+    from suite.bench import runner as bench
 
     path = bench.run_plan(plan=plan, domains=domains, out=out, command=command, resume=resume)
     reports = bench_report.write_reports(path)
     results = bench_report.load_results(path)
-    print(bench_report.summary_markdown(results))
+    for key, (header, rows) in bench_report.tables(results).items():
+        if key == "summary" or key.startswith("budget:"):
+            print(f"\n{bench_report.title(key, results)}\n{bench_report.markdown_table(header, rows)}")
+    for line in bench_report.verdicts(results):
+        print(f"\n{line}")
     for name, entry in results["domains"].items():
         if entry["status"] != "ok":
             print(f"{name}: {entry['status']}: {entry['error']}")
-    print(f"results: {path}\ntable: {reports['markdown']}\nreport: {reports['html']}")
+    print(f"\nresults: {path}\ntable: {reports['markdown']}\nreport: {reports['html']}")
     return (0 if all(e["status"] == "ok" for e in results["domains"].values()) else 1), path
 
 
@@ -279,7 +430,9 @@ def _serialise(predictions: list[dict], suffix: str) -> str:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(predictions[0]) if predictions else [])
         writer.writeheader()
-        writer.writerows(predictions)
+        for prediction in predictions:       # nested values (lists, dicts) as JSON in their cell
+            writer.writerow({k: v if isinstance(v, (str, int, float, bool)) or v is None
+                             else json.dumps(v, ensure_ascii=False) for k, v in prediction.items()})
         return buffer.getvalue()
     return "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions)
 

@@ -73,7 +73,43 @@ def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
         "run name leaving the runs folder": lambda f: (["train", tiny, "output.name=../escaped"],
                                                        "output.name: expected a plain folder name"),
         "resume a finished run": lambda f: (["train", "--resume", EXISTING_RUN], "already finished"),
+        "infinite epochs": lambda f: (["train", tiny, "train.epochs=inf"], "train.epochs: expected a finite number"),
+        "infinite learning rate": lambda f: (["train", tiny, "train.learning_rate=inf"], "expected a finite number"),
+        "absurd learning rate": lambda f: (["train", tiny, "train.learning_rate=50"], "learning_rate: expected a number in"),
+        "negative seed": lambda f: (["train", tiny, "seed=-1"], "seed: expected an integer from 0"),
+        "runs folder that is a file": lambda f: (["train", tiny, f"output.runs_dir={f.text('a-file', 'x')}"],
+                                                 "is a file, not a folder"),
+        "recipe path too long": lambda f: (["train", "x" * 300 + ".yaml"], "a file or folder name of 305 bytes"),
+        "data source name too long": lambda f: (["train", tiny, f"data.source={'d' * 300}.csv"],
+                                                "data.source: ddd"),
+        "model source name too long": lambda f: (["train", tiny, f"model.source=/tmp/{'m' * 300}"],
+                                                 "model.source: /tmp/mmm"),
+        "run name too long": lambda f: (["train", tiny, f"output.name={'r' * 300}"], "output.name: rrr"),
+        "model source: a folder with only a README": lambda f: (
+            ["train", tiny, f"model.source={_folder(f, 'readme-only', {'README.md': 'weights elsewhere'})}"],
+            MODEL_SOURCE_ERRORS[domain]["readme"]),
+        "model source: invalid config.json": lambda f: (
+            ["train", tiny, f"model.source={_folder(f, 'bad-config', {'config.json': '{not json', 'model.safetensors': 'x'})}"],
+            MODEL_SOURCE_ERRORS[domain]["config"]),
+        "model source: a .bin file": lambda f: (["train", tiny, "model.source=" + f.raw("weights.bin", b"\x80\x04K\x01.")],
+                                                MODEL_SOURCE_ERRORS[domain]["file"]),
     }
+
+
+def _folder(f: Files, name: str, files: dict[str, str]) -> str:
+    for file, content in files.items():
+        f.text(f"{name}/{file}", content)
+    return str(f.root / name)
+
+
+# what each domain answers for a model source that exists but holds no usable model
+_TRANSFORMERS_FOLDER = {"readme": "no config.json in the folder", "config": "config.json is not valid JSON",
+                        "file": "a file; expected a folder holding a transformers model"}
+MODEL_SOURCE_ERRORS = {
+    "spam": _TRANSFORMERS_FOLDER, "recommendation": _TRANSFORMERS_FOLDER, "translation": _TRANSFORMERS_FOLDER,
+    "diagnostics": {"readme": "cannot tell the timm architecture", "config": "cannot load a diagnostics model",
+                    "file": "cannot tell the timm architecture"},
+}
 
 
 def _mail(i: int) -> str:
@@ -193,7 +229,116 @@ TRANSLATION = {
                                        "no catalog named nope"),
     "wrong section value type": lambda f: (["train", "translation/tiny", "model.num_beams=many"],
                                            "model.num_beams: expected an integer"),
+    "empty catalog after cleaning": lambda f: (_tr(_catalogs(f, f'msgid "Open {"very " * 20}long"\nmsgstr "x"\n')),
+                                               "no pairs left after cleaning"),
+    "model folder of another architecture": lambda f: (
+        ["train", "translation/tiny", "model.source=" + str(Path(f.text("resnet/config.json",
+                                                                        '{"architecture": "resnet50"}')).parent)],
+        "describes a 'resnet50' model"),
+    "Firefox Translations folder without its tokenizer": lambda f: (
+        ["train", "translation/tiny", "model.source=" + str(Path(f.raw("enpt/model.enpt.intgemm.alphas.bin",
+                                                                       b"\0" * 64)).parent)], "no tokenizer.json"),
 }
+
+def finished(domain: str) -> str:
+    """The finished run of ``domain`` in the runs folder (see the ``runs`` fixture): settings, no real weights,
+    so a case that reached the model loading would fail differently."""
+    return f"finished-{domain}"
+
+
+def predict_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
+    """Predict cases every domain shares: caught before the model loads, nothing written."""
+    run = finished(domain)
+    return {
+        "predict: empty input file": lambda f: (["predict", run, "--input", f.text("empty.txt", "") if domain !=
+                                                 "diagnostics" else _folder(f, "no-images", {"notes.txt": "x"})],
+                                                "no inputs" if domain != "diagnostics" else "no images"),
+        "predict: output of an unknown kind": lambda f: (["predict", run, "x", "--output", f.missing("out.txt")],
+                                                         "unknown kind '.txt'"),
+        "predict: output into a missing folder": lambda f: (["predict", run, "x", "--output",
+                                                             f.missing("missing-dir/out.jsonl")], "no folder"),
+        "predict: output that exists": lambda f: (["predict", run, "x", "--output", f.text("done.jsonl", "{}\n")],
+                                                  "file exists"),
+        "predict: input name too long": lambda f: (["predict", run, "--input", "i" * 300], "--input: iii"),
+    }
+
+
+SPAM.update({
+    **predict_cases("spam"),
+    "predict: table without the trained text column": lambda f: (
+        ["predict", finished("spam"), "--input", f.text("mail.csv", "body\nhello\n")],
+        "trained with data.text_column 'text'"),
+    "predict: input not UTF-8": lambda f: (["predict", finished("spam"), "--input", f.raw("mail.txt", b"caf\xe9\n")],
+                                           "not UTF-8"),
+    "predict: --k for a spam model": lambda f: (["predict", finished("spam"), "x", "--k", "3"],
+                                                "--k: a spam model does not take it"),
+})
+RECOMMENDATION.update({
+    **predict_cases("recommendation"),
+    "predict: table without user or items": lambda f: (
+        ["predict", finished("recommendation"), "--input", f.text("who.csv", "member\nu1\n")],
+        "expected a 'user' or an 'items' column"),
+    "predict: --k 0": lambda f: (["predict", finished("recommendation"), "user:u1", "--k", "0"],
+                                 "--k: expected an integer from 1"),
+    "predict: --saliency for a recommendation model": lambda f: (
+        ["predict", finished("recommendation"), "user:u1", "--saliency", f.missing("maps")],
+        "--saliency: a recommendation model does not take it"),
+})
+
+
+def _huge_png(f: Files) -> str:
+    """69 bytes whose PNG header claims 30000 x 30000 pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    return f.raw("huge.png", b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+
+
+DIAGNOSTICS.update({
+    **predict_cases("diagnostics"),
+    "predict: --saliency naming a file": lambda f: (
+        ["predict", finished("diagnostics"), f.image("scan.png", 90), "--saliency", f.text("maps", "a file")],
+        "a file, not a folder"),
+    "predict: table not UTF-8": lambda f: (
+        ["predict", finished("diagnostics"), "--input", f.raw("scans.csv", "path\ncaf\xe9.png\n".encode("latin-1"))],
+        "not UTF-8"),
+    "predict: an argument of 120 KB": lambda f: (["predict", finished("diagnostics"), "x" * 120_000],
+                                                 "not an image file"),
+    "predict: a missing image": lambda f: (["predict", finished("diagnostics"), f.missing("gone.png")],
+                                           "no such image file"),
+    "predict: a PNG claiming 30000 x 30000 pixels": lambda f: (["predict", finished("diagnostics"), _huge_png(f)],
+                                                              "megapixels suite reads"),
+    "train: a PNG claiming 30000 x 30000 pixels": lambda f: (
+        ["train", "diagnostics/tiny", f"data.source={_huge_in_folder(f)}"], "megapixels suite reads"),
+    "predict: --k for a diagnostics model": lambda f: (["predict", finished("diagnostics"), f.image("s.png", 9),
+                                                        "--k", "2"], "--k: a diagnostics model does not take it"),
+})
+
+
+def _huge_in_folder(f: Files) -> str:
+    folder = _scans(f)
+    (Path(folder) / "lesion" / "huge.png").write_bytes(Path(_huge_png(f)).read_bytes())
+    return folder
+
+
+TRANSLATION.update({
+    **predict_cases("translation"),
+    "predict: a .po output from a text input": lambda f: (
+        ["predict", finished("translation"), "--input", f.text("strings.txt", "Open file\n"), "--output",
+         f.missing("out.po")], "give a .po file as --input"),
+    "predict: a .po output into a missing folder": lambda f: (
+        ["predict", finished("translation"), "--input", f.text("app.po", 'msgid "Open"\nmsgstr ""\n'), "--output",
+         f.missing("missing-dir/app.po")], "no folder"),
+    "predict: a catalog in another language than the model's": lambda f: (
+        ["predict", finished("translation"), "--input", f.text("app.de.po", 'msgid ""\nmsgstr "Language: de\\n"\n\n'
+                                                                          'msgid "Open"\nmsgstr ""\n')],
+        "the catalog's Language is 'de' but the model translates into 'pt_BR'"),
+})
+
 
 ANY_DOMAIN = {
     "unknown domain": lambda f: (["train", f.text("d.yaml", "domain: weather\nname: x\n")],
@@ -215,13 +360,26 @@ def folder_snapshot(path: Path) -> dict:
 
 @pytest.fixture
 def runs(tmp_path, monkeypatch):
-    """A runs folder (the working directory) holding one finished run, as a user's would."""
+    """A runs folder (the working directory) holding finished runs, as a user's would: one bare, and one per
+    domain with its tiny recipe and saved settings but no real weights."""
+    import yaml
+
+    from suite.core.config import save_settings
+    from suite.core.recipe import load_recipe
+
     runs = tmp_path / "runs"
     run = runs / EXISTING_RUN
     (run / "model").mkdir(parents=True)
     (run / "recipe.yaml").write_text("domain: spam\nname: tiny\n", encoding="utf-8")
     (run / "metrics.json").write_text('{"models": {}}\n', encoding="utf-8")
     (run / "model" / "model.safetensors").write_bytes(b"weights")
+    for domain in ("spam", "recommendation", "translation", "diagnostics"):
+        recipe, folder = load_recipe(f"{domain}/tiny"), runs / finished(domain)
+        (folder / "model").mkdir(parents=True)
+        (folder / "recipe.yaml").write_text(yaml.safe_dump(recipe.to_dict()), encoding="utf-8")
+        (folder / "metrics.json").write_text('{"models": {}}\n', encoding="utf-8")
+        save_settings(folder / "model", {"model": recipe.model, "data": recipe.data})
+        (folder / "model" / "model.safetensors").write_bytes(b"not weights")
     monkeypatch.chdir(runs)
     return runs
 
@@ -231,7 +389,7 @@ def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, 
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     argv, expected = TABLES[domain][case](Files(inputs))
-    if argv[0] == "train" and argv[1] != "--resume":
+    if argv[0] == "train" and argv[1] != "--resume" and not any(a.startswith("output.runs_dir=") for a in argv):
         argv = [*argv, f"output.runs_dir={runs}"]
     before = folder_snapshot(runs)
     code = main(argv)

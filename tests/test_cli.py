@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from suite.cli import main
 
 
@@ -26,6 +28,7 @@ def test_recipe_shows_resolved_values_with_help(capsys):
     assert "train:\n  epochs: 5.0    # Passes over the training data." in out
 
 
+@pytest.mark.slow
 def test_predict_inline_and_from_file(spam_tiny_run, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "predict", str(spam_tiny_run.path), "FREE money!!! click", "see you at lunch")
     rows = [json.loads(line) for line in out.splitlines()]
@@ -50,6 +53,7 @@ def test_console_script_exit_status(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "no such recipe file" in result.stderr
 
 
+@pytest.mark.slow
 def test_eval_on_other_data_scores_every_system(spam_tiny_run, tmp_path, capsys):
     rows = ["text,label"] + [f"FREE prize number {i} click now to claim,spam" for i in range(6)] + \
            [f"minutes of meeting {i} attached for review,ham" for i in range(6)]
@@ -57,8 +61,10 @@ def test_eval_on_other_data_scores_every_system(spam_tiny_run, tmp_path, capsys)
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
     code, out, _ = run_cli(capsys, "eval", str(spam_tiny_run.path), "--data", str(data))
     assert code == 0
-    assert {line.split()[0] for line in out.splitlines()[2:]} == {"tuned", "baseline:tfidf-logreg",
-                                                                 "baseline:naive-bayes"}
+    lines = out.splitlines()
+    table, operating = lines[2:-1], lines[-1]
+    assert {line.split()[0] for line in table} == {"tuned", "hybrid", "baseline:tfidf-logreg", "baseline:naive-bayes"}
+    assert operating.startswith("operating point on this data:") and "of 6" in operating
     saved = json.loads(sorted((spam_tiny_run.path / "evaluations").glob("*.json"))[-1].read_text())
     assert saved["evaluated_on"] == str(data)
     assert saved["models"]["tuned"]["confusion_at_target"]["tp"] + \

@@ -10,9 +10,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from reliability_domains import DOMAINS, ROOT, cache_override, environment, suite_argv, system_metrics
+from domain_cases import DOMAINS, ROOT, cache_override, environment, suite_argv, system_metrics
 
 from suite.core.runs import Run
+
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
 SHORT = ("train.max_steps=4", "train.evaluate_every=2")
 

@@ -12,9 +12,11 @@ import os
 import sys
 
 import pytest
-from reliability_domains import DOMAINS, cache_override, metrics, run_cli
+from domain_cases import DOMAINS, cache_override, metrics, run_cli
 
 import suite
+
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
 RUN_FOLDER = {"recipe.yaml", "environment.json", "metrics.json", "README.md", "model", "logs", "plots"}
 

@@ -21,10 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_domains import (DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv,
+from domain_cases import (DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv,
                                  system_metrics, train_argv)
 
 from suite.core.runs import Run
+
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
 TOLERANCE = 1e-6
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 from suite.core.errors import RecipeError
@@ -117,14 +119,74 @@ def _convert(hint: Any, value: Any, *, where: str, key: str) -> Any:
 
 def _convert_scalar(hint: type, value: Any, *, where: str, key: str) -> Any:
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint is float and isinstance(value, str):
+        value = float(value)
+    elif hint is float and isinstance(value, str):
         try:  # YAML 1.1 reads "1e-4" as a string; accept it as the number it plainly is.
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
     ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
     if not ok:
         expected = _TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
-        raise RecipeError(f"{where}: {key}: expected {expected}, got {value!r}")
+        raise RecipeError(f"{where}: {key}: expected {expected}, got {_shown(value)}")
+    if hint is float and not math.isfinite(value):
+        raise RecipeError(f"{where}: {key}: expected a finite number, got {value!r}")
+    if hint is int and abs(value) > MAX_INTEGER:
+        raise RecipeError(f"{where}: {key}: expected an integer of at most {MAX_INTEGER:.0e} in size, got {value!r}")
+    if hint is str and len(value) > MAX_STRING:
+        raise RecipeError(f"{where}: {key}: expected at most {MAX_STRING:,} characters, got {len(value):,}")
     return value
+
+
+MAX_INTEGER = 10 ** 12        # no recipe count or size is larger; a bigger one is a typo
+MAX_STRING = 4096             # the longest path Linux accepts; no recipe text needs more
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+SETTINGS_FILE = "suite.json"
+
+
+def save_settings(folder: Path, sections: dict[str, Any], **state: Any) -> Path:
+    """Write the recipe sections a predictor needs, and what it learned (a threshold), beside its weights.
+
+    Args:
+        folder: the model folder.
+        sections: recipe sections by name, e.g. ``{"model": recipe.model, "data": recipe.data}``.
+        **state: JSON-ready values the predictor learned or needs (``threshold=0.73``).
+
+    Example:
+        >>> save_settings(folder, {"model": recipe.model}, threshold=0.73)
+        >>> load_settings(folder, {"model": SpamModelConfig})["threshold"]
+        0.73
+    """
+    import json
+
+    document = {**{name: to_dict(section) for name, section in sections.items()}, "state": state}
+    path = Path(folder) / SETTINGS_FILE
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def load_settings(folder: Path, classes: dict[str, type]) -> dict[str, Any]:
+    """Read what :func:`save_settings` wrote: each section rebuilt as its dataclass, plus the state's values.
+
+    Raises:
+        RecipeError: the file is missing, unreadable or does not validate (a model folder of another kind).
+    """
+    import json
+
+    path = Path(folder) / SETTINGS_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RecipeError(f"{path}: not a readable model settings file ({type(error).__name__})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("state"), dict):
+        raise RecipeError(f"{path}: not a model settings file of this version of suite; train the run again")
+    built = {name: build(cls, document.get(name), where=str(path), prefix=f"{name}.")
+             for name, cls in classes.items()}
+    return {**document["state"], **built}

@@ -23,3 +23,17 @@ class ModelSourceError(SuiteError):
 
 class RunError(SuiteError):
     """A run folder that cannot be created, resumed or loaded."""
+
+
+def brief(text: str, limit: int = 160) -> str:
+    """The first line of ``text``, cut at a word boundary with an ellipsis so that no message ends mid-word.
+
+    Example:
+        >>> brief("To enable repo look-ups and downloads online, set HF_HUB_OFFLINE=0.", 30)
+        'To enable repo look-ups and …'
+    """
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"

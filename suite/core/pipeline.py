@@ -1,23 +1,36 @@
-"""Recipe in, run folder out: the steps every domain shares around its own training.
+"""The run, top to bottom, once for every domain: recipe in, run folder out.
 
-1. load and validate the recipe (nothing loads before it passes);
-2. the domain reads and checks its data; the model source is resolved;
+:func:`tune` reads like a recipe script:
+
+1. load and validate the recipe; the domain reads and checks its data; the model source is
+   resolved and checked; the run folder's name is free (nothing loads before all of it passes);
+2. the model is built (a source that does not load is one error line, and no folder is made);
 3. a new run folder gets the resolved recipe and the environment;
-4. the domain trains, evaluates every system on the same test split and saves the model;
-5. ``metrics.json`` (last, atomically) and the model card are written.
+4. :func:`run_sequence`: fit the classical baselines, score the model untuned where that means
+   something, add LoRA adapters, train, save (adapters, merged model, predictor), score the tuned
+   model on every evaluated part (timed), report every system;
+5. the model card, then ``metrics.json`` (last, atomically: its presence marks the run complete).
+
+A domain supplies only the hooks of :class:`suite.core.registry.Domain`; this module is the only
+place the sequence exists. What later happens to a finished run (evaluate, calibrate, load) is in
+:mod:`suite.core.actions`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import pickle
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from suite.core import distributed, registry, report, sources
-from suite.core.errors import RunError, SuiteError
+from suite.core import adapters, blend, distributed, logs, operating, paths, registry, report, sources, training
+from suite.core.errors import ModelSourceError, RunError, SuiteError, brief
 from suite.core.recipe import Recipe, load_recipe
+from suite.core.registry import Domain, Model, Outputs
+from suite.core.results import HYBRID, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_system, role_of
 from suite.core.runs import METRICS_FILE, Run
 
 
@@ -39,17 +52,18 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides)
     domain = registry.get_domain(recipe.domain)
     data = domain.prepare_data(recipe)
-    sources.resolve(recipe.model.source)
+    _check_source(domain, recipe)
     _warn_remote_code(recipe)
+    Run.check_available(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
+    _start(recipe)
+    model = build_model(domain, recipe, data)
     run = Run.create(recipe)
     try:
         if distributed.is_main_process():
             run.write_recipe(recipe)
-        _start(recipe)
-        if distributed.is_main_process():
             run.write_environment(recipe.seed)
-        return _train_and_finish(domain, recipe, run, data, resume=False)
+        return _finish(domain, recipe, run, data, model, resume=False)
     except BaseException:
         # nothing worth keeping: leave no half-made folder (the main process owns the folder)
         if distributed.is_main_process() and run.last_checkpoint() is None:
@@ -69,72 +83,151 @@ def resume(run_dir: str | Path) -> Run:
     recipe = run.recipe()
     domain = registry.get_domain(recipe.domain)
     data = domain.prepare_data(recipe)
+    _check_source(domain, recipe)
     _warn_remote_code(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
     distributed.on_main_then_share(run.discard_incomplete_checkpoints)
     _start(recipe)
-    return _train_and_finish(domain, recipe, run, data, resume=True)
+    return _finish(domain, recipe, run, data, build_model(domain, recipe, data), resume=True)
 
 
-def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
-    """Evaluate a finished run again, on its own test split or on ``data``.
+def build_model(domain: Domain, recipe: Recipe, data: Any) -> Model:
+    """The domain's model, its library noise kept off the terminal; a source that does not load is one line.
 
-    The result is written to ``evaluations/<timestamp>.json`` in the run folder and
-    returned in the ``metrics.json`` format; ``metrics.json`` itself is never changed.
+    Raises:
+        ModelSourceError: ``model.source`` exists but holds no model this domain can load.
     """
-    run = Run.open(run_dir)
-    run.require_complete()
-    recipe = run.recipe()
-    domain = registry.get_domain(recipe.domain)
-    result = domain.evaluate(run, data)
-    result.pop("card_sections", None)
-    result = _document(domain, recipe, result)
-    result["evaluated_on"] = data or "test split"
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    run.write_json(f"evaluations/{stamp}.json", result)
-    return result
+    try:
+        with logs.libraries_logging_to(None):
+            return domain.build_model(recipe, data)
+    except (OSError, ValueError, KeyError, RuntimeError, pickle.UnpicklingError, json.JSONDecodeError) as error:
+        if isinstance(error, SuiteError):
+            raise
+        raise ModelSourceError(f"model.source '{paths.shorten(recipe.model.source, 80)}': cannot load a "
+                               f"{domain.name} model from it ({type(error).__name__}: {brief(str(error), 140)})"
+                               ) from None
 
 
-def load(run_dir: str | Path) -> registry.Predictor:
-    """Load a finished run's model, ready for ``predict``."""
-    run = Run.open(run_dir)
-    run.require_complete()
-    return registry.get_domain(run.recipe().domain).load(run)
+def _check_source(domain: Domain, recipe: Recipe) -> None:
+    """Resolve ``model.source`` and let the domain check it, before anything loads."""
+    path = sources.resolve(recipe.model.source)
+    if isinstance(domain, registry.ChecksSource):
+        domain.check_source(recipe, path)
+
+
+def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Model, *,
+                 resume: bool) -> tuple[RunResult, list]:
+    """Baselines, the untuned model, adapters, training, saving, evaluation of every system: the whole run.
+
+    Returns:
+        The run's result and the domain's extra model-card sections.
+    """
+    outputs: dict[str, Outputs] = {baseline_system(name): out
+                                   for name, out in domain.fit_baselines(recipe, data).items()}
+    if model.zero_shot:
+        outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
+    if recipe.lora.enabled:
+        adapters.add_lora(model.network, recipe.lora, head=model.head)
+    trained = training.train(recipe=recipe, run=run, model=model, inputs=domain.training_inputs(recipe, data, model),
+                             primary_metric=domain.primary_metric, greater_is_better=domain.greater_is_better,
+                             resume=resume)
+    model.tuned = True
+    with run.writing_model() as folder:
+        adapters.save_lora_and_merge(model.network, folder)
+        predictor = domain.make_predictor(recipe, data, model)
+        predictor.save(folder)
+    outputs[TUNED], inference = timed_outputs(domain, predictor, recipe, data)
+    mixed = add_hybrid(domain, recipe, data, outputs)
+    evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor,
+                                    plots_dir=run.plots_dir)
+    training_figures = {**trained.summary(), "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
+    result = result_of(domain, recipe, evaluation, training=training_figures, inference=inference)
+    result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=("validation",
+                                                                                                     "test"))
+    sections = evaluation.sections + ([report.operating_section(result.operating_point)]
+                                      if result.operating_point else [])
+    return result, sections
+
+
+def _finish(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Model, *, resume: bool) -> Run:
+    try:
+        with logs.libraries_logging_to(run.logs_dir / logs.LOG_FILE):
+            result, sections = run_sequence(domain, recipe, run, data, model, resume=resume)
+    except distributed.WorkerFinished:
+        return run            # another process's part ends with training; the main one writes the run
+    distributed.leave()
+    document = result.to_json()
+    plots = sorted(str(p.relative_to(run.path)) for p in run.plots_dir.glob("*.png"))
+    run.write_text("README.md", report.model_card(document, recipe.to_dict(), plots=plots, sections=sections,
+                                                  usage=_usage(run)))
+    run.write_json(METRICS_FILE, document)  # last: its presence marks the run complete
+    if not recipe.train.keep_checkpoints:
+        run.discard_checkpoints()
+    return run
+
+
+def add_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs]) -> blend.Hybrid | None:
+    """Add the ``hybrid`` system to ``outputs``: the tuned model blended with the baselines the recipe names,
+    weights chosen on validation (domains that blend; None otherwise)."""
+    if not isinstance(domain, registry.Blends):
+        return None
+    with_, steps = domain.hybrid_settings(recipe)
+    systems = [TUNED, *(baseline_system(name) for name in with_)]
+    if not steps or any(system not in outputs for system in systems):
+        return None
+    mixed = blend.hybrid({system: outputs[system] for system in systems},
+                         lambda scores: domain.validation_score(recipe, data, scores), steps, domain.blend_space)
+    outputs[HYBRID] = mixed.outputs
+    return mixed
+
+
+def report_with_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs],
+                       mixed: blend.Hybrid | None, *, predictor: Any, plots_dir: Path | None) -> registry.Report:
+    """The domain's report, with the hybrid's weights beside its metrics and their choice in the model card."""
+    evaluation = domain.report(recipe, data, outputs, predictor=predictor, plots_dir=plots_dir)
+    if mixed is not None and HYBRID in evaluation.metrics:
+        evaluation.metrics[HYBRID].update(mixed.weight_metrics())
+        evaluation.sections.append(report.hybrid_section(mixed))
+        evaluation.notes.append(f"Hybrid: {mixed.describe()}; the weights were chosen on validation only.")
+    return evaluation
+
+
+def operating_point(domain: Domain, recipe: Recipe, data: Any, outputs: Outputs, predictor: Any, *,
+                     parts: tuple[str, ...]) -> dict | None:
+    """The tuned threshold's rates with intervals on each part (binary domains; None otherwise)."""
+    if not isinstance(domain, registry.Thresholded):
+        return None
+    target = domain.operating_target(recipe, data)
+    if target is None:
+        return None
+    return {part: operating.measure(*domain.labelled_scores(data, outputs, part), predictor.threshold,
+                                    target).to_json() for part in parts}
+
+
+def timed_outputs(domain: Domain, predictor: Any, recipe: Recipe, data: Any) -> tuple[Outputs, Throughput]:
+    """The tuned predictor's outputs on every part, and how many examples it scored per second."""
+    start = time.perf_counter()
+    outputs = domain.outputs(predictor, recipe, data)
+    seconds = max(time.perf_counter() - start, 1e-9)
+    examples = sum(len(value) for value in outputs.values())
+    return outputs, Throughput(round(examples / seconds, 2), domain.example_unit)
+
+
+def result_of(domain: Domain, recipe: Recipe, evaluation: registry.Report, *, training: dict | None,
+            inference: Throughput | None) -> RunResult:
+    systems = {name: SystemResult(name, role_of(name), metrics) for name, metrics in evaluation.metrics.items()}
+    return RunResult(domain=domain.name, recipe=recipe.name, primary_metric=domain.primary_metric,
+                     greater_is_better=domain.greater_is_better, headline_metrics=evaluation.headline_metrics,
+                     systems=systems, data=evaluation.data, training=training, inference=inference,
+                     comparisons=evaluation.comparisons, notes=evaluation.notes)
 
 
 def _start(recipe: Recipe) -> None:
     """Seeds and CPU threads, before anything random or parallel happens."""
     from transformers import set_seed
 
-    from suite.core import training
-
     training.apply_threads(recipe.train)
     set_seed(recipe.seed)
-
-
-def _train_and_finish(domain: Any, recipe: Recipe, run: Run, data: Any, *, resume: bool) -> Run:
-    try:
-        result = domain.tune(recipe, run, data, resume=resume)
-    except distributed.WorkerFinished:
-        return run            # another process's part ends with training; the main one writes the run
-    distributed.leave()
-    sections = result.pop("card_sections", [])
-    metrics = _document(domain, recipe, result)
-    plots = sorted(str(p.relative_to(run.path)) for p in run.plots_dir.glob("*.png"))
-    run.write_text("README.md", report.model_card(metrics, recipe.to_dict(), plots=plots, sections=sections,
-                                                  usage=_usage(run)))
-    run.write_json(METRICS_FILE, metrics)  # last: its presence marks the run complete
-    if not recipe.train.keep_checkpoints:
-        run.discard_checkpoints()
-    return run
-
-
-def _document(domain: Any, recipe: Recipe, result: dict) -> dict:
-    if not result.get("models"):
-        raise SuiteError(f"domain '{domain.name}' evaluated no system")
-    return {"domain": domain.name, "recipe": recipe.name, "primary_metric": domain.primary_metric,
-            "greater_is_better": domain.greater_is_better, **result,
-            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def is_main_process() -> bool:

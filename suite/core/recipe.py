@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import yaml
 
-from suite.core import config, registry, resources
+from suite.core import config, paths, registry, resources
 from suite.core.errors import RecipeError
 
 
@@ -49,6 +49,9 @@ class TrainConfig:
 
     epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: use epochs)."})
+    min_steps: int = field(default=0, metadata={
+        "help": "Train at least this many optimiser steps, more epochs than `epochs` if the data are small "
+                "(0: off). Epoch-sized budgets underfit small data sets; early stopping still applies."})
     batch_size: int = field(default=16, metadata={"help": "Training examples per device per step."})
     eval_batch_size: int = field(default=64, metadata={"help": "Examples per batch when evaluating."})
     gradient_accumulation_steps: int = field(default=1, metadata={
@@ -56,7 +59,9 @@ class TrainConfig:
     learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with linear warm-up."})
-    lr_scheduler: str = field(default="linear", metadata={"help": "transformers scheduler name."})
+    lr_scheduler: Literal["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                          "constant_with_warmup", "inverse_sqrt"] = field(default="linear", metadata={
+        "help": "Learning-rate schedule after warm-up (transformers' scheduler of that name)."})
     max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
     early_stopping_patience: int | None = field(default=2, metadata={
         "help": "Stop after this many evaluations without improvement of the primary metric (null: never)."})
@@ -78,16 +83,20 @@ class TrainConfig:
                 "among the processes on the machine)."})
 
     def __post_init__(self):
-        _check(self.epochs > 0, "epochs: expected a positive number", self.epochs)
-        _check(self.max_steps == -1 or self.max_steps > 0, "max_steps: expected -1 or a positive integer",
-               self.max_steps)
+        _check(0 < self.epochs <= 10_000, "epochs: expected a number in (0, 10000]", self.epochs)
+        _check(self.max_steps == -1 or 0 < self.max_steps <= 10 ** 9,
+               "max_steps: expected -1 or a positive integer up to 10**9", self.max_steps)
+        _check(0 <= self.min_steps <= 10 ** 9, "min_steps: expected an integer from 0 to 10**9", self.min_steps)
         for name in ("batch_size", "eval_batch_size", "gradient_accumulation_steps", "logging_steps",
                      "save_total_limit"):
-            _check(getattr(self, name) > 0, f"{name}: expected a positive integer", getattr(self, name))
-        _check(self.learning_rate > 0, "learning_rate: expected a positive number", self.learning_rate)
+            _check(0 < getattr(self, name) <= 65_536, f"{name}: expected an integer from 1 to 65536",
+                   getattr(self, name))
+        _check(0 < self.learning_rate <= 1, "learning_rate: expected a number in (0, 1]", self.learning_rate)
+        _check(0 <= self.weight_decay <= 1, "weight_decay: expected a number in [0, 1]", self.weight_decay)
+        _check(self.max_grad_norm > 0, "max_grad_norm: expected a positive number", self.max_grad_norm)
         _check(0 <= self.warmup_ratio < 1, "warmup_ratio: expected a number in [0, 1)", self.warmup_ratio)
-        _check(self.threads is None or self.threads > 0, "threads: expected a positive integer or null",
-               self.threads)
+        _check(self.threads is None or 0 < self.threads <= 1024, "threads: expected an integer from 1 to 1024 or "
+               "null", self.threads)
         _check(self.evaluate_every == "epoch" or self.evaluate_every > 0,
                "evaluate_every: expected 'epoch' or a positive integer", self.evaluate_every)
 
@@ -192,6 +201,8 @@ def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
                 "train": TrainConfig, "lora": LoraConfig, "output": OutputConfig}
     built = {name: config.build(cls, values.get(name), where=origin, prefix=f"{name}.")
              for name, cls in sections.items()}
+    for name in ("data", "model", "evaluation", "output"):
+        _check_paths(config.to_dict(built[name]), f"{name}.", origin)
     scalars = config.build(_Scalars, {k: values[k] for k in ("description", "offline", "seed") if k in values},
                            where=origin)
     return Recipe(domain=values["domain"], name=values["name"], origin=origin,
@@ -203,6 +214,9 @@ class _Scalars:
     description: str = ""
     offline: bool = True
     seed: int = 0
+
+    def __post_init__(self):
+        _check(0 <= self.seed < 2 ** 32, "seed: expected an integer from 0 to 2**32 - 1", self.seed)
 
 
 def _read(recipe: str | Path | dict) -> tuple[dict, str]:
@@ -265,6 +279,15 @@ def _deep_copy(values: Any) -> Any:
     if isinstance(values, list):
         return [_deep_copy(v) for v in values]
     return values
+
+
+def _check_paths(values: dict, prefix: str, origin: str) -> None:
+    """Refuse file names that no file system can hold (see :mod:`suite.core.paths`), key by key."""
+    for key, value in values.items():
+        if isinstance(value, dict):
+            _check_paths(value, f"{prefix}{key}.", origin)
+        elif isinstance(value, str) and paths.is_path_key(key) and paths.problem(value):
+            raise RecipeError(f"{origin}: {prefix}{key}: {paths.shorten(value)} is {paths.problem(value)}")
 
 
 def _check(ok: bool, message: str, value: Any) -> None:

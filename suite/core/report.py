@@ -97,3 +97,33 @@ def _format(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def operating_section(point: dict) -> str:
+    """Markdown: what the tuned model's threshold is known to give, and what that knowledge rests on."""
+    from suite.core.operating import OperatingPoint, Target
+
+    validation, test = (OperatingPoint(**point[part]) for part in ("validation", "test"))
+    target = Target(**validation.target)
+    return "\n".join([
+        "## Operating point of `tuned`", "",
+        f"The threshold {validation.threshold:.6g} was chosen on the validation split for {target.describe()}.",
+        f"- validation: {validation.describe()}.",
+        f"- test: {test.describe()}.", "",
+        f"A rate measured on {validation.negatives} negatives cannot resolve less than {validation.resolution:.3%}; "
+        "where the target is below that, re-set the threshold on a larger labelled sample with "
+        "`suite calibrate RUN --data FILE` (the run's own files stay as they are)."])
+
+
+def hybrid_section(mixed, *, rows: int = 12) -> str:
+    """Markdown: the validation score of the best weight combinations the hybrid tried (the chosen one marked)."""
+    systems = list(mixed.weights)
+    names = [system.removeprefix("baseline:") for system in systems]
+    ranked = sorted(mixed.tried, key=lambda pair: -pair[1])[:rows]
+    table = [f"| {' | '.join(names)} | validation score |", "|---" * (len(systems) + 1) + "|"]
+    table += [f"| {' | '.join(f'{w[s]:g}' for s in systems)} | {value:.4f}{' (chosen)' if w == mixed.weights else ''} |"
+              for w, value in ranked]
+    shown = f"the best {len(ranked)} of {len(mixed.tried)} combinations tried" if len(mixed.tried) > len(ranked) \
+        else f"all {len(mixed.tried)} combinations tried"
+    return "\n".join(["## Hybrid weights (chosen on validation, never on test)", "",
+                      f"{mixed.describe()}; {shown}, scored by the domain's validation metric.", "", *table])

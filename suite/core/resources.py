@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from suite.core import paths
 from suite.core.errors import RecipeError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ def find_recipe(recipe: str | Path) -> Path:
     Raises:
         RecipeError: neither a file nor a bundled recipe, naming the bundled ones.
     """
-    path = Path(recipe).expanduser()
+    path = paths.check(recipe, what="recipe").expanduser()
     if path.is_file():
         return path
     if path.exists():

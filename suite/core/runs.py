@@ -63,7 +63,22 @@ class Run:
         return cls(Path(distributed.on_main_then_share(lambda: str(cls._new_folder(recipe)))))
 
     @staticmethod
+    def check_available(recipe: Any) -> None:
+        """Refuse, before anything loads, a runs folder that is a file and an ``output.name`` already taken.
+
+        Raises:
+            RunError: one line naming the folder.
+        """
+        runs_dir = Path(recipe.output.runs_dir).expanduser()
+        if runs_dir.exists() and not runs_dir.is_dir():
+            raise RunError(f"output.runs_dir '{runs_dir}' is a file, not a folder; choose another output.runs_dir")
+        if recipe.output.name and (runs_dir / recipe.output.name).exists():
+            raise RunError(f"run folder {runs_dir / recipe.output.name} already exists; choose another "
+                           f"output.name, or continue it with: suite train --resume {runs_dir / recipe.output.name}")
+
+    @staticmethod
     def _new_folder(recipe: Any) -> Path:
+        Run.check_available(recipe)
         runs_dir = Path(recipe.output.runs_dir).expanduser()
         runs_dir.mkdir(parents=True, exist_ok=True)
         if recipe.output.name:
@@ -128,14 +143,16 @@ class Run:
             raise RunError(f"{self.path}: the run has not finished (no {METRICS_FILE}); "
                            f"continue it with: suite train --resume {self.path}")
 
-    def last_checkpoint(self) -> Path | None:
+    def last_checkpoint(self, *, required: tuple[str, ...] = ()) -> Path | None:
         """The newest complete Trainer checkpoint, if any.
 
         The Trainer writes ``trainer_state.json`` last, in place; a checkpoint counts as
-        complete only when that file holds whole JSON for the checkpoint's own step, so
-        a process killed while writing a checkpoint leaves one that is never picked.
+        complete only when that file holds whole JSON for the checkpoint's own step (and the
+        ``required`` files, written after it, exist), so a process killed while writing a
+        checkpoint leaves one that is never picked.
         """
-        done = [p for p in self._checkpoints() if _checkpoint_is_complete(p)]
+        done = [p for p in self._checkpoints()
+                if _checkpoint_is_complete(p) and all((p / name).is_file() for name in required)]
         return max(done, key=_step, default=None)
 
     def discard_incomplete_checkpoints(self) -> list[Path]:

@@ -1,27 +1,33 @@
 """The one place a recipe becomes a transformers ``Trainer`` run.
 
-Every domain that trains a network calls :func:`train` with its model, datasets and
-metric function; resume, gradient accumulation, length-grouped batches, early stopping
-on the domain's primary metric, checkpoints, progress bar and logs (CSV and
-TensorBoard) are configured here once, from the recipe's ``train`` section.
+:func:`train` takes the domain's :class:`~suite.core.registry.Model` and
+:class:`~suite.core.registry.TrainingInputs` and configures everything else once, from the
+recipe's ``train`` section: the optimiser (always built here, so every ``train.*`` key applies
+in every domain), resume, gradient accumulation, length-grouped batches, early stopping on the
+domain's selection metric, checkpoints (with the LoRA adapters' own weights beside them),
+the best checkpoint restored at the end, progress bar and logs (CSV and TensorBoard).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from transformers import TrainerCallback
 
-from suite.core import distributed
+from suite.core import adapters, distributed
 from suite.core.errors import RunError
+from suite.core.optim import parameter_groups
+from suite.core.registry import Model, TrainingInputs
 from suite.core.runs import Run
 
+ADAPTER_STATE_FILE = "adapter_state.safetensors"
 _trained_with_others = False     # a multi-process training already ran in this process
 
 
@@ -43,6 +49,10 @@ class TrainingResult:
     # transformers PreTrainedModel: sentence-transformers and timm models report none)
     total_flos: float | None = None
     processes: int = 1            # processes that trained together (the Trainer's world size)
+    # measured: torch's FlopCounterMode over a few training batches (forward and backward), per sample,
+    # times the samples trained; None where it could not be counted
+    flops_per_sample: float | None = None
+    training_flops: float | None = None
 
     def summary(self) -> dict:
         """JSON-ready figures (everything but the trainer)."""
@@ -65,18 +75,14 @@ def apply_threads(train: Any) -> int:
     return torch.get_num_threads()
 
 
-def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is_better: bool,
-                       args_class: type | None = None, **extra: Any):
-    """Build ``TrainingArguments`` (or ``args_class``, e.g. Seq2SeqTrainingArguments) from a recipe.
+def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric: str, greater_is_better: bool):
+    """``TrainingArguments`` (or ``inputs.args_class``) from the recipe's ``train`` section.
 
     Args:
         recipe: the validated recipe; its ``train`` section and ``seed`` are used.
         run: the run folder; checkpoints go to ``run.checkpoints_dir``.
-        primary_metric: the metric (as returned by ``compute_metrics``) that picks the
-            best checkpoint and drives early stopping.
-        greater_is_better: direction of ``primary_metric``.
-        args_class: a ``TrainingArguments`` subclass; default ``TrainingArguments``.
-        **extra: further arguments for ``args_class`` (e.g. ``predict_with_generate``).
+        inputs: the domain's training inputs (arguments class and extra arguments).
+        metric, greater_is_better: the validation value that picks the best checkpoint.
     """
     import torch
     from transformers import TrainingArguments
@@ -88,9 +94,10 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
     use_cpu = t.use_cpu or (distributed.world_size() > 1 and not torch.cuda.is_available())
     precision = t.precision if t.precision != "auto" else (
         "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "fp32")
+    grouped = t.group_by_length and _has_lengths(inputs.train_dataset) and not _own_batches(inputs.args_class)
     values = dict(
         output_dir=str(run.checkpoints_dir),
-        num_train_epochs=t.epochs, max_steps=t.max_steps,
+        num_train_epochs=t.epochs, max_steps=_max_steps(t, inputs.train_dataset),
         per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
         gradient_accumulation_steps=t.gradient_accumulation_steps,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_steps=t.warmup_ratio,
@@ -98,80 +105,88 @@ def training_arguments(recipe: Any, run: Run, *, primary_metric: str, greater_is
         eval_strategy="epoch" if per_epoch else "steps", save_strategy="epoch" if per_epoch else "steps",
         eval_steps=None if per_epoch else t.evaluate_every, save_steps=None if per_epoch else t.evaluate_every,
         save_total_limit=t.save_total_limit, load_best_model_at_end=True,
-        metric_for_best_model=primary_metric, greater_is_better=greater_is_better,
+        metric_for_best_model=metric, greater_is_better=greater_is_better,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,
-        train_sampling_strategy="group_by_length" if t.group_by_length and not _own_batches(args_class) else "random",
+        train_sampling_strategy="group_by_length" if grouped else "random",
         seed=recipe.seed, data_seed=recipe.seed, use_cpu=use_cpu,
         bf16=precision == "bf16", fp16=precision == "fp16",
         dataloader_num_workers=t.num_workers, dataloader_pin_memory=on_gpu, report_to="none", disable_tqdm=False,
         save_only_model=False,
     )
-    values.update(extra)
-    return (args_class or TrainingArguments)(**values)
+    values.update(inputs.arguments)
+    return (inputs.args_class or TrainingArguments)(**values)
+
+
+def _max_steps(train: Any, dataset: Any) -> int:
+    """``train.max_steps``, or ``train.min_steps`` where ``train.epochs`` over ``dataset`` would take fewer steps."""
+    if train.max_steps > 0 or not train.min_steps:
+        return train.max_steps
+    per_epoch = math.ceil(len(dataset) / (train.batch_size * train.gradient_accumulation_steps *
+                                          max(distributed.world_size(), 1)))
+    return train.min_steps if math.ceil(train.epochs * per_epoch) < train.min_steps else -1
+
+
+def _has_lengths(dataset: Any) -> bool:
+    """Whether examples have a length to group by (a ``length`` column, or token ids)."""
+    names = getattr(dataset, "column_names", None) or []
+    return "length" in names or "input_ids" in names
 
 
 def _own_batches(args_class: type | None) -> bool:
     """Whether the trainer of ``args_class`` builds batches with its own sampler (sentence-transformers'
     ``batch_sampler``), so that ``train_sampling_strategy`` (length grouping) would be ignored."""
-    import dataclasses
-
     return args_class is not None and "batch_sampler" in {f.name for f in dataclasses.fields(args_class)}
 
 
-def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset: Any,
-          compute_metrics: Callable | None, primary_metric: str, greater_is_better: bool,
-          data_collator: Callable | None = None, processing_class: Any = None,
-          trainer_class: type | None = None, args: Any = None, resume: bool = False,
-          **trainer_kwargs: Any) -> TrainingResult:
-    """Train ``model`` as the recipe says and leave the best weights loaded in it.
+def optimizer(args: Any, model: Model, recipe: Any) -> tuple[type, dict]:
+    """``optimizer_cls_and_kwargs`` for the Trainer: the optimiser ``args.optim`` names, over the parameter
+    groups of :func:`suite.core.optim.parameter_groups` (the domain's learning-rate scales, one no-decay rule)."""
+    from transformers import Trainer
+
+    cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args, model.network)
+    groups = parameter_groups(model.network, learning_rate=recipe.train.learning_rate,
+                              weight_decay=recipe.train.weight_decay,
+                              lr_scale=model.lr_scale or (lambda name: 1.0))
+    return cls, {**kwargs, "params": groups}
+
+
+def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primary_metric: str,
+          greater_is_better: bool, resume: bool = False) -> TrainingResult:
+    """Train ``model.network`` as the recipe says and leave the best weights loaded in it.
 
     Args:
         recipe: the validated recipe.
         run: the run folder (checkpoints, logs).
-        model: a ``torch.nn.Module`` whose forward returns a loss when given labels.
-        train_dataset, eval_dataset: datasets the collator understands; a ``length``
-            column (tokens per example) makes length grouping cheap.
-        compute_metrics: ``EvalPrediction -> dict``; must include ``primary_metric``.
-        primary_metric, greater_is_better: the domain's headline metric.
-        data_collator: pads batches dynamically (default: the Trainer's).
-        processing_class: tokenizer or image processor, saved with checkpoints.
-        trainer_class: ``Trainer`` (default), ``Seq2SeqTrainer``, ``SentenceTransformerTrainer``...
-        args: ready ``TrainingArguments``; default :func:`training_arguments` of the recipe.
-        resume: continue from the newest checkpoint in ``run.checkpoints_dir``.
-        **trainer_kwargs: passed on to the trainer (e.g. ``loss`` for sentence-transformers).
+        model: the domain's model (network, processing class, learning-rate scales).
+        inputs: the domain's datasets, collator, metrics and trainer choice.
+        primary_metric, greater_is_better: the domain's headline metric, used to pick the best
+            checkpoint unless ``inputs.selection_metric`` names another.
+        resume: continue from the newest complete checkpoint in ``run.checkpoints_dir``.
 
     Returns:
         A :class:`TrainingResult` with the trainer and the measured figures.
 
     Raises:
-        RunError: a second training in one process under ``torchrun`` (the other
-            processes have left after the first one).
-        WorkerFinished: on a process other than the main one, once training ends; only
-            the main process goes on to evaluate and save (the pipeline catches it).
+        RunError: a second training in one process under ``torchrun`` (the other processes have
+            left after the first one).
+        WorkerFinished: on a process other than the main one, once training ends; only the main
+            process goes on to evaluate and save (the pipeline catches it).
     """
-    from transformers import EarlyStoppingCallback, Trainer
-
     global _trained_with_others
     if _trained_with_others:
-        raise RunError("under torchrun / accelerate launch a run trains one model, and this recipe trains more "
-                       "(e.g. diagnostics evaluation.sample_efficiency); finish it in one process with: "
-                       f"suite train --resume {run.path}")
-
-    args = args or training_arguments(recipe, run, primary_metric=primary_metric,
-                                      greater_is_better=greater_is_better)
-    callbacks = [CsvLogCallback(run)]
-    if recipe.train.early_stopping_patience is not None:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
-    trainer = (trainer_class or Trainer)(
-        model=model, args=args, train_dataset=train_dataset, eval_dataset=eval_dataset,
-        data_collator=data_collator, processing_class=processing_class, compute_metrics=compute_metrics,
-        callbacks=callbacks, **trainer_kwargs)
-    if trainer.is_world_process_zero():
-        trainer.add_callback(_tensorboard_callback(run))
-    checkpoint = run.last_checkpoint() if resume else None
+        raise RunError("under torchrun / accelerate launch a run trains one model and this process already "
+                       f"trained one; finish it in one process with: suite train --resume {run.path}")
+    metric = inputs.selection_metric or primary_metric
+    better = greater_is_better if inputs.selection_greater_is_better is None else inputs.selection_greater_is_better
+    args = training_arguments(recipe, run, inputs, metric=metric, greater_is_better=better)
+    trainer = _trainer(recipe, run, model, inputs, args)
+    checkpoint = _resume_checkpoint(run, model) if resume else None
     start = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
+    _restore_best_adapters(model, trainer)
+    _full_precision(model.network)
+    per_sample = measure_flops_per_sample(trainer, model.network) if trainer.is_world_process_zero() else None
     if distributed.world_size() > 1:
         _trained_with_others = True
         if not trainer.is_world_process_zero():
@@ -181,9 +196,8 @@ def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset
         from suite.core import plots
 
         run.write_json("logs/log_history.json", trainer.state.log_history)
-        plots.learning_curves(trainer.state.log_history, run.plots_dir / "learning_curves.png",
-                              metric=primary_metric)
-    trainable, total = count_parameters(model)
+        plots.learning_curves(trainer.state.log_history, run.plots_dir / "learning_curves.png", metric=metric)
+    trainable, total = count_parameters(model.network)
     return TrainingResult(
         trainer=trainer, train_seconds=round(seconds, 2),
         train_samples_per_second=round(output.metrics.get("train_samples_per_second", math.nan), 3),
@@ -191,7 +205,104 @@ def train(*, recipe: Any, run: Run, model: Any, train_dataset: Any, eval_dataset
         trainable_parameters=trainable, total_parameters=total, peak_rss_mb=peak_rss_mb(),
         best_checkpoint=_relative(trainer.state.best_model_checkpoint, run),
         resumed_from=_relative(str(checkpoint) if checkpoint else None, run),
-        total_flos=float(trainer.state.total_flos) or None, processes=trainer.args.world_size)
+        total_flos=float(trainer.state.total_flos) or None, processes=trainer.args.world_size,
+        flops_per_sample=per_sample, training_flops=per_sample * _samples_trained(trainer) if per_sample else None)
+
+
+def _full_precision(network: Any) -> None:
+    """Weights a mixed-precision run left in bf16/fp16 go back to float32: the model is saved and used
+    for inference (often on a CPU) in full precision."""
+    import torch
+
+    if any(p.dtype in (torch.bfloat16, torch.float16) for p in network.parameters()):
+        network.float()
+
+
+def measure_flops_per_sample(trainer: Any, network: Any, *, batches: int = 3) -> float | None:
+    """Floating-point operations of one training example (forward and backward), counted by torch's
+    ``FlopCounterMode`` over the first ``batches`` training batches (None where they cannot be counted).
+
+    The network is counted in eval mode, so that batch-norm statistics and dropout's random stream stay as
+    training left them; the gradients are dropped afterwards. Counted, not estimated: convolutions, attention
+    and the backward pass included, padding as the batches really have it.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = network.training
+    network.eval()
+    flops, samples = 0, 0
+    try:
+        for index, batch in enumerate(trainer.get_train_dataloader()):
+            if index == batches:
+                break
+            batch = {k: v.to(trainer.args.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            with FlopCounterMode(display=False) as counter:
+                trainer.compute_loss(network, batch).backward()
+            flops += counter.get_total_flops()
+            samples += _batch_size(batch)
+    except Exception:  # noqa: BLE001 - a figure for the report; training already succeeded
+        return None
+    finally:
+        network.zero_grad(set_to_none=True)
+        network.train(was_training)
+    return flops / samples if samples and flops else None
+
+
+def _batch_size(batch: dict) -> int:
+    import torch
+
+    return next((len(v) for v in batch.values() if isinstance(v, torch.Tensor) and v.ndim > 0), 0)
+
+
+def _samples_trained(trainer: Any) -> int:
+    """Examples the optimiser steps consumed (every process together)."""
+    args = trainer.args
+    return trainer.state.global_step * args.per_device_train_batch_size * args.gradient_accumulation_steps * \
+        args.world_size
+
+
+def _trainer(recipe: Any, run: Run, model: Model, inputs: TrainingInputs, args: Any):
+    from transformers import EarlyStoppingCallback, ProgressCallback, Trainer
+
+    callbacks = [CsvLogCallback(run)]
+    if recipe.train.early_stopping_patience is not None:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
+    if adapters.has_lora(model.network):
+        callbacks.append(AdapterCheckpointCallback(model.network))
+    trainer = (inputs.trainer_class or Trainer)(
+        model=model.network, args=args, train_dataset=inputs.train_dataset, eval_dataset=inputs.eval_dataset,
+        data_collator=inputs.data_collator, processing_class=model.processing_class,
+        compute_metrics=inputs.compute_metrics, callbacks=callbacks,
+        optimizer_cls_and_kwargs=optimizer(args, model, recipe), **inputs.trainer_kwargs)
+    trainer.remove_callback(ProgressCallback)       # it prints every log dict; one bar is enough
+    if trainer.is_world_process_zero():
+        trainer.add_callback(_tensorboard_callback(run))
+        trainer.add_callback(ProgressBarCallback(args.metric_for_best_model))
+    return trainer
+
+
+def _resume_checkpoint(run: Run, model: Model) -> Path | None:
+    """The newest complete checkpoint; with LoRA, its adapters are loaded into the model here (the
+    trainer restores the base weights, the optimiser and the step itself)."""
+    required = (ADAPTER_STATE_FILE,) if adapters.has_lora(model.network) else ()
+    checkpoint = run.last_checkpoint(required=required)
+    if checkpoint is not None and required:
+        _load_adapters(model.network, checkpoint)
+    return checkpoint
+
+
+def _restore_best_adapters(model: Model, trainer: Any) -> None:
+    """The trainer reloaded the best checkpoint's base weights; put its adapters back too."""
+    best = trainer.state.best_model_checkpoint
+    if adapters.has_lora(model.network) and best and (Path(best) / ADAPTER_STATE_FILE).is_file():
+        _load_adapters(model.network, Path(best))
+
+
+def _load_adapters(network: Any, checkpoint: Path) -> None:
+    from safetensors.torch import load_file
+
+    adapters.load_adapter_state(network, load_file(str(checkpoint / ADAPTER_STATE_FILE)))
 
 
 def count_parameters(model: Any) -> tuple[int, int]:
@@ -219,6 +330,55 @@ def _tensorboard_callback(run: Run):
     from transformers.integrations import TensorBoardCallback
 
     return TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(run.logs_dir / "tensorboard")))
+
+
+class AdapterCheckpointCallback(TrainerCallback):
+    """Write the LoRA adapters' weights into each checkpoint the trainer saves (see :mod:`suite.core.adapters`:
+    the model's own state dict carries only its base weights)."""
+
+    def __init__(self, network: Any):
+        self.network = network
+
+    def on_save(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        from safetensors.torch import save_file
+
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            save_file(adapters.adapter_state(self.network), str(folder / ADAPTER_STATE_FILE))
+
+
+class ProgressBarCallback(TrainerCallback):
+    """One progress bar for training, on stderr, with the last loss and validation metric beside it."""
+
+    def __init__(self, metric: str):
+        self.bar = None
+        self.shown: dict[str, str] = {}
+        self.keys = ("loss", f"eval_{metric}")
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="training", unit="step",
+                        dynamic_ncols=True)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.bar is None or not logs:
+            return
+        for key in self.keys:
+            if isinstance(logs.get(key), float):
+                self.shown[key.removeprefix("eval_")] = f"{logs[key]:.4g}"
+        self.bar.set_postfix(self.shown, refresh=False)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class CsvLogCallback(TrainerCallback):

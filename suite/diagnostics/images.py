@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
-from suite.core.errors import DataError
+from suite.core import paths
+from suite.core.errors import DataError, brief
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 
@@ -20,24 +20,52 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.round((images - low) / max(high - low, 1e-9) * 255).astype(np.uint8)
 
 
-def decode_image(path: Path) -> np.ndarray:
-    """A uint8 array (H x W, or H x W x 3 for colour) from an image file.
+MAX_PIXELS = 64_000_000    # a larger image is refused before it is decoded (a 69-byte PNG can claim 900 MP)
+
+
+def check_image_file(path: Path) -> tuple[int, int]:
+    """The (width, height) an image file's header gives, without decoding its pixels.
 
     Raises:
-        DataError: the file is missing, not an image, or corrupt; the message names it.
+        DataError: the name is impossible, the file is missing or not an image, or it claims more
+            than :data:`MAX_PIXELS` pixels; the message names it.
     """
     from PIL import Image, UnidentifiedImageError
 
+    if paths.problem(path):
+        raise DataError(f"{paths.shorten(str(path))}: not an image file ({paths.problem(path)})")
     if not path.is_file():
-        raise DataError(f"{path}: no such image file")
+        raise DataError(f"{paths.shorten(str(path))}: no such image file")
+    too_large = f"is larger than the {MAX_PIXELS // 1_000_000} megapixels suite reads; downscale it first"
+    try:
+        with Image.open(path) as image:
+            size = image.size
+    except Image.DecompressionBombError:       # Pillow's own limit, checked while opening
+        raise DataError(f"{path}: the image {too_large}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise DataError(f"{path}: cannot read image ({brief(str(error), 100)})") from None
+    if size[0] * size[1] > MAX_PIXELS:
+        raise DataError(f"{path}: an image of {size[0]} x {size[1]} pixels {too_large}")
+    return size
+
+
+def decode_image(path: Path) -> np.ndarray:
+    """A uint8 array (H x W, or H x W x 3 for colour) from an image file (checked by :func:`check_image_file`).
+
+    Raises:
+        DataError: the file is missing, not an image, corrupt or too large; the message names it.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    check_image_file(path)
     try:
         with Image.open(path) as image:
             image.load()
             if image.mode in ("I;16", "I;16B", "I", "F"):
                 return to_uint8(np.asarray(image, dtype=np.float64))
             return np.asarray(image.convert("L" if image.mode in ("L", "1", "LA") else "RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DataError(f"{path}: cannot read image ({str(error).splitlines()[0][:100]})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise DataError(f"{path}: cannot read image ({brief(str(error), 100)})") from None
 
 
 def read_images(paths: list[Path], *, on_bad_image: str) -> tuple[list[np.ndarray | None], list[str]]:
@@ -55,21 +83,24 @@ def read_images(paths: list[Path], *, on_bad_image: str) -> tuple[list[np.ndarra
 
 
 def list_inputs(path: Path, *, path_column: str = "path") -> list[str]:
-    """Image paths for prediction: every image under a folder, a CSV's path column, or one image file.
+    """Image paths for prediction: every image under a folder, a table's path column, or one image file.
 
     Raises:
-        DataError: missing path, a CSV without the path column, or no images found.
+        DataError: missing path, a table without the path column or not UTF-8, or no images found.
     """
+    from suite.core.tables import TABLE_KINDS, iter_table
+
     if not path.exists():
         raise DataError(f"--input: no such file or folder '{path}'")
     if path.is_dir():
         found = [str(f) for f in sorted(path.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
-    elif path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if path_column not in (reader.fieldnames or []):
-                raise DataError(f"{path}: no column '{path_column}' (columns: {', '.join(reader.fieldnames or [])})")
-            found = [str(path.parent / row[path_column].strip()) for row in reader]
+    elif any(suffix.lower() in TABLE_KINDS for suffix in path.suffixes):
+        found = []
+        for number, row in iter_table(path):
+            if path_column not in row:
+                raise DataError(f"{path}:{number}: no column '{path_column}' (columns: {', '.join(map(str, row))}); "
+                                f"this model was trained with data.path_column '{path_column}'")
+            found.append(str(path.parent / str(row[path_column] or "").strip()))
     else:
         found = [str(path)]
     if not found:

@@ -15,50 +15,19 @@ Saliency (Grad-CAM) is in ``saliency.py``.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from suite.core.metrics import classification as cm
+from suite.core.registry import Report
+from suite.core.results import TUNED
+from suite.diagnostics.config import DiagnosticsEvalConfig
 
 HEADLINE = ["auroc", "auroc_ci_low", "auroc_ci_high", "sensitivity_at_specificity", "sensitivity", "specificity",
             "ppv", "npv", "balanced_accuracy", "ece"]
 HEADLINE_MULTI = ["auroc", "auroc_ci_low", "auroc_ci_high", "accuracy", "balanced_accuracy", "ece"]
-
-
-@dataclass
-class DiagnosticsEvalConfig:
-    """The recipe's ``evaluation`` section for diagnostics."""
-
-    operating_point: Literal["specificity", "sensitivity"] = field(default="specificity", metadata={
-        "help": "Choose the decision threshold on validation to reach target_specificity, or target_sensitivity."})
-    target_specificity: float = field(default=0.95, metadata={"help": "Specificity the operating point aims at."})
-    target_sensitivity: float = field(default=0.9, metadata={"help": "Sensitivity for specificity_at_sensitivity."})
-    bootstrap: int = field(default=1000, metadata={"help": "Bootstrap replicates of the AUROC interval (0: none)."})
-    ece_bins: int = field(default=10, metadata={"help": "Equal-width bins of the calibration error and plot."})
-    baselines: list[str] = field(default_factory=lambda: ["logreg-pixels", "logreg-imagenet-features"], metadata={
-        "help": "Classical floors on the same split: logreg-pixels, logreg-imagenet-features."})
-    saliency_images: int = field(default=6, metadata={"help": "Test images explained by Grad-CAM PNGs in plots/."})
-    sample_efficiency: list[float] = field(default_factory=list, metadata={
-        "help": "Also train pretrained and random-init copies on these shares of the training images (and "
-                "random init on all of them: the `scratch` system); plots AUROC against the share."})
-
-    def __post_init__(self):
-        from suite.diagnostics.baselines import BASELINES
-
-        for name in ("target_specificity", "target_sensitivity"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        if self.bootstrap < 0 or self.ece_bins < 1 or self.saliency_images < 0:
-            raise ValueError("bootstrap/ece_bins/saliency_images: expected >= 0, >= 1, >= 0")
-        if any(not 0 < f < 1 for f in self.sample_efficiency):
-            raise ValueError(f"sample_efficiency: expected shares in (0, 1), got {self.sample_efficiency!r}")
-        for name in self.baselines:
-            if name not in BASELINES:
-                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
 
 
 # -- thresholds ----------------------------------------------------------------------------------
@@ -205,14 +174,21 @@ def macro_auroc_ci(task: str, labels: np.ndarray, probs: np.ndarray, *, n: int, 
 
 def trainer_metrics(task: str):
     """``compute_metrics`` for the Trainer: validation AUROC (the primary metric) from logits."""
-    from suite.diagnostics.model import logits_to_probabilities
-
     def compute(eval_prediction) -> dict:
         labels = np.asarray(eval_prediction.label_ids)
         probs = logits_to_probabilities(np.asarray(eval_prediction.predictions, dtype=np.float64), task)
         return {"auroc": quick_auroc(task, labels, probs)}
 
     return compute
+
+
+def logits_to_probabilities(logits: np.ndarray, task: str) -> np.ndarray:
+    """P(disease) (binary: softmax's second column), class probabilities (softmax) or label probabilities (sigmoid)."""
+    if task == "multilabel":
+        return 1.0 / (1.0 + np.exp(-logits))
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = shifted / shifted.sum(axis=1, keepdims=True)
+    return probs[:, 1] if task == "binary" else probs
 
 
 def quick_auroc(task: str, labels: np.ndarray, probs: np.ndarray) -> float:
@@ -245,27 +221,6 @@ def decisions(probs: np.ndarray, settings: dict, names: list[str]) -> list[dict]
     return out
 
 
-def sample_efficiency_plot(curve: dict, path: Path) -> Path:
-    """AUROC against the number of training images, pretrained and random init, with scratch's final level."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 4.2), dpi=110)
-    ax = fig.subplots()
-    for name, style in (("pretrained", "o-"), ("scratch", "s--")):
-        ax.plot(curve["train_images"], curve[name], style, label=f"{name} (ImageNet)" if name == "pretrained"
-                else "random init")
-    ax.axhline(curve["scratch"][-1], color="grey", linestyle=":", linewidth=1, label="random init, all images")
-    ax.set(xscale="log", xlabel="training images (log scale)", ylabel="test AUROC", ylim=(0.45, 1.01),
-           title="Sample efficiency (test split)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
-
-
 def threshold_section(report: dict) -> str:
     """Markdown paragraph on the tuned model's operating point, for the model card."""
     c = report["confusion"]
@@ -279,3 +234,45 @@ def threshold_section(report: dict) -> str:
         f"AUROC {report['auroc']:.4f} (95% bootstrap CI {report['auroc_ci_low'] or float('nan'):.4f}-"
         f"{report['auroc_ci_high'] or float('nan'):.4f}); sensitivity at specificity "
         f"{report['target_specificity']:g} read off the test ROC: {report['sensitivity_at_specificity']:.3f}."])
+
+
+def report(cfg: DiagnosticsEvalConfig, data: Any, outputs: dict[str, dict], *, tuned_threshold: Any, seed: int,
+           plots_dir: Path | None) -> Report:
+    """Every system's test metrics at its own operating threshold (the tuned model's is the saved one).
+
+    Args:
+        cfg: the recipe's ``evaluation`` section.
+        data: the splits (validation picks the baselines' thresholds; test is reported).
+        outputs: system name -> ``{"validation": probabilities, "test": probabilities}``.
+        tuned_threshold: the threshold(s) saved with the tuned model.
+        seed: of the bootstrap intervals.
+        plots_dir: where the ROC and reliability plots go (None: no plots).
+    """
+    metrics = {}
+    for system, probs in outputs.items():
+        threshold = tuned_threshold if system == TUNED else operating_threshold(
+            data.task, data.validation.labels, probs["validation"], cfg)
+        metrics[system] = system_report(data.task, data.test.labels, probs["test"], threshold, cfg,
+                                        data.class_names, seed=seed)
+    if plots_dir is not None and data.task == "binary":
+        _plots(cfg, data, outputs, plots_dir)
+    notes = [f"Thresholds are chosen on the validation split ({len(data.validation)} images) and reported on "
+             f"the test split ({len(data.test)} images)."]
+    if data.origin.startswith("synthetic"):
+        notes.append("The data are SYNTHETIC scan-like images (datasets/synthetic-scans): no clinical meaning.")
+    if data.skipped:
+        notes.append(f"{len(data.skipped)} unreadable images were skipped: {', '.join(data.skipped[:5])}")
+    binary = data.task == "binary"
+    return Report(metrics=metrics, headline_metrics=HEADLINE if binary else HEADLINE_MULTI, data=data.summary(),
+                  notes=notes, sections=[threshold_section(metrics[TUNED])] if binary and TUNED in metrics else [])
+
+
+def _plots(cfg: DiagnosticsEvalConfig, data: Any, outputs: dict[str, dict], plots_dir: Path) -> None:
+    from suite.core import plots
+
+    curves = {name: (data.test.labels, probs["test"]) for name, probs in outputs.items()}
+    plots.roc_curves(curves, plots_dir / "roc.png", title="ROC (test split)", log_fpr=False,
+                     mark_fpr=1 - cfg.target_specificity)
+    if TUNED in outputs:
+        plots.reliability_plot(data.test.labels, outputs[TUNED]["test"], plots_dir / "reliability.png",
+                               title="Calibration of tuned P(disease), test split", n_bins=cfg.ece_bins)

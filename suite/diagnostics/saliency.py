@@ -42,7 +42,7 @@ def gradcam(network: Any, pixel_values: Any, task: str, target: int | None = Non
     weights = gradient.mean(dim=(2, 3), keepdim=True)
     cam = torch.relu((weights * features).sum(dim=1, keepdim=True)).detach()
     cam = torch.nn.functional.interpolate(cam, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)
-    cam = cam[:, 0].numpy()
+    cam = cam[:, 0].float().cpu().numpy()
     peak = cam.reshape(len(cam), -1).max(axis=1)[:, None, None]
     return cam / np.maximum(peak, 1e-12)
 
@@ -58,18 +58,24 @@ def _cam_layer(backbone: Any, side: int) -> Any:
 
 def saliency_pngs(network: Any, images: list[np.ndarray], transform: Any, task: str, folder: Path, *,
                   names: list[str], titles: list[str] | None = None) -> list[Path]:
-    """Write one PNG per image (the image beside its Grad-CAM overlay); returns the paths."""
+    """Write one PNG per image (the image beside its Grad-CAM overlay); returns the paths.
+
+    A map never replaces a file: two images of one name (``a/x.png``, ``b/x.png``), or a name whose
+    map an earlier call wrote, get ``saliency-x-2.png``, ``-3``... instead.
+    """
     import torch
     from matplotlib.figure import Figure
 
     from suite.diagnostics.transforms import to_pil
 
     folder.mkdir(parents=True, exist_ok=True)
-    batch = torch.stack([transform(to_pil(image)) for image in images])
+    weight = next(network.parameters())
+    batch = torch.stack([transform(to_pil(image)) for image in images]).to(weight.device, weight.dtype)
     maps = gradcam(network, batch, task)
     paths = []
+    targets = _unused_names(folder, [f"saliency-{name}" for name in names])
     for i, (image, heat) in enumerate(zip(batch, maps)):
-        shown = image.permute(1, 2, 0).numpy()
+        shown = image.permute(1, 2, 0).float().cpu().numpy()
         shown = (shown - shown.min()) / max(float(shown.max() - shown.min()), 1e-9)
         fig = Figure(figsize=(6, 3.2), dpi=110)
         left, right = fig.subplots(1, 2)
@@ -80,9 +86,25 @@ def saliency_pngs(network: Any, images: list[np.ndarray], transform: Any, task: 
             ax.set_title(title, fontsize=8)
             ax.axis("off")
         fig.tight_layout()
-        path = folder / f"saliency-{names[i]}.png"
+        path = targets[i]
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
         fig.savefig(tmp, format="png")
         os.replace(tmp, path)
         paths.append(path)
     return paths
+
+
+def _unused_names(folder: Path, stems: list[str]) -> list[Path]:
+    """One PNG path per stem in ``folder``, none existing yet and no two the same."""
+    chosen = []
+    for stem in stems:
+        n = 1
+        while True:
+            path = folder / (f"{stem}.png" if n == 1 else f"{stem}-{n}.png")
+            try:        # reserve the name: fails if any process, this one included, has it already
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                break
+            except FileExistsError:
+                n += 1
+        chosen.append(path)
+    return chosen

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
-if TYPE_CHECKING:
-    from suite.diagnostics.model import AugmentConfig
+from suite.diagnostics.config import AugmentConfig
 
 
 def data_config(backbone: Any, image_size: int) -> dict:

@@ -15,67 +15,19 @@ Sources (the recipe's ``data.source``):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from suite.core.errors import DataError
-from suite.core.tables import iter_table
+from suite.core.tables import iter_table, utf8_error
+from suite.recommendation.config import SYNTHETIC, RecDataConfig
 from suite.recommendation.movielens import MOVIELENS, pull, read_movielens
 
-SYNTHETIC = "synthetic"
 TRAIN, VALIDATION, TEST, COLD = 0, 1, 2, 3   # the part each positive interaction belongs to
-
-
-@dataclass
-class RecDataConfig:
-    """The recipe's ``data`` section for recommendation."""
-
-    source: str = field(default=MOVIELENS, metadata={
-        "help": "movielens-100k (fetched on first use), synthetic (generated), or an interactions "
-                ".csv/.tsv/.jsonl file (then data.items names the items table)."})
-    items: str | None = field(default=None, metadata={
-        "help": "Items table (.csv/.tsv/.jsonl) with data.item_id_column and data.text_columns."})
-    user_column: str = field(default="user", metadata={"help": "Interactions column holding the user id."})
-    item_column: str = field(default="item", metadata={"help": "Interactions column holding the item id."})
-    rating_column: str | None = field(default="rating", metadata={
-        "help": "Interactions column holding the rating (null: every interaction is a positive)."})
-    timestamp_column: str | None = field(default="timestamp", metadata={
-        "help": "Interactions column holding the time (numbers or ISO dates; null: file order is time order)."})
-    item_id_column: str = field(default="item", metadata={"help": "Items-table column holding the item id."})
-    text_columns: list[str] = field(default_factory=lambda: ["title"], metadata={
-        "help": "Items-table columns joined (with '. ') into the item text that is embedded."})
-    positive_threshold: float | None = field(default=4.0, metadata={
-        "help": "Ratings at or above this are positives; lower ones are dropped (null: all are positives)."})
-    split: Literal["leave-last-out", "leave-k-out", "random"] = field(default="leave-last-out", metadata={
-        "help": "leave-last-out: each user's last positive is the test item, the one before it validation; "
-                "leave-k-out: the last `holdout` positives, and the `holdout` before them; random: shares."})
-    holdout: int = field(default=1, metadata={"help": "Positives per user held out (leave-k-out)."})
-    test_size: float = field(default=0.2, metadata={"help": "Share of each user's positives for test (random)."})
-    validation_size: float = field(default=0.1, metadata={
-        "help": "Share of each user's positives for validation (random)."})
-    cold_start_items: float = field(default=0.0, metadata={
-        "help": "Share of catalogue items removed from training entirely, to measure cold start (0: off)."})
-    catalogue: Literal["positives", "all"] = field(default="positives", metadata={
-        "help": "Items ranked: those with at least one positive, or every item of the items table."})
-    synthetic_users: int = field(default=160, metadata={"help": "Users of the generated set (synthetic)."})
-    synthetic_items: int = field(default=240, metadata={"help": "Items of the generated set (synthetic)."})
-    seed: int = field(default=0, metadata={"help": "Seed of random splits, cold items and generated data."})
-
-    def __post_init__(self):
-        if self.holdout < 1:
-            raise ValueError(f"holdout: expected a positive integer, got {self.holdout!r}")
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 0.5:
-                raise ValueError(f"{name}: expected a number in (0, 0.5), got {getattr(self, name)!r}")
-        if not 0 <= self.cold_start_items < 0.5:
-            raise ValueError(f"cold_start_items: expected a number in [0, 0.5), got {self.cold_start_items!r}")
-        if not self.text_columns:
-            raise ValueError("text_columns: expected at least one column name")
-        if min(self.synthetic_users, self.synthetic_items) < 20:
-            raise ValueError("synthetic_users, synthetic_items: expected at least 20")
+TASTE_VALIDATION, TASTE_TEST = 4, 5          # split next-and-taste: random earlier positives held out
+HELD_OUT = (VALIDATION, TEST, TASTE_VALIDATION, TASTE_TEST)
 
 
 @dataclass
@@ -92,8 +44,9 @@ class Table:
 @dataclass
 class Splits:
     """Positives split per user. ``sequences[u]`` are item indices in time order and
-    ``parts[u]`` says where each went: TRAIN, VALIDATION, TEST or COLD (a cold item's
-    training interaction, removed from training)."""
+    ``parts[u]`` says where each went: TRAIN, VALIDATION, TEST, COLD (a cold item's
+    training interaction, removed from training), and with ``split: next-and-taste``
+    TASTE_VALIDATION and TASTE_TEST (random earlier positives held out)."""
 
     user_ids: list[str]
     item_ids: list[str]
@@ -129,13 +82,13 @@ class Splits:
         return self.sequences[user][np.isin(self.parts[user], parts)]
 
     def cold_targets(self):
-        """Users x items CSR of the test positives on cold items: the later interactions with
-        items that had no training data (the cold-start targets)."""
+        """Users x items CSR of the test positives (next-item and taste) on cold items: the held-out
+        interactions with items that had no training data (the cold-start targets)."""
         from scipy import sparse
 
         cold = np.zeros(self.n_items, dtype=np.float32)
         cold[self.cold_items] = 1.0
-        matrix = self.matrix(TEST) @ sparse.diags(cold)
+        matrix = self.matrix(TEST, TASTE_TEST) @ sparse.diags(cold)
         matrix.eliminate_zeros()
         return sparse.csr_matrix(matrix)
 
@@ -143,7 +96,8 @@ class Splits:
         counts = Counter(int(p) for part in self.parts for p in part)
         return {"source": self.source, "users": self.n_users, "items": self.n_items,
                 "positives": sum(counts.values()), "train": counts[TRAIN], "validation": counts[VALIDATION],
-                "test": counts[TEST], "cold_items": int(self.cold_items.size),
+                "test": counts[TEST], "taste_validation": counts[TASTE_VALIDATION], "taste_test": counts[TASTE_TEST],
+                "cold_items": int(self.cold_items.size),
                 "cold_interactions_removed": counts[COLD],
                 "test_users": int(sum((p == TEST).any() for p in self.parts)),
                 "validation_users": int(sum((p == VALIDATION).any() for p in self.parts))}
@@ -264,7 +218,7 @@ def split_table(table: Table, cfg: RecDataConfig) -> Splits:
     parts = [_assign_parts(seq.size, cfg, rng) for seq in sequences]
     cold = np.sort(rng.choice(len(item_ids), size=int(round(cfg.cold_start_items * len(item_ids))), replace=False))
     for seq, part in zip(sequences, parts):
-        part[np.isin(seq, cold) & (part != TEST)] = COLD
+        part[np.isin(seq, cold) & ~np.isin(part, (TEST, TASTE_TEST))] = COLD
     splits = Splits(user_ids, item_ids, [table.item_texts[i] for i in item_ids], sequences, parts, cold,
                     source=cfg.source)
     if not any((p == TEST).any() for p in parts):
@@ -274,20 +228,31 @@ def split_table(table: Table, cfg: RecDataConfig) -> Splits:
 
 
 def _assign_parts(n: int, cfg: RecDataConfig, rng: np.random.Generator) -> np.ndarray:
+    """Where each of a user's ``n`` positives (oldest first) goes, as ``cfg.split`` says."""
     part = np.full(n, TRAIN, dtype=np.int8)
     if cfg.split == "random":
-        n_test = max(1, round(cfg.test_size * n)) if n >= 2 else 0
-        n_val = max(1, round(cfg.validation_size * n)) if n - n_test >= 2 else 0
-        chosen = rng.permutation(n)
-        part[chosen[:n_test]] = TEST
-        part[chosen[n_test:n_test + n_val]] = VALIDATION
+        _random_shares(part, np.arange(n), cfg, rng, test=TEST, validation=VALIDATION)
         return part
     k = cfg.holdout if cfg.split == "leave-k-out" else 1
     if n > k:
         part[n - k:] = TEST
     if n > 2 * k:
         part[n - 2 * k:n - k] = VALIDATION
+    if cfg.split == "next-and-taste":
+        _random_shares(part, np.flatnonzero(part == TRAIN), cfg, rng, test=TASTE_TEST, validation=TASTE_VALIDATION)
     return part
+
+
+def _random_shares(part: np.ndarray, among: np.ndarray, cfg: RecDataConfig, rng: np.random.Generator, *,
+                   test: int, validation: int) -> None:
+    """Mark random shares (``cfg.test_size``, ``cfg.validation_size``) of the positions ``among`` as
+    ``test`` and ``validation``, leaving at least one of them for training."""
+    n = among.size
+    n_test = max(1, round(cfg.test_size * n)) if n >= 2 else 0
+    n_val = max(1, round(cfg.validation_size * n)) if n - n_test >= 2 else 0
+    chosen = among[rng.permutation(n)]
+    part[chosen[:n_test]] = test
+    part[chosen[n_test:n_test + n_val]] = validation
 
 
 def check_no_leak(splits: Splits) -> None:
@@ -298,7 +263,7 @@ def check_no_leak(splits: Splits) -> None:
             cold item has a training positive.
     """
     train = splits.matrix(TRAIN)
-    for part in (VALIDATION, TEST):
+    for part in HELD_OUT:
         overlap = train.multiply(splits.matrix(part)).nnz
         assert overlap == 0, f"{overlap} held-out positives are also in training"
     assert train[:, splits.cold_items].nnz == 0, "a cold item has a training interaction"
@@ -313,6 +278,47 @@ def load_splits(cfg: RecDataConfig) -> Splits:
     return split_table(load_table(cfg), cfg)
 
 
+def with_test_data(cfg: RecDataConfig, splits: Splits, source: str) -> Splits:
+    """``splits`` with the positives of the interactions file ``source`` as every user's test items.
+
+    ``source`` has the columns ``data.source`` has (user, item, and rating / timestamp unless the
+    recipe sets them null); users and items are matched to the run's by id. Each user's history
+    stays the run's train + validation positives; the run's own test positives give way to the new
+    ones. Interactions of unknown users, of unknown items or below ``data.positive_threshold`` are
+    left out, and so is any item the user already had.
+
+    Raises:
+        DataError: unreadable file or missing column, or no usable positive.
+    """
+    catalogue = dict(zip(splits.item_ids, splits.item_texts))
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise DataError(f"--data: no such interactions file '{source}'")
+    table = _read_interactions(path, cfg, {**catalogue, **{item: "" for item in _unknown_items(path, cfg)}})
+    rows, columns = {u: i for i, u in enumerate(splits.user_ids)}, {m: j for j, m in enumerate(splits.item_ids)}
+    new = {}
+    for user, item, rating in zip(table.users, table.items, table.ratings):
+        positive = cfg.positive_threshold is None or np.isnan(rating) or rating >= cfg.positive_threshold
+        if positive and user in rows and item in columns:
+            new.setdefault(rows[user], []).append(columns[item])
+    sequences, parts = [], []
+    for u, (sequence, part) in enumerate(zip(splits.sequences, splits.parts)):
+        kept = ~np.isin(part, (TEST, TASTE_TEST))
+        tests = [j for j in dict.fromkeys(new.get(u, [])) if j not in set(sequence[kept].tolist())]
+        sequences.append(np.concatenate([sequence[kept], np.asarray(tests, dtype=sequence.dtype)]))
+        parts.append(np.concatenate([part[kept], np.full(len(tests), TEST, dtype=part.dtype)]))
+    if not any((p == TEST).any() for p in parts):
+        raise DataError(f"--data {source}: no positive interaction of a known user with a known item "
+                        f"({len(splits.user_ids)} users, {len(splits.item_ids)} items in the run)")
+    return Splits(splits.user_ids, splits.item_ids, splits.item_texts, sequences, parts, splits.cold_items,
+                  source=f"{splits.source}; test: {source}")
+
+
+def _unknown_items(path: Path, cfg: RecDataConfig) -> set[str]:
+    """Item ids of ``path`` (they need no text: only known items are kept)."""
+    return {str(row.get(cfg.item_column, "")).strip() for _, row in iter_table(path)}
+
+
 def user_index(splits: Splits, user: str) -> int:
     """The row of ``user``.
 
@@ -324,6 +330,28 @@ def user_index(splits: Splits, user: str) -> int:
     except ValueError:
         raise DataError(f"unknown user '{user}' ({splits.n_users} users, e.g. "
                         f"{', '.join(splits.user_ids[:3])})") from None
+
+
+def read_prediction_inputs(path: Path) -> list[str]:
+    """Inputs from a file: .txt (one per line), or a .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--input: no such file '{path}'")
+    if path.suffix.lower() == ".txt":
+        try:
+            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError:
+            raise DataError(utf8_error(path)) from None
+    inputs = []
+    for number, row in iter_table(path):
+        if "user" in row and str(row["user"] or "").strip():
+            inputs.append(f"user:{str(row['user']).strip()}")
+        elif "items" in row:
+            inputs.append(f"items:{row['items']}")
+        else:
+            raise DataError(f"{path}:{number}: expected a 'user' or an 'items' column "
+                            f"(columns: {', '.join(map(str, row))})")
+    return inputs
 
 
 # -- a generated set whose texts predict the interactions ---------------------------------------

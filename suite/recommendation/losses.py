@@ -1,21 +1,23 @@
-"""Training losses of the recommendation encoder, chosen by name in the recipe (``model.loss``).
+"""Training losses of the recommender (:class:`suite.recommendation.towers.TwoTower` sums them).
 
-Both are contrastive with in-batch negatives: each (history, next item) pair's item is
-the positive for its history, and the other items of the batch are its negatives.
-
-- ``mnrl``: sentence-transformers' ``MultipleNegativesRankingLoss`` as is.
-- ``logq-mnrl``: the same with the sampling-bias correction of Yi et al. (2019,
-  "Sampling-bias-corrected neural modeling for large corpus item recommendations"):
+- :func:`in_batch_loss`: each (history, item) pair's item is the positive for its history,
+  the other items of the batch its negatives, with the sampling-bias correction of Yi et al.
+  (2019, "Sampling-bias-corrected neural modeling for large corpus item recommendations"):
   popular items are in-batch negatives far more often than rare ones, so plain in-batch
   softmax learns to push them down and ranks like ``P(item | history) / P(item)``. Subtracting
   ``log q(item)`` (the item's share of the training positives) from every logit makes the
-  loss estimate ``P(item | history)`` itself, popularity included (measured in the README).
+  loss estimate ``P(item | history)`` itself, popularity included (``model.loss: logq-mnrl``;
+  ``mnrl`` leaves it out). A batch that holds the same item twice does not count the copy as a
+  negative.
+- :func:`catalogue_loss`: a softmax over the whole catalogue for the user's other training
+  items (the multinomial likelihood of Liang et al. 2018, "Variational autoencoders for
+  collaborative filtering"): every item is a negative every step, as in ALS, which in-batch
+  sampling cannot give. Used for the ID part only, where scoring the catalogue is cheap.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
 
 import numpy as np
 import torch
@@ -23,53 +25,44 @@ import torch
 LOSSES = ("logq-mnrl", "mnrl")
 
 
-class LogQRankingLoss(torch.nn.Module):
-    """Multiple negatives ranking loss with the logQ correction.
+def in_batch_loss(logits: torch.Tensor, log_q: torch.Tensor | None, items: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of each row's own column among the batch's items.
 
     Args:
-        model: the SentenceTransformer being tuned.
-        scale: inverse temperature applied to the cosine similarities.
+        logits: ``(batch, batch)`` scores of every history (row) against every pair's item (column).
+        log_q: ``log q`` of each column's item (None: no correction).
+        items: each column's item index; a column holding row ``i``'s item again is no negative for it.
 
-    Requirements: (anchor, positive) pairs plus a ``label`` column holding ``log q`` of each
-    pair's positive (see :func:`log_frequencies`); the batch sampler should avoid duplicate
-    items in a batch (``BatchSamplers.NO_DUPLICATES``), as a duplicate is a false negative.
-
-    Example::
-
-        loss = LogQRankingLoss(encoder, scale=20.0)
-        pairs = Dataset.from_dict({"anchor": histories, "positive": items, "label": log_frequencies(items)})
+    Example:
+        >>> in_batch_loss(torch.eye(2) * 5, torch.log(torch.tensor([0.5, 0.5])), torch.tensor([3, 7]))
+        tensor(0.0067)
     """
-
-    def __init__(self, model: Any, scale: float = 20.0):
-        super().__init__()
-        self.model, self.scale = model, scale
-
-    def forward(self, sentence_features: Iterable[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
-        anchors, positives = (torch.nn.functional.normalize(self.model(f)["sentence_embedding"], dim=-1)
-                              for f in sentence_features)
-        logits = self.scale * anchors @ positives.T - labels.to(anchors.dtype)[None, :]
-        return torch.nn.functional.cross_entropy(logits, torch.arange(len(anchors), device=anchors.device))
-
-    def get_config_dict(self) -> dict:
-        return {"scale": self.scale, "correction": "log q(item), from training positives"}
+    if log_q is not None:
+        logits = logits - log_q.to(logits.dtype)[None, :]
+    same = items[:, None] == items[None, :]
+    same.fill_diagonal_(False)
+    logits = logits.masked_fill(same, float("-inf"))
+    return torch.nn.functional.cross_entropy(logits, torch.arange(len(items), device=logits.device))
 
 
-def log_frequencies(positives: list[str]) -> list[float]:
+def catalogue_loss(logits: torch.Tensor, targets: torch.Tensor, target_users: torch.Tensor) -> torch.Tensor:
+    """Mean over users of the mean ``-log softmax`` of their target items over the catalogue.
+
+    Args:
+        logits: ``(users, items)`` scores (``-inf`` for items that cannot be targets).
+        targets: target item indices of all users, flattened; target_users: the user (row) of each.
+            Users without a target are left out.
+    """
+    if targets.numel() == 0:
+        return logits.sum() * 0.0
+    log_p = torch.log_softmax(logits, dim=-1)[target_users, targets]
+    counts = torch.bincount(target_users, minlength=logits.shape[0]).to(log_p.dtype)
+    per_user = torch.zeros(logits.shape[0], dtype=log_p.dtype, device=log_p.device).index_add_(0, target_users, log_p)
+    has = counts > 0
+    return -(per_user[has] / counts[has]).mean()
+
+
+def log_frequencies(items: list[int] | list[str]) -> list[float]:
     """``log q`` of each positive: the log of its share among all positives of the training pairs."""
-    counts = Counter(positives)
-    return [float(np.log(counts[p] / len(positives))) for p in positives]
-
-
-def build_loss(name: str, model: Any, *, scale: float) -> torch.nn.Module:
-    """The loss ``name`` (one of :data:`LOSSES`) for ``model``.
-
-    Raises:
-        KeyError: an unknown name (the recipe validation lists the known ones).
-    """
-    if name == "logq-mnrl":
-        return LogQRankingLoss(model, scale=scale)
-    if name == "mnrl":
-        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-
-        return MultipleNegativesRankingLoss(model, scale=scale)
-    raise KeyError(name)
+    counts = Counter(items)
+    return [float(np.log(counts[p] / len(items))) for p in items]

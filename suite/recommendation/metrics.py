@@ -1,152 +1,82 @@
 """The recommendation report: top-k ranking quality of every system on the same split.
 
-For each system (baselines, zero-shot encoder, tuned encoder, hybrid) and each ``k`` in
+For each system (baselines, zero-shot encoder, tuned model, hybrid) and each ``k`` in
 ``evaluation.ks``: HR@k, Recall@k, NDCG@k, MRR@k and catalogue coverage@k over the
-full ranking of the catalogue, with each user's already-known positives removed (see
-``suite.core.metrics.ranking``). Cold-start figures (``cold_*``) rank only the cold
-items (removed from training), for the users whose test items include one; a system that cannot score an item
-without training data (popularity says nothing, ALS and BPR have no factors) is
-reported as such.
+full ranking of the catalogue, with each user's other known positives removed (see
+``suite.core.metrics.ranking``), on the phases of :mod:`suite.recommendation.phases`:
 
-Protocol (documented once, used everywhere):
-- validation: systems fitted on TRAIN positives; users' TRAIN items removed from the
-  ranking; target: their VALIDATION items. Picks checkpoints and the hybrid weights.
-- test: baselines refitted on TRAIN + VALIDATION (as the reference figures were
-  measured); text models read the user's TRAIN + VALIDATION history (never trained on
-  validation); every known positive but the test ones removed; target: TEST items.
+- ``test`` (plain keys: ``ndcg@10``...): the next item (or the random share of ``split: random``);
+- ``taste`` (``taste_*``, with ``split: next-and-taste``): random earlier positives, the whole-taste
+  protocol, on the same users and the same trained models;
+- ``cold`` (``cold_*``, with ``data.cold_start_items``): the test targets that are cold items,
+  ranked among the cold items only; a system that cannot score an item without training data
+  (ALS and BPR have no factors) is reported as such;
+- ``validation_ndcg@10``: what picks checkpoints, the text weight and the hybrid's weights: the
+  mean NDCG@10 of the validation phases (with ``next-and-taste`` also reported one by one as
+  ``next_validation_ndcg@10`` and ``taste_validation_ndcg@10``).
+
+The tuned model and the hybrid are compared with the strongest baseline of each test phase by a
+paired bootstrap over that phase's users; :mod:`suite.recommendation.history` adds how quality
+grows with the length of a user's history.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
-from typing import Literal
-
 import numpy as np
 
 from suite.core.metrics.paired import paired_bootstrap
-from suite.core.metrics.ranking import per_user_metrics, ranking_report
-from suite.recommendation.data import COLD, TEST, TRAIN, VALIDATION, Splits
+from suite.core.metrics.ranking import per_user_metrics
+from suite.core.registry import Report
+from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
+from suite.recommendation import history
+from suite.recommendation.baselines import NEEDS_ITEM_FACTORS
+from suite.recommendation.config import RecEvalConfig
+from suite.recommendation.data import Splits
+from suite.recommendation.phases import Phase, evaluate_phase, phase_scores, phases_of
+from suite.recommendation.phases import validation_ndcg as _validation_ndcg
 
-HEADLINE = ["ndcg@10", "hr@10", "recall@10", "mrr@10", "coverage@10", "cold_ndcg@10", "cold_hr@10"]
-
-
-@dataclass
-class RecEvalConfig:
-    """The recipe's ``evaluation`` section for recommendation."""
-
-    ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={"help": "Cut-offs k of every metric."})
-    baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr"], metadata={
-        "help": "Classical recommenders fitted on the same split: popularity, als, bpr."})
-    zero_shot: bool = field(default=True, metadata={
-        "help": "Also evaluate the encoder before tuning, to show what tuning bought."})
-    zero_shot_user: Literal["mean", "history"] = field(default="mean", metadata={
-        "help": "How the untuned encoder represents a user: mean (of history item embeddings) or history "
-                "(the history text, as the tuned model does)."})
-    hybrid_with: list[str] = field(default_factory=lambda: ["als"], metadata={
-        "help": "Baselines blended with the tuned score in the hybrid (als, bpr, popularity)."})
-    hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
-                                                                   0.9, 1.0], metadata={
-        "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
-                "combination adding up to 1 is scored on validation, the best kept ([] turns the hybrid off)."})
-    als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
-    als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
-    als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
-    bpr_factors: int = field(default=64, metadata={"help": "BPR latent factors."})
-    bpr_iterations: int = field(default=100, metadata={"help": "BPR epochs."})
-    bpr_learning_rate: float = field(default=0.01, metadata={"help": "BPR learning rate."})
-    bpr_regularization: float = field(default=0.01, metadata={"help": "BPR L2 regularisation."})
-    encode_batch_size: int = field(default=64, metadata={"help": "Texts per batch when encoding."})
-
-    def __post_init__(self):
-        from suite.recommendation.baselines import BASELINES
-
-        if not self.ks or any(k < 1 for k in self.ks):
-            raise ValueError(f"ks: expected positive integers, got {self.ks!r}")
-        if 10 not in self.ks:
-            raise ValueError(f"ks: must include 10 (the primary metric is ndcg@10), got {self.ks!r}")
-        for name in self.baselines:
-            if name not in BASELINES:
-                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
-        if any(not 0 <= w <= 1 for w in self.hybrid_weights):
-            raise ValueError(f"hybrid_weights: expected numbers in [0, 1], got {self.hybrid_weights!r}")
-        if self.hybrid_weights:
-            missing = [name for name in self.hybrid_with if name not in self.baselines]
-            if not self.hybrid_with or missing:
-                raise ValueError(f"hybrid_with: the hybrid blends the tuned model with baselines of this run; "
-                                 f"got {self.hybrid_with!r} with baselines {self.baselines!r} (or set "
-                                 "hybrid_weights: [])")
-            if not weight_grid(["tuned", *self.hybrid_with], self.hybrid_weights):
-                raise ValueError(f"hybrid_weights: no combination of {self.hybrid_weights!r} adds up to 1")
-        for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+HEADLINE = ["ndcg@10", "hr@10", "recall@10", "mrr@10", "coverage@10", "taste_ndcg@10", "taste_hr@10",
+            "cold_ndcg@10", "cold_hr@10"]
+_PREFIX = {"test": "", "taste": "taste_", "cold": "cold_"}
 
 
-@dataclass
-class Phase:
-    """One evaluation: which users, what they must find, what is hidden, which parts they may read."""
-
-    name: str
-    users: np.ndarray          # rows of Splits
-    targets: object            # CSR, len(users) x n_items
-    exclude: object            # CSR, len(users) x n_items
-    history_parts: tuple[int, ...]
-    candidates: np.ndarray | None = None
-
-
-def phase(splits: Splits, name: str) -> Phase | None:
-    """The ``validation``, ``test`` or ``cold`` phase of ``splits`` (None if it has no user)."""
-    if name == "cold":
-        if splits.cold_items.size == 0:
-            return None
-        targets = splits.cold_targets()
-        history = splits.matrix(TRAIN, VALIDATION)
-        users = np.flatnonzero((np.diff(targets.indptr) > 0) & (np.diff(history.indptr) > 0))
-        return Phase("cold", users, targets[users], history[users], (TRAIN, VALIDATION), splits.cold_items) \
-            if users.size else None
-    target_part, hidden, history_parts = (VALIDATION, (TRAIN, COLD), (TRAIN,)) if name == "validation" else \
-        (TEST, (TRAIN, VALIDATION, COLD), (TRAIN, VALIDATION))
-    targets, history = splits.matrix(target_part), splits.matrix(*history_parts)
-    users = np.flatnonzero((np.diff(targets.indptr) > 0) & (np.diff(history.indptr) > 0))
-    if users.size == 0:
-        return None
-    return Phase(name, users, targets[users], splits.matrix(*hidden)[users], history_parts)
-
-
-def evaluate_phase(scores: np.ndarray, at: Phase, ks: list[int]) -> dict:
-    """Ranking report of ``scores`` (len(at.users) x n_items) in phase ``at``."""
-    return ranking_report(scores, at.targets, ks=ks, exclude=at.exclude, candidates=at.candidates)
-
-
-def system_report(scores: dict, phases: dict, ks: list[int], *, scores_cold_items: bool = True) -> dict:
-    """Test metrics of one system plus ``cold_*`` figures (``None`` where it cannot score cold items).
+def system_report(outputs: dict, phases: dict[str, Phase], ks: list[int], *, scores_cold_items: bool = True) -> dict:
+    """Test metrics of one system, ``taste_*`` and ``cold_*`` figures (``None`` where it cannot score cold items),
+    and its validation NDCG@10 (the mean over the validation phases, and each phase's where there are two).
 
     Args:
-        scores: ``{phase name: (len(users) x n_items) scores}`` of the system.
-        phases: ``{phase name: Phase}``; must hold ``test``, may hold ``validation`` and ``cold``.
+        outputs: ``{part: scores}`` of the system (see ``phases.parts_of``).
+        phases: ``{phase name: Phase}``; must hold ``test``.
         ks: cut-offs.
         scores_cold_items: False for systems that need training data for an item (ALS, BPR).
     """
-    report = evaluate_phase(scores["test"], phases["test"], ks)
-    if "validation" in phases:
-        report["validation_ndcg@10"] = evaluate_phase(scores["validation"], phases["validation"], [10])["ndcg@10"]
-    if "cold" in phases:
-        cold = evaluate_phase(scores["cold"], phases["cold"], ks) if scores_cold_items else None
+    report = evaluate_phase(phase_scores(outputs, phases["test"], phases), phases["test"], ks)
+    if "validation" in outputs:
+        report["validation_ndcg@10"] = _validation_ndcg(outputs["validation"], phases)
+    if "taste_validation" in phases:
+        for name, key in (("validation", "next_validation_ndcg@10"), ("taste_validation", "taste_validation_ndcg@10")):
+            report[key] = evaluate_phase(phase_scores(outputs, phases[name], phases), phases[name], [10])["ndcg@10"]
+    for name in ("taste", "cold"):
+        if name not in phases:
+            continue
+        scored = name != "cold" or scores_cold_items
+        values = evaluate_phase(phase_scores(outputs, phases[name], phases), phases[name], ks) if scored else None
         for k in ks:
-            for name in ("ndcg", "hr", "recall"):
-                report[f"cold_{name}@{k}"] = cold[f"{name}@{k}"] if cold else None
-        report["cold_users"] = phases["cold"].users.size
+            for metric in ("ndcg", "hr", "recall"):
+                report[f"{name}_{metric}@{k}"] = values[f"{metric}@{k}"] if values else None
+        report[f"{name}_users"] = phases[name].users.size
     return report
 
 
 def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], against: str, *,
-            metric: str = "ndcg@10", seed: int = 0) -> dict:
-    """Each of ``systems`` against ``against`` on the test users: ``{"<system> vs <against>": paired bootstrap}``.
+            metric: str = "ndcg@10", seed: int = 0, label: str = "") -> dict:
+    """Each of ``systems`` against ``against`` on the test users: ``{"<label><system> vs <against>": paired
+    bootstrap}``.
 
     Args:
         scores: test scores of every system named (len(test.users) x n_items).
         test: the test phase; metric: a per-user metric of :func:`per_user_metrics`; seed: of the resampling.
+        label: prefix of every key (``"taste: "``).
 
     Returns:
         For each system, :func:`suite.core.metrics.paired.paired_bootstrap` of its per-user ``metric``
@@ -159,7 +89,8 @@ def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], agai
                                 candidates=test.candidates)[metric]
 
     reference = values(against)
-    return {f"{system} vs {against}": {"metric": metric, **paired_bootstrap(values(system), reference, seed=seed)}
+    return {f"{label}{system} vs {against}": {"metric": metric, "phase": test.name,
+                                              **paired_bootstrap(values(system), reference, seed=seed)}
             for system in systems}
 
 
@@ -172,69 +103,73 @@ def comparison_section(comparisons: dict) -> str:
                     f"[{c['difference_low']:+.4f}, {c['difference_high']:+.4f}] | {ratio} |")
     some = next(iter(comparisons.values()))
     return "\n".join(["## Against the strongest baseline (paired bootstrap over test users)", "",
-                      f"{some['replicates']:,} resamples of the {some['cases']} test users, each system scored on "
-                      "the same users; an interval that holds 0 (or 1x) means the test split cannot tell the two "
-                      "apart.", "", *rows])
+                      f"{some['replicates']:,} resamples of each phase's test users (next item: {some['cases']}), "
+                      "each system scored on the same users; an interval that holds 0 (or 1x) means the test "
+                      "split cannot tell the two apart.", "", *rows])
 
 
-def standardise(scores: np.ndarray) -> np.ndarray:
-    """Row-wise z-scores, so that scores of different systems can be blended."""
-    scores = np.asarray(scores, dtype=np.float64)
-    spread = scores.std(axis=1, keepdims=True)
-    return (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0)
-
-
-def blend(scores: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """The hybrid score: the sum of ``weights[system]`` x ``scores[system]``, each standardised per user."""
-    return _weighted_sum({system: standardise(scores[system]) for system, weight in weights.items() if weight},
-                         weights)
-
-
-def _weighted_sum(standardised: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    return sum(weight * standardised[system] for system, weight in weights.items() if weight)
-
-
-def weight_grid(systems: list[str], steps: list[float]) -> list[dict[str, float]]:
-    """Every way to give each of ``systems`` a weight from ``steps`` so that they add up to 1."""
-    return [dict(zip(systems, combination)) for combination in itertools.product(sorted(set(steps)),
-                                                                                 repeat=len(systems))
-            if abs(sum(combination) - 1.0) < 1e-6]
-
-
-def pick_weights(scores: dict[str, np.ndarray], validation: Phase, steps: list[float]) -> tuple[dict, list]:
-    """The hybrid weights with the best validation NDCG@10, and every tried ``(weights, NDCG@10)``.
+def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: int, predictor=None) -> Report:
+    """Every system's ranking metrics (the hybrid's too, where the pipeline made one), the paired comparisons,
+    and quality by history length.
 
     Args:
-        scores: validation scores of each system to blend, the tuned model first.
-        validation: the validation phase; steps: the weights tried for each system.
-
-    Ties go to the smaller tuned weight, then to the earlier combination.
+        cfg: the recipe's ``evaluation`` section.
+        data: the split; outputs: system name -> ``{part: scores}`` (users of the part x items).
+        seed: of the paired bootstrap's resampling.
+        predictor: the tuned recommender, to score users with shortened histories (None: not measured).
     """
-    standardised = {system: standardise(values) for system, values in scores.items()}   # once, not per combination
-    tried = [(weights, evaluate_phase(_weighted_sum(standardised, weights), validation, [10])["ndcg@10"])
-             for weights in weight_grid(list(scores), steps)]
-    first = next(iter(scores))
-    best = max(range(len(tried)), key=lambda i: (tried[i][1], -tried[i][0][first], -i))
-    return tried[best][0], tried
+    phases = phases_of(data)
+    metrics = {system: system_report(by_part, phases, cfg.ks, scores_cold_items=system not in _NO_COLD_START)
+               for system, by_part in outputs.items()}
+    if getattr(predictor, "ids", None) is not None and TUNED in metrics:
+        metrics[TUNED]["text_weight"] = predictor.text_weight
+    comparisons = {}
+    for name in ("test", "taste", "cold"):
+        if name in phases:
+            comparisons.update(_comparisons(outputs, metrics, phases, name, seed))
+    by_length = history.by_history_length(data, phases, outputs)
+    newest = history.shortened_histories(predictor, data, phases, cfg) if predictor is not None else None
+    headline = [m for m in HEADLINE if m.split("_")[0] not in ("taste", "cold") or m.split("_")[0] in phases]
+    sections = ([comparison_section(comparisons)] if comparisons else []) + \
+        [history.section(by_length, newest)]
+    summary = {**data.summary(), "by_history_length": by_length, **({"shortened_history": newest} if newest else {})}
+    return Report(metrics=metrics, headline_metrics=headline, data=summary, notes=_notes(data, phases),
+                  sections=sections, comparisons=comparisons)
 
 
-def describe(weights: dict[str, float]) -> str:
-    """``0.6 x tuned + 0.4 x ALS``."""
-    return " + ".join(f"{weight:g} x {_label(system)}" for system, weight in weights.items())
+_NO_COLD_START = {baseline_system(name) for name in NEEDS_ITEM_FACTORS}
 
 
-def _label(system: str) -> str:
-    return system.upper() if system in ("als", "bpr") else system
+def validation_ndcg(data: Splits, scores) -> float:
+    """The ``validation`` part's mean NDCG@10 over the validation phases: what picks checkpoints and the
+    hybrid's weights."""
+    return _validation_ndcg(scores, phases_of(data))
 
 
-def hybrid_section(weights: dict[str, float], tried: list, *, rows: int = 12) -> str:
-    """Markdown: the validation NDCG@10 of the best tried hybrid weights, for the model card."""
-    systems = list(weights)
-    ranked = sorted(tried, key=lambda pair: -pair[1])[:rows]
-    table = [f"| {' | '.join(_label(s) for s in systems)} | validation NDCG@10 |", "|---" * (len(systems) + 1) + "|"]
-    table += [f"| {' | '.join(f'{w[s]:g}' for s in systems)} | {value:.4f}{' (chosen)' if w == weights else ''} |"
-              for w, value in ranked]
-    shown = f"the best {len(ranked)} of {len(tried)} combinations tried" if len(tried) > len(ranked) else \
-        f"all {len(tried)} combinations tried"
-    return "\n".join(["## Hybrid weights (chosen on validation, never on test)", "",
-                      f"Weights of each system's per-user standardised score; {shown}.", "", *table])
+def _notes(data: Splits, phases: dict) -> list[str]:
+    notes = ["Full ranking of the catalogue with each user's other known positives removed; baselines are "
+             "fitted on train + validation parts for the test phases, on train alone for validation (checkpoints, "
+             "hybrid weights)."]
+    if "taste" in phases:
+        notes.append(f"Two protocols in one run: the next item (each user's last positive; plain keys) and the "
+                     f"whole taste (taste_*: {data.summary()['taste_test']} random earlier positives of "
+                     f"{phases['taste'].users.size} users), neither trained on.")
+    if phases.get("cold") is not None:
+        notes.append(f"Cold start: {data.cold_items.size} items removed from training; cold_* rank only them "
+                     f"for the {phases['cold'].users.size} users whose test items include one. ALS and BPR "
+                     "have no factors for such items (reported as –); popularity ranks them in index order.")
+    return notes
+
+
+def _comparisons(outputs: dict, metrics: dict, phases: dict[str, Phase], name: str, seed: int) -> dict:
+    """The tuned model and the hybrid against the baseline with the best NDCG@10 in phase ``name`` (among those
+    that can score it; none: no comparison)."""
+    key = f"{_PREFIX[name]}ndcg@10"
+    baselines = [system for system in metrics if role_of(system) == BASELINE and metrics[system].get(key) is not None]
+    if not baselines:
+        return {}
+    strongest = max(baselines, key=lambda system: metrics[system][key])
+    systems = [system for system in (TUNED, HYBRID) if system in outputs]
+    at = phases[name]
+    return compare({system: phase_scores(outputs[system], at, phases) for system in [*systems, strongest]}, at,
+                   systems, strongest, metric="ndcg@10", seed=seed, label=f"{name}: " if name != "test" else "")

@@ -1,11 +1,12 @@
-"""The recommender: a sentence encoder that embeds item texts and user histories, and its predictor.
+"""The recommender: builds the two-tower network the Trainer tunes, and the predictor around a tuned one.
 
-A user is the text of their most recent liked items (newest first, ``model.history_items``
-of them); an item is its text. Both go through the same encoder; the score of an item
-for a user is the cosine similarity of the two embeddings. Tuning pulls a history text
-towards the item that came next (a multiple negatives ranking loss, by default with the
-popularity correction of ``losses.py``: the other items of the batch are the negatives),
-on pairs built from training interactions only.
+The network (:class:`suite.recommendation.towers.TwoTower`) scores an item for a user by the
+cosine of their texts (the user: the text of their newest liked items, ``model.history_items``
+of them, newest first; the item: its own text) times ``model.loss_scale``, plus, with
+``model.id_dim`` > 0, a learned collaborative part: the mean of the user's history items' bag
+embeddings dotted with the item's ID embedding, plus the item's learned bias. Items without
+training positives have no ID part and score by text alone, so cold items stay rankable.
+Training examples come from training interactions only (see :mod:`suite.recommendation.pairs`).
 """
 
 from __future__ import annotations
@@ -18,38 +19,17 @@ from typing import Any, Literal
 import numpy as np
 
 from suite.core import sources
+from suite.core.config import load_settings, save_settings
 from suite.core.errors import DataError
-from suite.core.recipe import ModelConfig
+from suite.recommendation.config import RecModelConfig
+from suite.recommendation.data import COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, VALIDATION
+from suite.recommendation.pairs import history_text
+from suite.recommendation.towers import neutral_unknown
 
-PREDICTOR_FILE = "suite.json"
 CATALOGUE_FILE = "catalogue.json"
 EMBEDDINGS_FILE = "item_embeddings.npy"
-
-
-@dataclass
-class RecModelConfig(ModelConfig):
-    """The recipe's ``model`` section for recommendation."""
-
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per history or item text."})
-    history_items: int = field(default=5, metadata={
-        "help": "Most recent items (newest first) that make a user's history text."})
-    max_pairs_per_user: int | None = field(default=8, metadata={
-        "help": "Training pairs (history -> next item) sampled per user (null: all of them)."})
-    loss: Literal["logq-mnrl", "mnrl"] = field(default="logq-mnrl", metadata={
-        "help": "logq-mnrl: in-batch negatives with the popularity (sampling-bias) correction; mnrl: without it."})
-    loss_scale: float = field(default=20.0, metadata={
-        "help": "Inverse temperature of the multiple negatives ranking loss."})
-
-    def __post_init__(self):
-        if self.max_length < 8:
-            raise ValueError(f"max_length: expected an integer of at least 8, got {self.max_length!r}")
-        if self.history_items < 1:
-            raise ValueError(f"history_items: expected a positive integer, got {self.history_items!r}")
-        if self.max_pairs_per_user is not None and self.max_pairs_per_user < 1:
-            raise ValueError(f"max_pairs_per_user: expected a positive integer or null, got "
-                             f"{self.max_pairs_per_user!r}")
-        if self.loss_scale <= 0:
-            raise ValueError(f"loss_scale: expected a positive number, got {self.loss_scale!r}")
+ID_FILE = "item_ids.safetensors"
+_ALL_PARTS = (TRAIN, VALIDATION, TEST, COLD, TASTE_VALIDATION, TASTE_TEST)
 
 
 def build_encoder(model: RecModelConfig) -> Any:
@@ -66,45 +46,32 @@ def build_encoder(model: RecModelConfig) -> Any:
     return encoder
 
 
+def build_network(model: RecModelConfig, splits: Any, *, batch_size: int) -> Any:
+    """The two-tower network over ``splits``' catalogue: the encoder, and ID embeddings for items with training
+    positives (``model.id_dim`` wide; none with 0)."""
+    from suite.recommendation.towers import TwoTower
+
+    known = np.zeros(splits.n_items, dtype=bool)
+    known[splits.matrix(TRAIN).indices] = True
+    return TwoTower(build_encoder(model), splits.item_texts, known, id_dim=model.id_dim, scale=model.loss_scale,
+                    id_draws=model.id_draws, bag_keep=model.bag_keep, correct_popularity=model.loss == "logq-mnrl",
+                    batch_size=batch_size)
+
+
+def id_tables(network: Any) -> dict | None:
+    """The tuned network's ID part as arrays (None without one): ``bag``, ``item``, ``bias`` and ``known``."""
+    if not getattr(network, "id_dim", 0):
+        return None
+    return {"bag": network.bag_embeddings.weight.detach().cpu().numpy().copy(),
+            "item": network.item_embeddings.weight.detach().cpu().numpy().copy(),
+            "bias": network.item_bias.weight.detach().cpu().numpy()[:, 0].copy(),
+            "known": network.known.cpu().numpy().astype(np.uint8)}
+
+
 def _cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def history_text(texts: list[str], history_items: int) -> str:
-    """A user's history as one text: the newest ``history_items`` item texts, newest first."""
-    return " ; ".join(reversed(texts[-history_items:]))
-
-
-def training_pairs(splits: Any, model: RecModelConfig, seed: int):
-    """A ``datasets.Dataset`` of (anchor: history text, positive: next item text) from TRAIN positives only.
-
-    With ``model.loss: logq-mnrl`` it also has a ``label`` column: log q of each positive.
-    """
-    from datasets import Dataset
-
-    from suite.recommendation.data import TRAIN
-
-    rng = np.random.default_rng(seed)
-    anchors, positives = [], []
-    for user in range(splits.n_users):
-        sequence = splits.history(user, TRAIN)
-        steps = np.arange(1, sequence.size)
-        if model.max_pairs_per_user is not None and steps.size > model.max_pairs_per_user:
-            steps = np.sort(rng.choice(steps, size=model.max_pairs_per_user, replace=False))
-        for j in steps:
-            anchors.append(history_text([splits.item_texts[i] for i in sequence[:j]], model.history_items))
-            positives.append(splits.item_texts[sequence[j]])
-    if not anchors:
-        raise DataError("data: no user has two training positives, so there is no (history -> next item) pair")
-    order = rng.permutation(len(anchors))
-    columns = {"anchor": [anchors[i] for i in order], "positive": [positives[i] for i in order]}
-    if model.loss == "logq-mnrl":
-        from suite.recommendation.losses import log_frequencies
-
-        columns["label"] = log_frequencies(columns["positive"])
-    return Dataset.from_dict(columns)
 
 
 def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
@@ -115,14 +82,9 @@ def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarra
                                      convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
 
 
-def user_texts(splits: Any, users: np.ndarray, parts: tuple[int, ...], history_items: int) -> list[str]:
-    """History texts of ``users``, from their positives in ``parts``."""
-    return [history_text([splits.item_texts[i] for i in splits.history(u, *parts)], history_items) for u in users]
-
-
-def mean_history(item_embeddings: np.ndarray, splits: Any, users: np.ndarray, parts: tuple[int, ...]) -> np.ndarray:
+def mean_history(item_embeddings: np.ndarray, bags: list[np.ndarray]) -> np.ndarray:
     """Each user as the normalised mean embedding of every item in their history."""
-    rows = np.stack([item_embeddings[splits.history(u, *parts)].mean(axis=0) for u in users])
+    rows = np.stack([item_embeddings[bag].mean(axis=0) for bag in bags])
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
@@ -132,7 +94,7 @@ class Recommender:
 
     ``predict`` takes strings: ``user:<id>``; ``items:<a>|<b>|...`` (a history of item ids
     or free item texts, oldest first); or a bare string, read as a user id if one is known,
-    else as such a history.
+    else as such a history. Free texts count for the text part only.
     """
 
     encoder: Any
@@ -140,27 +102,118 @@ class Recommender:
     item_texts: list[str]
     item_embeddings: np.ndarray
     histories: dict[str, list[str]]
-    settings: dict
+    model: RecModelConfig
+    k: int = 10
+    user_mode: Literal["history", "mean"] = "history"     # how users are embedded (zero-shot: may be "mean")
+    ids: dict | None = None                                # the ID part (see model.id_tables), if any
+    text_weight: float = 1.0                               # of the text score against the ID score
     _positions: dict[str, int] | None = field(default=None, init=False, repr=False)
+    _last_text: tuple | None = field(default=None, init=False, repr=False)    # (texts, their text scores)
+
+    @classmethod
+    def build(cls, network: Any, splits: Any, model: RecModelConfig, *, batch_size: int,
+              user_mode: Literal["history", "mean"] = "history", use_ids: bool = True) -> "Recommender":
+        """A recommender over the split's catalogue (items embedded now) and its users' histories.
+
+        Args:
+            network: a :class:`~suite.recommendation.towers.TwoTower` or a bare sentence encoder.
+            use_ids: score with the network's ID part (False for an untuned network, whose part is random).
+        """
+        encoder = getattr(network, "encoder", network)
+        histories = {user: [splits.item_ids[i] for i in splits.history(u, *_ALL_PARTS)]
+                     for u, user in enumerate(splits.user_ids)}
+        return cls(encoder, splits.item_ids, splits.item_texts, encode(encoder, splits.item_texts,
+                                                                       batch_size=batch_size),
+                   histories, model, user_mode=user_mode, ids=id_tables(network) if use_ids else None)
 
     @classmethod
     def from_folder(cls, folder: Path) -> "Recommender":
+        """Load what :meth:`save` wrote."""
         from sentence_transformers import SentenceTransformer
 
         folder = Path(folder)
-        settings = json.loads((folder / PREDICTOR_FILE).read_text(encoding="utf-8"))
+        settings = load_settings(folder, {"model": RecModelConfig})
         catalogue = json.loads((folder / CATALOGUE_FILE).read_text(encoding="utf-8"))
         encoder = SentenceTransformer(str(folder), device="cpu" if not _cuda() else None)
+        encoder.max_seq_length = settings["model"].max_length
+        ids = None
+        if (folder / ID_FILE).is_file():
+            from safetensors.numpy import load_file
+
+            ids = load_file(str(folder / ID_FILE))
         return cls(encoder, catalogue["item_ids"], catalogue["item_texts"], np.load(folder / EMBEDDINGS_FILE),
-                   catalogue["histories"], settings)
+                   catalogue["histories"], settings["model"], k=settings["k"], ids=ids,
+                   text_weight=settings.get("text_weight", 1.0))
 
     def save(self, folder: Path) -> None:
-        """Write the encoder (safetensors), the catalogue with its embeddings, user histories and settings."""
+        """Write the encoder (safetensors), the ID part, the catalogue with its embeddings, user histories and
+        settings."""
         self.encoder.save(str(folder))
         np.save(folder / EMBEDDINGS_FILE, self.item_embeddings)
+        if self.ids is not None:
+            from safetensors.numpy import save_file
+
+            save_file(self.ids, str(folder / ID_FILE))
         catalogue = {"item_ids": self.item_ids, "item_texts": self.item_texts, "histories": self.histories}
         (folder / CATALOGUE_FILE).write_text(json.dumps(catalogue, ensure_ascii=False), encoding="utf-8")
-        (folder / PREDICTOR_FILE).write_text(json.dumps(self.settings, indent=2) + "\n", encoding="utf-8")
+        save_settings(folder, {"model": self.model}, k=self.k, text_weight=self.text_weight,
+                      orientation="users x items; recommendations rank catalogue items for one user or history")
+
+    def score(self, texts: list[str], bags: list[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
+        """Scores of every catalogue item for each user given as a history text and its item indices."""
+        if self.user_mode == "mean" and all(len(bag) for bag in bags):
+            return mean_history(self.item_embeddings, bags) @ self.item_embeddings.T
+        scores = self.text_scores(texts, batch_size=batch_size)
+        return scores if self.ids is None else self.text_weight * scores + self.id_scores(bags)
+
+    def text_scores(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        """The content half: ``loss_scale`` x the cosine of each history text with every item text (the last
+        list's scores are kept: scoring the same users again encodes nothing)."""
+        if self._last_text is not None and self._last_text[0] == texts:
+            return self._last_text[1]
+        scores = self.model.loss_scale * encode(self.encoder, texts, batch_size=batch_size) @ self.item_embeddings.T
+        self._last_text = (list(texts), scores)
+        return scores
+
+    def id_scores(self, bags: list[np.ndarray]) -> np.ndarray:
+        """The collaborative half (zero without an ID part): the mean bag embedding of each history's known
+        items dotted with every item's ID embedding, plus the item's bias; an item without training positives
+        gets the user's mean over the others (see ``towers.neutral_unknown``)."""
+        if self.ids is None:
+            return np.zeros((len(bags), len(self.item_ids)), dtype=np.float32)
+        known = self.ids["known"].astype(bool)
+        width = self.ids["bag"].shape[1]
+        users = np.stack([self.ids["bag"][bag[known[bag]]].mean(axis=0) if known[bag].any()
+                          else np.zeros(width, dtype=np.float32) for bag in bags])
+        return neutral_unknown(users @ self.ids["item"].T + self.ids["bias"][None, :], known)
+
+    def calibrate(self, splits: Any, weights: list[float], *, batch_size: int) -> dict:
+        """Set ``text_weight`` to the one of ``weights`` that ranks best on validation (mean NDCG@10 of the
+        validation phases; see ``pairs.best_text_weight``) and return ``{"text_weight", <phase>_ndcg@10...}``."""
+        from suite.recommendation.pairs import best_text_weight
+        from suite.recommendation.phases import parts_of, phases_of
+
+        phases = phases_of(splits)
+        history_parts, users = parts_of(phases)["validation"]
+        bags = [splits.history(int(u), *history_parts) for u in users]
+        texts = [history_text([splits.item_texts[i] for i in bag], self.model.history_items) for bag in bags]
+        self.text_weight, values = best_text_weight(self.text_scores(texts, batch_size=batch_size),
+                                                    self.id_scores(bags) if self.ids is not None else None,
+                                                    phases, weights)
+        return {"text_weight": self.text_weight, **{f"{name}_ndcg@10": value for name, value in values.items()}}
+
+    def part_scores(self, splits: Any, parts: dict, *, batch_size: int) -> dict:
+        """Scores of each part's users against every catalogue item: ``{part: array}``.
+
+        Args:
+            parts: ``{part: (parts of the split the users read, user rows)}`` (see ``phases.parts_of``).
+        """
+        out = {}
+        for name, (history_parts, users) in parts.items():
+            bags = [splits.history(int(u), *history_parts) for u in users]
+            texts = [history_text([splits.item_texts[i] for i in bag], self.model.history_items) for bag in bags]
+            out[name] = self.score(texts, bags, batch_size=batch_size)
+        return out
 
     def _index(self) -> dict[str, int]:
         if self._positions is None:
@@ -183,9 +236,9 @@ class Recommender:
             raise DataError("recommend: the history is empty; give at least one item id or item text")
         index = self._index()
         texts = [self.item_texts[index[h]] if h in index else h for h in history]
-        query = encode(self.encoder, [history_text(texts, self.settings["history_items"])])
-        seen = [index[h] for h in history if h in index] if exclude_seen else []
-        return self._top(query[0], k, seen)
+        known = np.asarray([index[h] for h in history if h in index], dtype=np.int64)
+        scores = self.score([history_text(texts, self.model.history_items)], [known])[0]
+        return self._top(scores, k, known.tolist() if exclude_seen else [])
 
     def recommend_user(self, user: str, *, k: int = 10) -> list[dict]:
         """Top-``k`` items for a user of the training data, their known items left out.
@@ -200,7 +253,7 @@ class Recommender:
         return self.recommend(self.histories[str(user)], k=k)
 
     def similar_items(self, item: str, *, k: int = 10) -> list[dict]:
-        """The ``k`` items nearest to ``item`` (a catalogue id, or a free text), itself left out.
+        """The ``k`` items whose texts are nearest to ``item``'s (a catalogue id, or a free text), itself left out.
 
         Raises:
             DataError: an empty item.
@@ -210,12 +263,11 @@ class Recommender:
             raise DataError("similar_items: the item is empty")
         index = self._index()
         vector = self.item_embeddings[index[item]] if item in index else encode(self.encoder, [item])[0]
-        return self._top(vector, k, [index[item]] if item in index else [])
+        return self._top(self.item_embeddings @ vector, k, [index[item]] if item in index else [])
 
-    def _top(self, vector: np.ndarray, k: int, seen: list[int]) -> list[dict]:
+    def _top(self, scores: np.ndarray, k: int, seen: list[int]) -> list[dict]:
         from suite.core.metrics.ranking import top_k
 
-        scores = self.item_embeddings @ vector
         best = top_k(scores[None, :], k, exclude=[seen])[0]
         return [{"item": self.item_ids[j], "text": self.item_texts[j], "score": round(float(scores[j]), 6)}
                 for j in best if j >= 0]
@@ -230,7 +282,7 @@ class Recommender:
         Raises:
             DataError: an unknown user or an empty history.
         """
-        k = int(k or self.settings.get("k", 10))
+        k = int(k or self.k)
         out = []
         for raw in inputs:
             text = str(raw).strip()
@@ -243,23 +295,3 @@ class Recommender:
             out.append({"input": raw, "user": None, "history": history,
                         "recommendations": self.recommend(history, k=k)})
         return out
-
-    def read_inputs(self, path: Path) -> list[str]:
-        """Inputs from a file: .txt (one per line), or a .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
-        from suite.core.tables import iter_table
-
-        path = Path(path)
-        if not path.is_file():
-            raise DataError(f"--input: no such file '{path}'")
-        if path.suffix.lower() == ".txt":
-            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        inputs = []
-        for number, row in iter_table(path):
-            if "user" in row and str(row["user"] or "").strip():
-                inputs.append(f"user:{str(row['user']).strip()}")
-            elif "items" in row:
-                inputs.append(f"items:{row['items']}")
-            else:
-                raise DataError(f"{path}:{number}: expected a 'user' or an 'items' column "
-                                f"(columns: {', '.join(map(str, row))})")
-        return inputs

@@ -14,6 +14,7 @@ Sources (the recipe's ``data.source``):
 
 from __future__ import annotations
 
+import dataclasses
 import mailbox
 import re
 from collections import Counter
@@ -21,60 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
+import numpy as np
+
 from suite.core import resources
 from suite.core.errors import DataError
 from suite.core.tables import iter_table, utf8_error
+from suite.spam.config import BUNDLED_NAME, SpamDataConfig, label_key
 from suite.spam.mail import ParsedEmail, parse_email
 
-BUNDLED_NAME = "spamassassin"
 CORPUS_FILE = Path("spamassassin") / "spamassassin.jsonl.gz"
 
-
-
-@dataclass
-class SpamDataConfig:
-    """The recipe's ``data`` section for spam."""
-
-    source: str = field(default=BUNDLED_NAME, metadata={
-        "help": "spamassassin (the bundled corpus), a .csv/.tsv/.jsonl/.ndjson file (optionally .gz), or a folder "
-                "whose subfolders named like spam/ and ham/ (spam_2/, easy_ham/...) hold .eml or .mbox files."})
-    text_column: str = field(default="text", metadata={"help": "Column holding the message text (tables)."})
-    label_column: str = field(default="label", metadata={"help": "Column holding the label (tables)."})
-    spam_labels: list[str] = field(default_factory=lambda: ["spam", "1", "true", "yes"], metadata={
-        "help": "Label values that mean spam (compared case-insensitively)."})
-    ham_labels: list[str] = field(default_factory=lambda: ["ham", "0", "false", "no"], metadata={
-        "help": "Label values that mean ham; any value in neither list is an error."})
-    include_headers: bool = field(default=False, metadata={
-        "help": "Put safe sender headers (From, Reply-To, To, Date, X-Mailer, Content-Type, Received count) "
-                "before the text."})
-    test_size: float = field(default=0.2, metadata={"help": "Share of the messages held out for testing."})
-    validation_size: float = field(default=0.1, metadata={
-        "help": "Share of the remaining messages used to pick checkpoints and thresholds."})
-    max_examples: int | None = field(default=None, metadata={
-        "help": "Keep a stratified random sample of this many messages (after deduplication, before splitting)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the sample and the split."})
-
-    def __post_init__(self):
-        def check(ok: bool, name: str, expected: str):
-            if not ok:
-                raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
-
-        for name in ("source", "text_column", "label_column"):
-            value = getattr(self, name)
-            check(isinstance(value, str) and value.strip() != "", name, "a non-empty string")
-        for name in ("spam_labels", "ham_labels"):
-            check(isinstance(getattr(self, name), (list, tuple)) and len(getattr(self, name)) > 0, name,
-                  "a non-empty list of label values")
-            setattr(self, name, [_label_key(v) for v in getattr(self, name)])
-        check(not set(self.spam_labels) & set(self.ham_labels), "ham_labels", "no value that is also in spam_labels")
-        for name in ("test_size", "validation_size"):
-            value = getattr(self, name)
-            check(isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1, name,
-                  "a number strictly between 0 and 1")
-        is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
-        check(self.max_examples is None or is_int(self.max_examples) and self.max_examples >= 20, "max_examples",
-              "an integer of at least 20, or null")
-        check(is_int(self.seed) and 0 <= self.seed < 2 ** 32, "seed", "an integer from 0 to 2**32 - 1")
 
 
 @dataclass(frozen=True)
@@ -102,6 +59,33 @@ class Splits:
                 **{f"spam_{name}": sum(m.label for m in part) for name, part in parts.items()},
                 "duplicates_removed": self.duplicates_removed, "conflicting_removed": self.conflicting_removed,
                 "empty_removed": self.empty_removed}
+
+
+def texts_of(messages: list[Message]) -> list[str]:
+    """The texts of ``messages``, in order."""
+    return [m.text for m in messages]
+
+
+def labels_of(messages: list[Message]) -> np.ndarray:
+    """The labels of ``messages`` (1 spam, 0 ham), in order."""
+    return np.array([m.label for m in messages], dtype=np.int64)
+
+
+def prepare(cfg: SpamDataConfig) -> Splits:
+    """Read ``cfg.source``, deduplicate and split it (see :func:`split_messages`)."""
+    return split_messages(load_messages(cfg), cfg)
+
+
+def with_test_data(cfg: SpamDataConfig, splits: Splits, source: str) -> Splits:
+    """``splits`` with every message of ``source`` as the test split (read like ``data.source``).
+
+    Raises:
+        DataError: unreadable data, or fewer than two messages of either class.
+    """
+    other = dataclasses.replace(cfg, source=source, max_examples=None)
+    test = load_messages(other)
+    require_both_classes([m.label for m in test], where=source)
+    return dataclasses.replace(splits, test=test)
 
 
 # -- reading sources ------------------------------------------------------------------------
@@ -164,15 +148,8 @@ def _read_table(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
         yield Message("" if text is None else str(text), _label(row[cfg.label_column], cfg, where))
 
 
-def _label_key(value) -> str:
-    """Labels compare as lower-case strings; YAML/JSON booleans and whole floats (1.0) as "true"/"1"."""
-    if isinstance(value, bool) or isinstance(value, float) and value.is_integer():
-        return str(value).lower() if isinstance(value, bool) else str(int(value))
-    return str(value).strip().lower()
-
-
 def _label(value, cfg: SpamDataConfig, where: str) -> int:
-    key = _label_key(value)
+    key = label_key(value)
     if key in cfg.spam_labels:
         return 1
     if key in cfg.ham_labels:
@@ -228,8 +205,13 @@ def read_texts(path: Path, *, text_column: str = "text", include_headers: bool =
             return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         except UnicodeDecodeError:
             raise DataError(utf8_error(path)) from None
-    return ["" if row[text_column] is None else str(row[text_column])
-            for _, row in _table_rows(path, {"text_column": text_column})]
+    texts = []
+    for number, row in iter_table(path):
+        if text_column not in row:
+            raise DataError(f"{path}:{number}: no column '{text_column}' (columns: {', '.join(map(str, row))}); "
+                            f"this model was trained with data.text_column '{text_column}'")
+        texts.append("" if row[text_column] is None else str(row[text_column]))
+    return texts
 
 
 # -- deduplication and split ---------------------------------------------------------------
@@ -291,6 +273,9 @@ def split_messages(messages: list[Message], cfg: SpamDataConfig) -> Splits:
                                       stratify=[m.label for m in pool])
         train, validation = train_test_split(rest, test_size=cfg.validation_size, random_state=cfg.seed,
                                              stratify=[m.label for m in rest])
+        if cfg.train_examples is not None and cfg.train_examples < len(train):
+            train, _ = train_test_split(train, train_size=cfg.train_examples, random_state=cfg.seed,
+                                        stratify=[m.label for m in train])
     except ValueError as error:
         raise DataError(f"data.source '{cfg.source}': too few messages to split ({len(pool)} after "
                         f"deduplication): {error}") from None

@@ -5,32 +5,17 @@ Orientation: label 1 is spam, 0 is ham; every score is the probability of spam.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from suite.core import sources
-from suite.core.recipe import ModelConfig
+from suite.core.config import load_settings, save_settings
+from suite.spam.config import SpamDataConfig, SpamModelConfig
 
-PREDICTOR_FILE = "suite.json"   # beside the weights: threshold and input settings used by predict
-
-
-@dataclass
-class SpamModelConfig(ModelConfig):
-    """The recipe's ``model`` section for spam."""
-
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per message (the rest is cut)."})
-    pad_to_max_length: bool = field(default=False, metadata={
-        "help": "Pad every message to max_length (the naive way; only for benchmarking dynamic padding)."})
-    class_weights: bool = field(default=False, metadata={
-        "help": "Weight the loss by inverse class frequency, for imbalanced data."})
-
-    def __post_init__(self):
-        if self.max_length < 8:
-            raise ValueError(f"max_length: expected an integer of at least 8, got {self.max_length!r}")
+LABELS = {0: "ham", 1: "spam"}
 
 
 def build_classifier(model: SpamModelConfig) -> tuple[Any, Any]:
@@ -38,7 +23,7 @@ def build_classifier(model: SpamModelConfig) -> tuple[Any, Any]:
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     folder = str(sources.resolve(model.source))
-    labels = {"id2label": {0: "ham", 1: "spam"}, "label2id": {"ham": 0, "spam": 1}}
+    labels = {"id2label": dict(LABELS), "label2id": {name: i for i, name in LABELS.items()}}
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=model.trust_remote_code)
     if model.pretrained:
         network = AutoModelForSequenceClassification.from_pretrained(
@@ -50,33 +35,63 @@ def build_classifier(model: SpamModelConfig) -> tuple[Any, Any]:
     return network, tokenizer
 
 
+def encode(tokenizer: Any, texts: list[str], *, max_length: int, tail_tokens: int = 0) -> list[list[int]]:
+    """Token ids of each text with the tokenizer's special tokens, at most ``max_length`` of them.
+
+    A longer text keeps its first tokens, or with ``tail_tokens`` its first and its last ones
+    (head-and-tail truncation): ``[CLS] head... tail... [SEP]``, where the tail is the last
+    ``tail_tokens`` tokens of the whole text.
+
+    Example:
+        >>> text = "one two three four five six seven eight nine ten"
+        >>> tokenizer.decode(encode(tokenizer, [text], max_length=8, tail_tokens=3)[0])
+        '[CLS] one two three eight nine ten [SEP]'
+    """
+    head = tokenizer(texts, truncation=True, max_length=max_length, return_special_tokens_mask=True)
+    if not tail_tokens:
+        return head["input_ids"]
+    plain = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]   # no too-long warning
+    out = []
+    for ids, special, words in zip(head["input_ids"], head["special_tokens_mask"], plain):
+        prefix = next((i for i, flag in enumerate(special) if not flag), len(ids))   # [CLS]...
+        kept = len(ids) - sum(special)                                                # text tokens kept
+        if len(words) <= kept or kept <= tail_tokens:
+            out.append(ids)
+            continue
+        cut = prefix + kept - tail_tokens
+        out.append(ids[:cut] + words[-tail_tokens:] + ids[prefix + kept:])
+    return out
+
+
 def tokenize(tokenizer: Any, texts: list[str], labels: list[int] | None, model: SpamModelConfig):
     """A ``datasets.Dataset`` of token ids (with a ``length`` column for length grouping)."""
     from datasets import Dataset
 
-    padding = "max_length" if model.pad_to_max_length else False
-    encoded = tokenizer(texts, truncation=True, max_length=model.max_length, padding=padding)
-    columns = {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"],
-               "length": [len(ids) for ids in encoded["input_ids"]]}
+    ids = encode(tokenizer, texts, max_length=model.max_length, tail_tokens=model.tail_tokens)
+    lengths = [len(row) for row in ids]
+    if model.pad_to_max_length:      # the naive way, kept to measure what dynamic padding saves
+        ids = [row + [tokenizer.pad_token_id] * (model.max_length - len(row)) for row in ids]
+    masks = [[1] * n + [0] * (len(row) - n) for n, row in zip(lengths, ids)]
+    columns = {"input_ids": ids, "attention_mask": masks, "length": [len(row) for row in ids]}
     if labels is not None:
         columns["labels"] = list(labels)
     return Dataset.from_dict(columns)
 
 
-def spam_probabilities(network: Any, tokenizer: Any, texts: list[str], *, max_length: int,
+def spam_probabilities(network: Any, tokenizer: Any, texts: list[str], *, max_length: int, tail_tokens: int = 0,
                        batch_size: int = 64) -> np.ndarray:
-    """P(spam) for each text; batches sorted by length so padding stays small."""
+    """P(spam) for each text (truncated as :func:`encode` says); batches sorted by length so padding stays small."""
     import torch
 
     device = next(network.parameters()).device
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    ids = encode(tokenizer, texts, max_length=max_length, tail_tokens=tail_tokens)
+    order = np.argsort([len(row) for row in ids], kind="stable")
     scores = np.empty(len(texts), dtype=np.float64)
     network.eval()
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             index = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in index], truncation=True, max_length=max_length,
-                              padding=True, return_tensors="pt").to(device)
+            batch = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="pt").to(device)
             logits = network(**batch).logits.float()
             scores[index] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
     return scores
@@ -84,44 +99,49 @@ def spam_probabilities(network: Any, tokenizer: Any, texts: list[str], *, max_le
 
 @dataclass
 class SpamPredictor:
-    """A tuned spam filter: ``predict(texts)`` gives P(spam) and the decision at the saved threshold."""
+    """A tuned spam filter: ``predict(texts)`` gives P(spam) and the decision at the saved threshold.
+
+    Attributes:
+        network, tokenizer: the classifier and its tokenizer.
+        model, data: the recipe sections it was trained with (length, text column, headers).
+        threshold: the operating threshold (chosen on validation for ``target_fpr``).
+        target_fpr: the largest share of ham the threshold was chosen to flag.
+    """
 
     network: Any
     tokenizer: Any
+    model: SpamModelConfig
+    data: SpamDataConfig
     threshold: float
-    max_length: int
-    settings: dict
+    target_fpr: float
 
     @classmethod
     def from_folder(cls, folder: Path) -> "SpamPredictor":
+        """Load what :meth:`save` wrote."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        settings = json.loads((folder / PREDICTOR_FILE).read_text(encoding="utf-8"))
+        settings = load_settings(folder, {"model": SpamModelConfig, "data": SpamDataConfig})
         network = AutoModelForSequenceClassification.from_pretrained(str(folder))
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        return cls(network, tokenizer, settings["threshold"], settings["max_length"], settings)
+        return cls(network, tokenizer, settings["model"], settings["data"], settings["threshold"],
+                   settings["target_fpr"])
 
     def save(self, folder: Path) -> None:
         """Write weights (safetensors), tokenizer and the predictor settings to ``folder``."""
         self.network.save_pretrained(str(folder))
         self.tokenizer.save_pretrained(str(folder))
-        (folder / PREDICTOR_FILE).write_text(json.dumps(self.settings, indent=2) + "\n", encoding="utf-8")
+        save_settings(folder, {"model": self.model, "data": self.data}, threshold=self.threshold,
+                      target_fpr=self.target_fpr, labels={str(k): v for k, v in LABELS.items()})
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        return spam_probabilities(self.network, self.tokenizer, texts, max_length=self.max_length)
+        """P(spam) of each text."""
+        return spam_probabilities(self.network, self.tokenizer, texts, max_length=self.model.max_length,
+                                  tail_tokens=self.model.tail_tokens)
 
     def predict(self, inputs: list[str]) -> list[dict]:
         """One ``{"spam_probability", "label", "threshold"}`` per text."""
-        return [{"spam_probability": round(float(p), 6), "label": "spam" if p >= self.threshold else "ham",
+        return [{"spam_probability": round(float(p), 6), "label": LABELS[int(p >= self.threshold)],
                  "threshold": self.threshold} for p in self.scores(list(inputs))]
-
-    def read_inputs(self, path: Path) -> list[str]:
-        """Messages from a file: .txt (one per line), .csv/.jsonl (the recipe's text column), .eml, mbox."""
-        from suite.spam.data import read_texts
-
-        return read_texts(Path(path), text_column=self.settings.get("text_column", "text"),
-                          include_headers=self.settings.get("include_headers", False))
-
 
 def weighted_loss(train_labels: np.ndarray):
     """A Trainer ``compute_loss_func``: cross-entropy weighted by inverse class frequency."""

@@ -118,8 +118,10 @@ def find_catalogs(folder: Path, language: str) -> dict[str, Path]:
 def fill_catalog(path: Path, translate, *, output: Path) -> dict:
     """Write ``output``: the ``.po`` at ``path`` with every untranslated entry machine-translated.
 
-    Existing translations are kept as they are; machine output is flagged ``fuzzy`` so a
-    translator reviews it; plural entries get the translated singular and plural.
+    What a person wrote is never replaced: translated entries are kept as they are, and a plural
+    entry that is partly translated keeps its translated forms (only its empty forms are filled).
+    Machine output is flagged ``fuzzy`` so a translator reviews it; plural forms get the
+    translated singular (form 0) and plural (the others).
 
     Args:
         path: a ``.po`` file.
@@ -127,7 +129,7 @@ def fill_catalog(path: Path, translate, *, output: Path) -> dict:
         output: where to write the filled catalog (written whole, then renamed).
 
     Returns:
-        Counts: ``{"kept": ..., "filled": ...}``.
+        Counts of entries: ``{"kept": ..., "filled": ...}`` (a partly filled plural counts as filled).
     """
     catalog = open_catalog(path)
     todo = [e for e in catalog if e.msgid and not e.obsolete and not _translated(e)]
@@ -136,8 +138,11 @@ def fill_catalog(path: Path, translate, *, output: Path) -> dict:
     for entry in todo:
         if entry.msgid_plural:
             singular, plural = next(outputs), next(outputs)
-            count = max(len(entry.msgstr_plural), 2)
-            entry.msgstr_plural = {i: singular if i == 0 else plural for i in range(count)}
+            forms = dict(entry.msgstr_plural) or {}
+            for i in range(max(len(forms), 2)):
+                if not forms.get(i):
+                    forms[i] = singular if i == 0 else plural
+            entry.msgstr_plural = forms
         else:
             entry.msgstr = next(outputs)
         if "fuzzy" not in entry.flags:

@@ -7,7 +7,9 @@ Sources (the recipe's ``data.source``):
 
 - ``system-locale``: the compiled gettext catalogs of this machine,
   ``/usr/share/locale/<target_language>/LC_MESSAGES/*.mo`` (tens of thousands of English
-  interface strings of many programs, each under its own licence: read, never shipped);
+  interface strings of many programs, each under its own licence: read, never shipped); a
+  bare code also reads its home region's folder (``pt``: ``pt`` and ``pt_PT``, both
+  European Portuguese; ``pt_BR`` is Brazilian);
 - ``django-de``: Django's German catalogs, bundled in ``datasets/django-de`` (BSD-3);
 - a folder of ``.po``/``.mo`` files (or a locale tree), or one catalog file;
 - a ``.tsv``/``.csv``/``.jsonl`` file (optionally ``.gz``) with source and target
@@ -22,76 +24,18 @@ not recall of a memorised string.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from suite.core import resources
 from suite.core.errors import DataError
-from suite.core.tables import iter_table
-from suite.translation.catalogs import (CATALOG_SUFFIXES, SYSTEM_LOCALE_DIR, CatalogStats, find_catalogs, read_catalog)
-
-SYSTEM_SOURCE = "system-locale"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")
-
-
-@dataclass
-class TranslationDataConfig:
-    """The recipe's ``data`` section for translation."""
-
-    source: str = field(default=SYSTEM_SOURCE, metadata={
-        "help": "system-locale (this machine's /usr/share/locale catalogs), a bundled data set (django-de), a "
-                "folder of .po/.mo files or a locale tree, one .po/.mo file, or a .tsv/.csv/.jsonl table."})
-    source_language: str = field(default="en", metadata={"help": "Language of the msgids / source column."})
-    target_language: str = field(default="de", metadata={
-        "help": "Language of the translations; picks <lang>/LC_MESSAGES in a locale tree."})
-    source_column: str = field(default="source", metadata={"help": "Source text column (tables)."})
-    target_column: str = field(default="target", metadata={"help": "Target text column (tables)."})
-    catalog_column: str = field(default="catalog", metadata={
-        "help": "Catalog/product column (tables; optional: without it the file name is the catalog)."})
-    include_catalogs: list[str] = field(default_factory=lambda: ["*"], metadata={
-        "help": "Catalog name patterns to read (shell globs)."})
-    exclude_catalogs: list[str] = field(default_factory=lambda: ["iso_*"], metadata={
-        "help": "Catalog name patterns to skip (default: the iso_* lists of country and language names)."})
-    split: Literal["by-catalog", "in-domain", "random"] = field(default="by-catalog", metadata={
-        "help": "by-catalog: test on whole held-out catalogs; in-domain: tune on part of in_domain_catalog "
-                "and test on the rest; random: split pairs at random."})
-    test_catalogs: list[str] = field(default_factory=list, metadata={
-        "help": "by-catalog: catalogs held out for test (empty: picked by seed to cover about test_size)."})
-    in_domain_catalog: str | None = field(default=None, metadata={
-        "help": "in-domain: the catalog whose held-out strings are the test set."})
-    test_size: float = field(default=0.15, metadata={
-        "help": "Share held out for test (random, in-domain; the target share when test_catalogs is empty)."})
-    validation_size: float = field(default=0.05, metadata={
-        "help": "Share of the training pairs used to pick checkpoints."})
-    min_chars: int = field(default=2, metadata={"help": "Drop pairs whose source is shorter."})
-    max_chars: int = field(default=120, metadata={"help": "Drop pairs whose source or target is longer."})
-    max_train_examples: int | None = field(default=None, metadata={
-        "help": "Keep a random sample of this many training pairs (null: all)."})
-    max_test_examples: int | None = field(default=None, metadata={
-        "help": "Evaluate on a random sample of this many test pairs (null: all)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the catalog choice, the split and the samples."})
-
-    def __post_init__(self):
-        for name in ("source_language", "target_language"):
-            if not isinstance(getattr(self, name), str) or not _LANGUAGE.match(getattr(self, name)):
-                raise ValueError(f"{name}: unknown language code {getattr(self, name)!r}; expected an ISO 639 "
-                                 "code such as en, de, fr, pt_BR")
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number strictly between 0 and 1, got {getattr(self, name)!r}")
-        if not 0 < self.min_chars <= self.max_chars:
-            raise ValueError(f"max_chars: expected 0 < min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
-        for name in ("max_train_examples", "max_test_examples"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 10):
-                raise ValueError(f"{name}: expected an integer of at least 10, or null, got {value!r}")
-        if self.split == "in-domain" and not self.in_domain_catalog:
-            raise ValueError("in_domain_catalog: the in-domain split needs the catalog to test on")
-
+from suite.core.tables import TABLE_KINDS, iter_table, utf8_error
+from suite.translation.catalogs import (CATALOG_SUFFIXES, SYSTEM_LOCALE_DIR, CatalogStats, find_catalogs, iter_sources,
+                                       read_catalog)
+from suite.translation.config import SYSTEM_SOURCE, TranslationDataConfig
 
 @dataclass(frozen=True)
 class Pair:
@@ -129,7 +73,7 @@ def load_pairs(cfg: TranslationDataConfig) -> tuple[list[Pair], CatalogStats]:
     if path.is_file() and path.suffix.lower() not in CATALOG_SUFFIXES:
         pairs = _read_table(path, cfg)
     else:
-        files = {path.stem: path} if path.is_file() else find_catalogs(path, cfg.target_language)
+        files = {path.stem: path} if path.is_file() else _catalog_files(path, cfg)
         pairs = []
         for name, file in files.items():
             if _wanted(name, cfg):
@@ -160,6 +104,16 @@ def _source_path(cfg: TranslationDataConfig) -> Path:
         raise DataError(f"data.source: no such file or folder: {path} (or use {SYSTEM_SOURCE}, "
                         f"{', '.join(n for n in bundled if n.endswith(('-de', '-fr', '-es'))) or 'django-de'})")
     return path
+
+
+def _catalog_files(root: Path, cfg: TranslationDataConfig) -> dict[str, Path]:
+    """The catalogs under ``root``; for this machine's locale tree and a bare language code, the language's
+    home-region folder too (``pt`` reads ``pt`` and then ``pt_PT`` for catalogs ``pt`` lacks)."""
+    files = find_catalogs(root, cfg.target_language)
+    home = f"{cfg.target_language}_{cfg.target_language.upper()}"
+    if cfg.source == SYSTEM_SOURCE and "_" not in cfg.target_language and (root / home / "LC_MESSAGES").is_dir():
+        files = {**find_catalogs(root, home), **files}
+    return files
 
 
 def _wanted(name: str, cfg: TranslationDataConfig) -> bool:
@@ -265,6 +219,42 @@ def _require_known(names: set, catalogs: list[str], key: str) -> None:
 
 def _sample(pairs: list[Pair], limit: int | None, rng: random.Random) -> list[Pair]:
     return pairs if limit is None or len(pairs) <= limit else rng.sample(pairs, limit)
+
+
+def with_test_data(cfg: TranslationDataConfig, splits: Splits, source: str) -> Splits:
+    """``splits`` with every clean pair of ``source`` (any catalog in it) as the test set.
+
+    Raises:
+        DataError: unreadable data, or no pair left after cleaning.
+    """
+    other = dataclasses.replace(cfg, source=source, include_catalogs=["*"], exclude_catalogs=[])
+    pairs, _ = load_pairs(other)
+    return Splits(splits.train, splits.validation, clean_pairs(pairs, other)[0], splits.cleaning)
+
+
+def read_sources(path: Path) -> list[str]:
+    """Strings to translate (``suite predict --input``): every msgid of a ``.po``/``.mo`` catalog, a table's
+    ``source`` column, or a UTF-8 text file, one string per line.
+
+    Raises:
+        DataError: a missing or unreadable file, or a table without a ``source`` column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--input: no such file: {path}")
+    if path.suffix.lower() in CATALOG_SUFFIXES:
+        return list(iter_sources(path))
+    if any(s.lower() in TABLE_KINDS for s in path.suffixes):
+        sources = []
+        for number, row in iter_table(path):
+            if "source" not in row:
+                raise DataError(f"{path}:{number}: no column 'source' (columns: {', '.join(map(str, row))})")
+            sources.append(str(row["source"] or ""))
+        return sources
+    try:
+        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise DataError(utf8_error(path)) from None
 
 
 def prepare(cfg: TranslationDataConfig) -> Splits:

@@ -5,6 +5,8 @@ preservation and glossary term accuracy, in the shared ``metrics.json`` format.
   a partly right compound ("Benutzerkonto" for "Benutzer-Konto") where BLEU gives nothing.
 - ``placeholders_kept``: among test strings with at least one placeholder, the share whose
   output holds exactly the source's placeholders. Broken outputs are listed, not repaired.
+- ``accelerators_kept``: among test strings with a keyboard accelerator (``_Open``), the
+  share whose output has one too (``_Abrir``).
 - ``term_accuracy``: for each (source term, target term) of the glossary where the source
   holds the term and the reference its translation, whether the output holds it too
   (case-insensitive). The glossary comes from a TSV or is mined from the training pairs.
@@ -12,43 +14,18 @@ preservation and glossary term accuracy, in the shared ``metrics.json`` format.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from suite.core.errors import DataError
+from suite.core.registry import Report
+from suite.core.results import TUNED
 from suite.translation import strings
+from suite.translation.config import TranslationEvalConfig
 
 HEADLINE = ["chrf", "bleu", "ter", "placeholders_kept", "term_accuracy"]
 _WORD = re.compile(r"\w+")
-
-
-@dataclass
-class TranslationEvalConfig:
-    """The recipe's ``evaluation`` section for translation."""
-
-    baselines: list[str] = field(default_factory=lambda: ["copy-source", "translation-memory"], metadata={
-        "help": "Classical systems on the same test split: copy-source (output = input), translation-memory "
-                "(the target of the most similar training source, as a CAT tool's fuzzy match)."})
-    glossary: str | None = field(default=None, metadata={
-        "help": "TSV of source term<TAB>target term; null mines one from the training pairs."})
-    glossary_min_count: int = field(default=8, metadata={
-        "help": "Mined glossary: a source word must occur in at least this many training pairs."})
-    glossary_min_dice: float = field(default=0.6, metadata={
-        "help": "Mined glossary: minimum Dice agreement between a source word and its translation."})
-    before_tuning: bool = field(default=True, metadata={
-        "help": "Also score a ready seq2seq model before tuning (skipped for a warm start: it cannot translate)."})
-    examples: int = field(default=12, metadata={"help": "Test translations shown in the model card."})
-
-    def __post_init__(self):
-        known = {"copy-source", "translation-memory"}
-        unknown = [b for b in self.baselines if b not in known]
-        if unknown:
-            raise ValueError(f"baselines: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        if self.glossary_min_count < 1 or not 0 < self.glossary_min_dice <= 1:
-            raise ValueError("glossary_min_count / glossary_min_dice: expected a positive count and a number in (0, 1]")
 
 
 def corpus_scores(hypotheses: list[str], references: list[str]) -> dict:
@@ -71,6 +48,15 @@ def placeholder_report(sources: list[str], outputs: list[str], *, shown: int = 1
     return {"placeholders_kept": round(1 - len(broken) / total, 4) if total else None,
             "strings_with_placeholders": total, "placeholders_broken": len(broken),
             "broken_examples": [{"source": s, "output": o} for s, o in broken[:shown]]}
+
+
+def accelerator_report(sources: list[str], outputs: list[str]) -> dict:
+    """Among test strings whose source has a keyboard accelerator (``_Open``), the share whose output has one
+    too, with the same marker (where it goes is the translator's choice: ``Aj_uda``)."""
+    marked = [(strings.accelerator(s), o) for s, o in zip(sources, outputs) if strings.accelerator(s)]
+    kept = sum(strings.accelerator(o) == marker for marker, o in marked)
+    return {"accelerators_kept": round(kept / len(marked), 4) if marked else None,
+            "strings_with_accelerators": len(marked)}
 
 
 def mine_glossary(pairs: list[tuple[str, str]], *, min_count: int, min_dice: float) -> dict[str, str]:
@@ -143,7 +129,8 @@ def _has_term(term: str, source: str, words: set[str]) -> bool:
 def system_report(sources: list[str], references: list[str], outputs: list[str], glossary: dict[str, str]) -> dict:
     """Every metric of one system on the test split."""
     report = {**corpus_scores(outputs, references), **placeholder_report(sources, outputs),
-              **term_accuracy(sources, references, outputs, glossary), "test_strings": len(sources)}
+              **accelerator_report(sources, outputs), **term_accuracy(sources, references, outputs, glossary),
+              "test_strings": len(sources)}
     report["exact_match"] = round(sum(o == r for o, r in zip(outputs, references)) / max(len(outputs), 1), 4)
     return report
 
@@ -184,11 +171,6 @@ def constrained_decoding_section(free: dict) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def tokens_per_second(token_count: int, seconds: float) -> float:
-    """Generated target tokens per second (NaN when nothing was timed)."""
-    return round(token_count / seconds, 1) if seconds > 0 else math.nan
 
 
 def read_glossary_or_mine(glossary: str | None, train_pairs: list[tuple[str, str]], cfg: TranslationEvalConfig):
@@ -232,3 +214,37 @@ def round_trip_report(sources: list[str], references: list[str], training_target
 def _ceiling(outputs: list[str], references: list[str]) -> dict:
     scores = corpus_scores(outputs, references)
     return {"chrf": scores["chrf"], "bleu": scores["bleu"]}
+
+
+def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: list[str] | None,
+           split: str, warm_started: bool) -> Report:
+    """Every system's scores on the test strings, with examples and the tuned model's broken placeholders.
+
+    Args:
+        cfg: the recipe's ``evaluation`` section.
+        data: the splits (the glossary is mined from the training pairs).
+        outputs: system name -> ``{"test": translations}``.
+        free: the tuned network's translations without placeholder-constrained decoding (None: decoded freely).
+        split: the recipe's ``data.split`` (named in the notes).
+        warm_started: the tuned model was warm-started from an encoder-only checkpoint.
+    """
+    sources, references = [p.source for p in data.test], [p.target for p in data.test]
+    glossary, origin = read_glossary_or_mine(cfg.glossary, [(p.source, p.target) for p in data.train], cfg)
+    translations = {name: out["test"] for name, out in outputs.items()}
+    metrics = {name: system_report(sources, references, out, glossary) for name, out in translations.items()}
+    sections = [examples_section(sources, references, translations, cfg.examples)]
+    if TUNED in metrics:
+        sections.append(broken_placeholders_section(metrics[TUNED]))
+    if TUNED in metrics and free is not None:
+        scores = system_report(sources, references, free, {})
+        metrics[TUNED]["free_decoding"] = {k: scores[k] for k in ("chrf", "bleu", "placeholders_kept")}
+        sections.append(constrained_decoding_section(metrics[TUNED]["free_decoding"]))
+    held_out = "held-out catalogs" if split == "by-catalog" else "held-out pairs"
+    summary = data.summary()
+    return Report(metrics=metrics, headline_metrics=HEADLINE, data={**summary, "warm_started": warm_started},
+                  sections=sections,
+                  notes=[f"Test strings come from {held_out} ({', '.join(summary['test_catalogs'][:6])}); "
+                         "strings whose source also occurs in training are removed from test.",
+                         f"Glossary: {len(glossary)} terms ({origin}); term_accuracy counts a term when the source "
+                         "holds it and the reference uses its translation.",
+                         "The checkpoint is chosen by validation loss; chrF++ is chrF with word bigrams (sacreBLEU)."])

@@ -45,18 +45,75 @@ def placeholders_kept(source: str, output: str) -> bool:
     return Counter(placeholders(source)) == Counter(placeholders(output))
 
 
-def mask(text: str) -> tuple[str, list[str]]:
-    """Replace each placeholder by a numbered sentinel; return the text and the originals."""
+def accelerator(text: str) -> str | None:
+    """The keyboard-accelerator marker of an interface string (GTK ``_Open``, ``E_xit``; Qt ``&File``), or None.
+
+    A string has one when it holds its marker exactly once, before a letter or digit, at the
+    start of a word or inside a capitalised one: an identifier such as ``use_ssl`` or
+    ``unmount_with_operation`` has none.
+
+    Example:
+        >>> accelerator("Save _As…"), accelerator("Aj_uda"), accelerator("use_ssl")
+        ('_', '_', None)
+    """
+    return _accelerator_at(text)[0]
+
+
+def _accelerator_at(text: str) -> tuple[str | None, int]:
+    for marker in "_&":
+        if text.count(marker) != 1:
+            continue
+        at = text.index(marker)
+        word_start = len(text[:at]) - len(text[:at].split()[-1]) if text[:at] and not text[at - 1].isspace() else at
+        if re.match(r"[^\W_]", text[at + 1:at + 2]) and (word_start == at or text[word_start].isupper()):
+            return marker, at
+    return None, -1
+
+
+def strip_accelerator(text: str) -> tuple[str, str | None, int]:
+    """``text`` without its accelerator marker, the marker (None: it had none) and the index of its word.
+
+    Example:
+        >>> strip_accelerator("Create in _folder:")
+        ('Create in folder:', '_', 2)
+    """
+    marker, at = _accelerator_at(text)
+    if marker is None:
+        return text, None, 0
+    return text[:at] + text[at + 1:], marker, len(text[:at + 1].split()) - 1
+
+
+def put_accelerator(text: str, marker: str | None, word: int) -> str:
+    """``text`` with ``marker`` before the first letter of its ``word``-th word (or its last word): where a
+    translator most often puts it. Unchanged without a marker, or when ``text`` has one already.
+
+    Example:
+        >>> put_accelerator("Criar na pasta:", "_", 2)
+        'Criar na _pasta:'
+    """
+    if marker is None or accelerator(text) is not None:
+        return text
+    words = [w for w in re.finditer(r"\S+", text) if re.search(r"[^\W_]", w.group(0))]
+    if not words:
+        return text
+    chosen = words[min(word, len(words) - 1)]
+    at = chosen.start() + re.search(r"[^\W_]", chosen.group(0)).start()
+    return text[:at] + marker + text[at:]
+
+
+def mask(text: str, pattern: re.Pattern = PLACEHOLDER) -> tuple[str, list[str]]:
+    """Replace each placeholder (each match of ``pattern``) by a numbered sentinel; return the text and the
+    originals. ``pattern`` may add what else must pass through untouched (see masking.py)."""
     found: list[str] = []
 
     def swap(match: re.Match) -> str:
         found.append(match.group(0))
         return f" {SENTINEL.format(len(found) - 1)} "
 
-    return re.sub(r" {2,}", " ", PLACEHOLDER.sub(swap, text)).strip(), found
+    return re.sub(r" {2,}", " ", pattern.sub(swap, text)).strip(), found
 
 
-def mask_like(target: str, originals: list[str]) -> str:
+def mask_like(target: str, originals: list[str], pattern: re.Pattern = PLACEHOLDER) -> str:
     """Mask ``target``'s placeholders with the sentinels its source got (same placeholder, same
     sentinel); a placeholder the source lacks stays as text."""
     unused = list(enumerate(originals))
@@ -68,16 +125,47 @@ def mask_like(target: str, originals: list[str]) -> str:
                 return f" {SENTINEL.format(index)} "
         return match.group(0)
 
-    return re.sub(r" {2,}", " ", PLACEHOLDER.sub(swap, target)).strip()
+    return re.sub(r" {2,}", " ", pattern.sub(swap, target)).strip()
 
 
-def unmask(text: str, originals: list[str]) -> str:
-    """Put placeholders back for their sentinels. A sentinel the source did not have is left as is."""
+def unmask(text: str, originals: list[str], *, source: str | None = None, pattern: re.Pattern = PLACEHOLDER) -> str:
+    """Put placeholders back for their sentinels. A sentinel the source did not have is left as is.
+
+    Args:
+        text: model output holding sentinels (``⟦0⟧``).
+        originals: the placeholders :func:`mask` took out, in order.
+        source: the unmasked source; where a placeholder touches punctuation there without a
+            space (``“%s”``, ``%d%%``, ``(%s)``, ``%s:``), the space that :func:`mask` put
+            between them is taken out of the output again. A space between a placeholder and a
+            word is always kept, so a placeholder the translation moved stays readable.
+        pattern: what :func:`mask` matched in ``source``.
+
+    Example:
+        >>> unmask("Arquivo ( ⟦0⟧ ) :", ["%s"], source="File (%s):")
+        'Arquivo (%s) :'
+    """
+    if source is not None:
+        text = _glue_like_source(text, source, pattern)
+
     def swap(match: re.Match) -> str:
         index = int(match.group(1))
         return originals[index] if index < len(originals) else match.group(0)
 
     return _SENTINEL.sub(swap, text)
+
+
+def _glue_like_source(text: str, source: str, pattern: re.Pattern) -> str:
+    """Remove the space between sentinel ``i`` and its neighbour on each side where what it stands for has no
+    space on that side in ``source``: a placeholder's neighbour must be punctuation, a masked character's
+    (a quote, see masking.py) may be anything."""
+    for index, match in enumerate(pattern.finditer(source)):
+        sentinel = re.escape(SENTINEL.format(index))
+        neighbour = r"[^\w\s]" if PLACEHOLDER.fullmatch(match.group(0)) else r"\S"
+        if match.start() > 0 and not source[match.start() - 1].isspace():
+            text = re.sub(rf"(?<={neighbour}) ({sentinel})", r"\1", text)
+        if match.end() < len(source) and not source[match.end()].isspace():
+            text = re.sub(rf"({sentinel}) (?={neighbour})", r"\1", text)
+    return text
 
 
 def sentinel_tokens(count: int) -> list[str]:

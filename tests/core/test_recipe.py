@@ -1,60 +1,16 @@
 """Recipe loading: YAML -> dataclasses, overrides, and one-line errors naming file and key."""
 
-from dataclasses import dataclass, field
-from typing import Literal
-
 import pytest
+from toy_domain import TOY
 
 from suite.core import registry
 from suite.core.errors import RecipeError
-from suite.core.recipe import ModelConfig, load_recipe
-
-
-@dataclass
-class ToyData:
-    source: str = field(default="toy", metadata={"help": "where"})
-    share: float = field(default=0.5, metadata={"help": "a share"})
-    mode: Literal["a", "b"] = "a"
-    columns: list[str] = field(default_factory=lambda: ["x"])
-
-    def __post_init__(self):
-        if not 0 < self.share < 1:
-            raise ValueError(f"share: expected a number in (0, 1), got {self.share!r}")
-
-
-@dataclass
-class ToyModel(ModelConfig):
-    width: int = 4
-
-
-@dataclass
-class ToyEval:
-    k: int = 10
-
-
-class ToyDomain:
-    name = "toy"
-    description = "a domain made in the test"
-    primary_metric = "score"
-    greater_is_better = True
-    data_config, model_config, eval_config = ToyData, ToyModel, ToyEval
-
-    def prepare_data(self, recipe):
-        return None
-
-    def tune(self, recipe, run, data, *, resume=False):
-        return {"models": {"tuned": {"score": 1.0}}}
-
-    def evaluate(self, run, data=None):
-        return {"models": {}}
-
-    def load(self, run):
-        return None
+from suite.core.recipe import load_recipe
 
 
 @pytest.fixture(autouse=True)
 def toy_domain():
-    registry.register(ToyDomain())
+    registry.register(TOY)
 
 
 def write(tmp_path, text, name="r.yaml"):
@@ -70,7 +26,7 @@ def test_defaults_types_and_overrides(tmp_path):
     assert recipe.train.epochs == 2.0 and isinstance(recipe.train.epochs, float)
     assert recipe.train.learning_rate == pytest.approx(1e-4)
     assert recipe.lora.enabled is True and recipe.model.width == 4
-    assert recipe.to_dict()["data"] == {"source": "toy", "share": 0.25, "mode": "a", "columns": ["a", "b"]}
+    assert recipe.to_dict()["data"] == {"source": "toy", "share": 0.25, "mode": "a", "columns": ["a", "b"], "points": 400}
 
 
 def test_round_trip_through_dict(tmp_path):
@@ -87,7 +43,7 @@ def test_round_trip_through_dict(tmp_path):
     ("domain: toy\nname: t\nmodel: {width: true}\n", "model.width: expected an integer, got True"),
     ("domain: nope\nname: t\n", "unknown domain 'nope'"),
     ("name: t\n", "'domain' is required"),
-    ("domain: toy\nname: t\ntrain: {batch_size: 0}\n", "train.batch_size: expected a positive integer, got 0"),
+    ("domain: toy\nname: t\ntrain: {batch_size: 0}\n", "train.batch_size: expected an integer from 1 to 65536, got 0"),
     ("domain: toy\nname: t\n  bad: [\n", "malformed YAML at line"),
     ("- just\n- a list\n", "expected a mapping of recipe sections, got list"),
 ])

@@ -1,10 +1,13 @@
 """The online PneumoniaMNIST recipe, run offline: a fake file in the exact MedMNIST layout sits where the
 recipe's ``medmnist:`` source looks first (its cache), so the recipe's own data path runs end to end."""
 
+import pytest
 import numpy as np
 
 import suite
 from suite.core.recipe import load_recipe
+
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
 SIZES = {"train": 60, "val": 20, "test": 40}
 
@@ -37,7 +40,7 @@ def test_pneumoniamnist_recipe_reads_the_medmnist_layout(runs_dir, tmp_path):
     assert data["task"] == "binary" and data["classes"] == "normal, pneumonia"
     assert data["positive_test"] == int(arrays["test_labels"].sum()) == 20
     assert data["source"] == "medmnist:pneumoniamnist_128"
-    assert set(metrics["models"]) == {"tuned", "baseline:logreg-pixels", "baseline:logreg-imagenet-features"}
+    assert set(metrics["models"]) == {"tuned", "hybrid", "baseline:logreg-pixels", "baseline:logreg-imagenet-features"}
     assert metrics["models"]["baseline:logreg-pixels"]["auroc"] > 0.9       # the patch is plain in the pixels
     assert metrics["models"]["tuned"]["n"] == 40 and metrics["training"]["steps"] == 4
     predictor = suite.load(run.path)

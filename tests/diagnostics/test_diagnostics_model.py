@@ -1,8 +1,6 @@
 """Diagnostics weights, strategies and metrics: converted ImageNet weights classify real photos correctly,
 local checkpoints load safely, freezing does what it says, and the clinical numbers match hand computation."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
@@ -10,11 +8,12 @@ import torch
 from suite.core import sources
 from suite.core.errors import ModelSourceError
 from suite.core.metrics.classification import roc_auc
-from suite.core.recipe import LoraConfig
-from suite.diagnostics import _lora_section
+from suite.core.adapters import target_modules_for
+from suite.core.optim import parameter_groups
 from suite.diagnostics import metrics as dx
 from suite.diagnostics.backbones import convert_state_dict, pretrained_backbone, read_state_dict
-from suite.diagnostics.model import DiagnosticsModelConfig, apply_strategy, build_network, parameter_groups
+from suite.diagnostics.config import DiagnosticsModelConfig
+from suite.diagnostics.model import apply_strategy, build_network, head_lr_scale
 
 LITE0 = "tf_efficientnet_lite0"
 
@@ -89,7 +88,7 @@ def test_strategies_freeze_what_they_say():
     assert not partial.backbone.conv_stem.weight.requires_grad and partial.backbone.conv_head.weight.requires_grad
     full, cfg = _network(strategy="full", backbone_lr_scale=0.1)
     apply_strategy(full, cfg)
-    groups = parameter_groups(full, learning_rate=1e-3, backbone_lr_scale=0.1, weight_decay=0.01)
+    groups = parameter_groups(full, learning_rate=1e-3, weight_decay=0.01, lr_scale=head_lr_scale(full, 0.1))
     by_lr = {}
     for group in groups:
         lr = round(group["lr"], 9)
@@ -100,10 +99,7 @@ def test_strategies_freeze_what_they_say():
 
 def test_lora_targets_pointwise_convolutions_not_depthwise_or_head():
     network, _ = _network()
-    lora = _lora_section(LoraConfig(enabled=True), network)
-    assert lora.target_modules == ["conv_head", "conv_pw", "conv_pwl"]
-    assert _lora_section(dataclasses.replace(lora, target_modules=["conv_head"]), network).target_modules == [
-        "conv_head"]
+    assert target_modules_for(network, head=["classifier"]) == ["conv_head", "conv_pw", "conv_pwl"]
 
 
 def test_random_init_differs_from_pretrained():

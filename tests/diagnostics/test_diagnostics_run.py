@@ -1,4 +1,5 @@
-"""The diagnostics domain end to end on the tiny recipe: metrics, save/load/predict, CLI, strategies."""
+"""Diagnostics-only checks on the tiny run (the shared ones are in tests/contract): clinical metrics, saliency,
+predict from files, folders and CSVs, eval on an image folder, linear probe, multi-class and multi-label data."""
 
 import csv
 import json
@@ -12,6 +13,8 @@ from suite.cli import main as cli
 from suite.core.metrics.classification import roc_auc
 from suite.diagnostics.data import load_splits
 
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
+
 BASELINES = {"baseline:logreg-pixels", "baseline:logreg-imagenet-features"}
 
 
@@ -21,16 +24,14 @@ def cache_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(runs_dir, cache_dir):
-    """The bundled tiny diagnostics recipe, trained once; its checkpoints are kept."""
-    return suite.tune("diagnostics/tiny", output__runs_dir=str(runs_dir), data__cache_dir=cache_dir,
-                      train__keep_checkpoints=True)
+def tiny_run(diagnostics_tiny_run):
+    return diagnostics_tiny_run
 
 
 def test_metrics_json_holds_tuned_and_baselines(tiny_run):
     metrics = tiny_run.metrics()
     assert metrics["domain"] == "diagnostics" and metrics["primary_metric"] == "auroc"
-    assert set(metrics["models"]) == {"tuned"} | BASELINES
+    assert set(metrics["models"]) == {"tuned", "hybrid"} | BASELINES
     for system, values in metrics["models"].items():
         c = values["confusion"]
         assert c["tp"] + c["fn"] == metrics["data"]["positive_test"] and sum(c.values()) == metrics["data"]["test"]
@@ -42,34 +43,16 @@ def test_metrics_json_holds_tuned_and_baselines(tiny_run):
     assert metrics["training"]["train_samples_per_second"] > 0 and metrics["training"]["pretrained"] is True
 
 
-def test_training_loss_falls(tiny_run):
-    history = json.loads((tiny_run.path / "logs" / "log_history.json").read_text())
-    losses = [h["loss"] for h in history if "loss" in h]
-    assert len(losses) >= 6
-    assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3])
-
-
-def test_run_folder_is_self_describing(tiny_run):
+def test_run_folder_holds_clinical_plots_saliency_and_the_threshold(tiny_run):
     path = tiny_run.path
-    for name in ("recipe.yaml", "environment.json", "README.md", "model/model.safetensors", "model/suite.json",
-                 "logs/metrics.csv", "plots/roc.png", "plots/reliability.png", "plots/learning_curves.png"):
+    for name in ("model/model.safetensors", "plots/roc.png", "plots/reliability.png"):
         assert (path / name).is_file(), name
     assert len(list((path / "plots").glob("saliency-test-*.png"))) == 2
-    settings = json.loads((path / "model" / "suite.json").read_text())
+    settings = json.loads((path / "model" / "suite.json").read_text())["state"]
     assert settings["threshold"] == tiny_run.metrics()["models"]["tuned"]["threshold"]
     assert settings["architecture"] == "tf_efficientnet_lite0" and settings["synthetic_data"] is True
     card = (path / "README.md").read_text()
     assert "| tuned |" in card and "SYNTHETIC" in card and "Operating point" in card
-
-
-def test_saved_model_reproduces_the_reported_scores(tiny_run):
-    test = load_splits(tiny_run.recipe().data).test
-    predictor = suite.load(tiny_run.path)
-    scores = predictor.scores(test.images)
-    assert roc_auc(test.labels, scores) == pytest.approx(tiny_run.metrics()["models"]["tuned"]["auroc"], abs=1e-9)
-    again = suite.evaluate(tiny_run.path)
-    for system, values in tiny_run.metrics()["models"].items():
-        assert again["models"][system]["auroc"] == pytest.approx(values["auroc"], abs=1e-6), system
 
 
 def test_cli_predicts_png_files_folders_and_csvs(tiny_run, tmp_path, capsys):
@@ -107,7 +90,7 @@ def test_cli_predict_writes_saliency_pngs(tiny_run, tmp_path, capsys):
     with Image.open(prediction["saliency"]) as png:
         assert png.size[0] > 300 and png.size[1] > 150                    # the scan beside its overlay
     assert cli(["predict", str(tiny_run.path), str(scan), "--k", "3"]) == 2   # a recommendation-only flag
-    assert capsys.readouterr().err.strip() == "error: --k: this run's model (DiagnosticsPredictor) does not take it"
+    assert capsys.readouterr().err.strip() == "error: --k: a diagnostics model does not take it"
 
 
 def test_gradcam_points_at_the_synthetic_lesions(tiny_run):
@@ -166,37 +149,7 @@ def test_linear_probe_trains_only_the_head(runs_dir, cache_dir):
                      data__cache_dir=cache_dir)
     metrics = run.metrics()
     assert metrics["training"]["trainable_parameters"] == 1280 * 2 + 2
-    assert metrics["training"]["strategy"] == "linear-probe" and metrics["models"]["tuned"]["auroc"] > 0.6
-
-
-def test_lora_trains_adapters_and_saves_a_merged_model(runs_dir, cache_dir):
-    run = suite.tune("diagnostics/tiny", lora__enabled=True, train__learning_rate=1e-2, evaluation__baselines=[],
-                     output__runs_dir=str(runs_dir), output__name="dx-tiny-lora", data__cache_dir=cache_dir)
-    training = run.metrics()["training"]
-    assert training["trainable_parameters"] < 0.15 * training["total_parameters"]
-    assert (run.path / "model" / "adapter" / "adapter_config.json").is_file()
-    assert run.metrics()["models"]["tuned"]["auroc"] > 0.7
-    test = load_splits(run.recipe().data).test
-    assert roc_auc(test.labels, suite.load(run.path).scores(test.images)) == pytest.approx(
-        run.metrics()["models"]["tuned"]["auroc"], abs=1e-9)        # the merged weights are what was measured
-
-
-def test_resume_continues_from_checkpoint(tiny_run, tmp_path):
-    """An interrupted copy (no metrics, no model, last checkpoint lost) resumes from epoch 2."""
-    import shutil
-
-    copy = tmp_path / "interrupted"
-    shutil.copytree(tiny_run.path, copy)
-    (copy / "metrics.json").unlink()
-    shutil.rmtree(copy / "model")
-    checkpoints = sorted(copy.glob("checkpoints/checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    assert len(checkpoints) == 3                                       # one per epoch
-    shutil.rmtree(checkpoints[-1])
-    resumed = suite.resume(copy).metrics()
-    assert resumed["training"]["resumed_from"] == f"checkpoints/{checkpoints[1].name}"
-    assert resumed["training"]["steps"] == tiny_run.metrics()["training"]["steps"]
-    assert resumed["models"]["tuned"]["auroc"] == pytest.approx(tiny_run.metrics()["models"]["tuned"]["auroc"],
-                                                                abs=0.03)
+    assert metrics["models"]["tuned"]["auroc"] > 0.6
 
 
 def test_multiclass_and_multilabel_npz_end_to_end(runs_dir, cache_dir, tmp_path):

@@ -5,8 +5,8 @@ import pytest
 
 from suite.core.errors import DataError
 from suite.core.recipe import load_recipe
-from suite.recommendation.data import (COLD, TEST, TRAIN, VALIDATION, RecDataConfig, Splits, check_no_leak,
-                                       load_splits, load_table, read_items, split_table)
+from suite.recommendation.data import (COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, VALIDATION, RecDataConfig,
+                                       Splits, check_no_leak, load_splits, load_table, read_items, split_table)
 
 INTERACTIONS = """user,item,rating,timestamp
 alice,m1,5,10
@@ -73,6 +73,51 @@ def test_no_held_out_interaction_leaks_into_training(options):
         if options["split"] != "random" and (part == TEST).any():     # leave-out: tests are the newest
             assert (np.flatnonzero(part == TEST) > np.flatnonzero(np.isin(part, (TRAIN, VALIDATION)))[:, None]).all()
             assert (part == TEST).sum() == options.get("holdout", 1)
+
+
+def test_next_and_taste_holds_out_the_last_positives_and_random_earlier_ones():
+    cfg = RecDataConfig(source="synthetic", synthetic_users=80, synthetic_items=120, split="next-and-taste",
+                        test_size=0.2, validation_size=0.1, cold_start_items=0.1)
+    splits = load_splits(cfg)
+    held_out = splits.matrix(VALIDATION, TEST, TASTE_VALIDATION, TASTE_TEST)
+    assert splits.matrix(TRAIN).multiply(held_out).nnz == 0 and splits.matrix(TRAIN)[:, splits.cold_items].nnz == 0
+    checked = 0
+    for seq, part in zip(splits.sequences, splits.parts):
+        if seq.size >= 6 and not (part == COLD).any():          # (cold items turn a user's training positives COLD)
+            assert part[-1] == TEST and part[-2] == VALIDATION            # the next item, and the one before
+            earlier = part[:-2]
+            assert (earlier == TASTE_TEST).sum() == max(1, round(0.2 * earlier.size))
+            assert (earlier == TASTE_VALIDATION).sum() == max(1, round(0.1 * earlier.size))
+            assert (earlier == TRAIN).any()
+            checked += 1
+    assert checked > 20
+    summary = splits.summary()
+    assert summary["taste_test"] > summary["test"] > 0 and summary["taste_validation"] > 0
+    # the same seed gives the same split, and leave-last-out's next items are the same positives
+    again = load_splits(cfg)
+    assert all((a == b).all() for a, b in zip(splits.parts, again.parts))
+
+
+def test_next_and_taste_phases_hide_what_they_must():
+    from suite.recommendation.phases import READ_AT_TEST, parts_of, phases_of
+
+    splits = load_splits(RecDataConfig(source="synthetic", synthetic_users=60, synthetic_items=90,
+                                       split="next-and-taste"))
+    phases = phases_of(splits)
+    assert list(phases) == ["validation", "taste_validation", "test", "taste"]
+    taste, test, validation = phases["taste"], phases["test"], phases["validation"]
+    user = int(taste.users[0])
+    row = {int(u): i for i, u in enumerate(taste.users)}[user]
+    hidden = set(taste.exclude[row].indices.tolist())
+    # a taste target is never hidden; every other positive of the user is, the next-item test too
+    assert not hidden & set(splits.history(user, TASTE_TEST).tolist())
+    assert set(splits.history(user, TEST).tolist()) <= hidden
+    assert taste.history_parts == test.history_parts == READ_AT_TEST and validation.history_parts == (TRAIN,)
+    # a validation phase never hides a test item (that would pick checkpoints with test labels)
+    test_items = splits.matrix(TEST, TASTE_TEST)[validation.users]
+    assert validation.exclude.multiply(test_items).nnz == 0
+    parts = parts_of(phases)
+    assert set(parts) == {"validation", "test"} and set(test.users) <= set(parts["test"][1])
 
 
 def test_leak_check_catches_a_leak():

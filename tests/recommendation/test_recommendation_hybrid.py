@@ -1,11 +1,17 @@
-"""The hybrid of the tuned score with classical recommenders: its weight grid, blend and choice on validation."""
+"""The hybrid of the tuned score with classical recommenders (suite.core.blend): its weight grid, blend and choice
+on validation NDCG@10."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from suite.recommendation import hybrid_weights
-from suite.recommendation.metrics import Phase, RecEvalConfig, blend, pick_weights, weight_grid
+from suite.core.blend import blend, pick_weights, weight_grid
+from suite.recommendation.config import RecEvalConfig
+from suite.recommendation.metrics import Phase, evaluate_phase
+
+
+def _ndcg(at):
+    return lambda scores: evaluate_phase(scores, at, [10])["ndcg@10"]
 
 
 def test_the_grid_holds_exactly_the_combinations_that_add_up_to_one():
@@ -31,7 +37,7 @@ def test_the_best_validation_combination_is_picked():
     scores = {"tuned": np.array([[4.0, 3, 2, 1], [4, 3, 2, 1]]),   # right for user 0 only
               "als": np.array([[1.0, 2, 3, 4], [1, 2, 3, 4]]),     # right for user 1 only
               "bpr": np.array([[4.0, 1, 1, 3], [1, 1, 1, 4]])}     # right for both
-    weights, tried = pick_weights(scores, at, [0.0, 0.5, 1.0])
+    weights, tried = pick_weights(scores, _ndcg(at), [0.0, 0.5, 1.0])
     assert weights == {"tuned": 0.0, "als": 0.0, "bpr": 1.0}
     assert len(tried) == 6 and max(value for _, value in tried) == pytest.approx(1.0)
 
@@ -40,21 +46,12 @@ def test_ties_go_to_the_smaller_tuned_weight():
     targets = sp.csr_matrix(np.array([[1, 0, 0]]))
     at = Phase("validation", np.array([0]), targets, sp.csr_matrix((1, 3)), (0,))
     same = np.array([[3.0, 2, 1]])
-    weights, _ = pick_weights({"tuned": same, "als": same}, at, [0.0, 0.5, 1.0])
+    weights, _ = pick_weights({"tuned": same, "als": same}, _ndcg(at), [0.0, 0.5, 1.0])
     assert weights == {"tuned": 0.0, "als": 1.0}
-
-
-@pytest.mark.parametrize("settings, expected", [
-    ({"hybrid_weights": {"tuned": 0.6, "als": 0.3, "bpr": 0.1}}, {"tuned": 0.6, "als": 0.3, "bpr": 0.1}),
-    ({"hybrid_weight": 0.7}, {"tuned": 0.7, "als": 0.3}),                 # a run saved before several baselines
-    ({"hybrid_weights": None}, None)])
-def test_saved_weights_are_read_back(settings, expected):
-    assert hybrid_weights(settings) == expected
 
 
 @pytest.mark.parametrize("values, message", [
     ({"hybrid_with": ["bpr"], "baselines": ["als"]}, "hybrid_with"),
-    ({"hybrid_with": []}, "hybrid_with"),
     ({"hybrid_weights": [0.3, 0.4]}, "adds up to 1")])
 def test_a_hybrid_that_cannot_be_built_is_refused(values, message):
     with pytest.raises(ValueError, match=message):

@@ -10,6 +10,8 @@ from suite.recommendation import movielens as rec_data
 from suite.recommendation.baselines import FactorParams, fit_baseline
 from suite.recommendation.data import COLD, TEST, TRAIN, VALIDATION, RecDataConfig, load_splits
 
+pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
+
 
 @pytest.fixture(scope="module")
 def movielens():

@@ -159,3 +159,35 @@ def test_split_without_a_second_catalog_says_so(tmp_path):
     pairs, _ = load_pairs(cfg)
     with pytest.raises(DataError, match="at least two catalogs"):
         split_pairs(clean_pairs(pairs, cfg)[0], cfg)
+
+
+def test_system_locale_with_a_bare_code_also_reads_the_home_region(tmp_path, monkeypatch):
+    from suite.translation import data
+
+    write_po(tmp_path / "pt" / "LC_MESSAGES" / "tar.po", [("Open file", "Abrir ficheiro", {})])
+    write_po(tmp_path / "pt_PT" / "LC_MESSAGES" / "git.po", [("Commit", "Submeter", {})])
+    write_po(tmp_path / "pt_PT" / "LC_MESSAGES" / "tar.po", [("Open file", "Not this one", {})])
+    write_po(tmp_path / "pt_BR" / "LC_MESSAGES" / "wget.po", [("Open file", "Abrir arquivo", {})])
+    monkeypatch.setattr(data, "SYSTEM_LOCALE_DIR", tmp_path)
+    pairs, _ = load_pairs(TranslationDataConfig(source="system-locale", target_language="pt"))
+    assert sorted((p.catalog, p.target) for p in pairs) == [("git", "Submeter"), ("tar", "Abrir ficheiro")]
+    pairs, _ = load_pairs(TranslationDataConfig(source="system-locale", target_language="pt_BR"))
+    assert [p.target for p in pairs] == ["Abrir arquivo"]
+
+
+@pytest.mark.parametrize("declared, model, fits", [
+    ("pt_BR", "pt_BR", True), ("pt-br", "pt_BR", True), ("pt", "pt_BR", True), ("pt_BR.UTF-8", "pt_BR", True),
+    ("pt_PT", "pt_BR", False), ("de", "pt_BR", False), ("", "pt_BR", True), ("de", None, True),
+])
+def test_a_catalog_must_be_in_the_models_target_language(tmp_path, declared, model, fits):
+    from suite.translation.checks import check_catalog_language
+
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": declared}
+    po.append(polib.POEntry(msgid="Open"))
+    po.save(str(tmp_path / "app.po"))
+    if fits:
+        check_catalog_language(tmp_path / "app.po", model)
+    else:
+        with pytest.raises(DataError, match=f"Language is '{declared}' but the model translates into"):
+            check_catalog_language(tmp_path / "app.po", model)

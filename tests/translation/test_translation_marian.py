@@ -9,6 +9,8 @@ import pytest
 import suite
 from suite.translation.data import TranslationDataConfig, prepare
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def tiny_marian(tmp_path_factory):
@@ -33,13 +35,13 @@ def tiny_marian(tmp_path_factory):
     return folder
 
 
-def test_a_local_marian_model_tunes_generates_and_is_scored_before_tuning(tiny_marian, runs_dir):
-    run = suite.tune("translation/tiny", model__source=str(tiny_marian), model__decoder_layers=None,
+def test_a_local_marian_model_tunes_generates_and_is_scored_untuned_too(tiny_marian, runs_dir):
+    run = suite.tune("translation/warm-start-tiny", model__source=str(tiny_marian), model__decoder_layers=None,
                      model__new_weights_lr_scale=1.0, train__epochs=5, train__learning_rate=6e-3,
                      output__runs_dir=str(runs_dir))
     metrics = run.metrics()
-    assert metrics["training"]["warm_started"] is False
-    assert {"before-tuning", "tuned", "baseline:copy-source"} <= set(metrics["models"])
+    assert metrics["data"]["warm_started"] is False
+    assert {"zero-shot", "tuned", "baseline:copy-source"} <= set(metrics["models"])
     losses = [e["loss"] for e in json.loads((run.path / "logs/log_history.json").read_text()) if "loss" in e]
     assert sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3
     outputs = suite.load(run.path).predict(["Delete session", "%(count)s sites"])

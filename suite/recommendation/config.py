@@ -1,0 +1,173 @@
+"""The recommendation recipe's own sections: ``data``, ``model`` and ``evaluation`` (dataclasses with help text).
+
+The model section is saved with every model (``model/suite.json``) and rebuilt from it by the
+same round trip (:func:`suite.core.config.save_settings` / ``load_settings``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from suite.core.blend import check_settings
+from suite.core.recipe import ModelConfig
+from suite.recommendation.baselines import BASELINES
+from suite.recommendation.movielens import MOVIELENS
+
+SYNTHETIC = "synthetic"
+
+
+@dataclass
+class RecDataConfig:
+    """The recipe's ``data`` section for recommendation."""
+
+    source: str = field(default=MOVIELENS, metadata={
+        "help": "movielens-100k (fetched on first use), synthetic (generated), or an interactions "
+                ".csv/.tsv/.jsonl file (then data.items names the items table)."})
+    items: str | None = field(default=None, metadata={
+        "help": "Items table (.csv/.tsv/.jsonl) with data.item_id_column and data.text_columns."})
+    user_column: str = field(default="user", metadata={"help": "Interactions column holding the user id."})
+    item_column: str = field(default="item", metadata={"help": "Interactions column holding the item id."})
+    rating_column: str | None = field(default="rating", metadata={
+        "help": "Interactions column holding the rating (null: every interaction is a positive)."})
+    timestamp_column: str | None = field(default="timestamp", metadata={
+        "help": "Interactions column holding the time (numbers or ISO dates; null: file order is time order)."})
+    item_id_column: str = field(default="item", metadata={"help": "Items-table column holding the item id."})
+    text_columns: list[str] = field(default_factory=lambda: ["title"], metadata={
+        "help": "Items-table columns joined (with '. ') into the item text that is embedded."})
+    positive_threshold: float | None = field(default=4.0, metadata={
+        "help": "Ratings at or above this are positives; lower ones are dropped (null: all are positives)."})
+    split: Literal["leave-last-out", "leave-k-out", "random", "next-and-taste"] = field(
+        default="leave-last-out", metadata={
+            "help": "leave-last-out: each user's last positive is the test item, the one before it validation; "
+                    "leave-k-out: the last `holdout` positives, and the `holdout` before them; random: shares; "
+                    "next-and-taste: leave-last-out plus random shares of the earlier positives as a second "
+                    "('taste') test and validation, so that one run measures both protocols."})
+    holdout: int = field(default=1, metadata={"help": "Positives per user held out (leave-k-out)."})
+    test_size: float = field(default=0.2, metadata={
+        "help": "Share of each user's positives for test (random), or of the earlier positives for the "
+                "taste test (next-and-taste)."})
+    validation_size: float = field(default=0.1, metadata={
+        "help": "Share of each user's positives for validation (random), or of the earlier positives for the "
+                "taste validation (next-and-taste)."})
+    cold_start_items: float = field(default=0.0, metadata={
+        "help": "Share of catalogue items removed from training entirely, to measure cold start (0: off)."})
+    catalogue: Literal["positives", "all"] = field(default="positives", metadata={
+        "help": "Items ranked: those with at least one positive, or every item of the items table."})
+    synthetic_users: int = field(default=160, metadata={"help": "Users of the generated set (synthetic)."})
+    synthetic_items: int = field(default=240, metadata={"help": "Items of the generated set (synthetic)."})
+    seed: int = field(default=0, metadata={"help": "Seed of random splits, cold items and generated data."})
+
+    def __post_init__(self):
+        if self.holdout < 1:
+            raise ValueError(f"holdout: expected a positive integer, got {self.holdout!r}")
+        for name in ("test_size", "validation_size"):
+            if not 0 < getattr(self, name) < 0.5:
+                raise ValueError(f"{name}: expected a number in (0, 0.5), got {getattr(self, name)!r}")
+        if not 0 <= self.cold_start_items < 0.5:
+            raise ValueError(f"cold_start_items: expected a number in [0, 0.5), got {self.cold_start_items!r}")
+        if not self.text_columns:
+            raise ValueError("text_columns: expected at least one column name")
+        if min(self.synthetic_users, self.synthetic_items) < 20:
+            raise ValueError("synthetic_users, synthetic_items: expected at least 20")
+
+
+@dataclass
+class RecModelConfig(ModelConfig):
+    """The recipe's ``model`` section for recommendation."""
+
+    max_length: int = field(default=128, metadata={"help": "Tokens kept per history or item text."})
+    history_items: int = field(default=5, metadata={
+        "help": "Most recent items (newest first) that make a user's history text."})
+    max_pairs_per_user: int | None = field(default=8, metadata={
+        "help": "Training examples sampled per user, next-item and taste together (null: every next-item step)."})
+    taste_pairs: float = field(default=0.0, metadata={
+        "help": "Share of each user's examples drawn from the whole history (a random subset of their items -> "
+                "another of them) instead of (history -> next item)."})
+    bag_keep: float = field(default=0.5, metadata={
+        "help": "Taste examples and ID splits: chance that each of the user's items stays in the history; the rest "
+                "are targets."})
+    id_dim: int = field(default=0, metadata={
+        "help": "Width of the learned item embeddings beside the text (0: text only). Items with no training "
+                "positive have none and score by their text."})
+    id_draws: int = field(default=4, metadata={
+        "help": "Random bag/target splits of each batch user's training items per step for the ID part's "
+                "whole-catalogue softmax (cheap: no text is encoded for them)."})
+    id_learning_rate_scale: float = field(default=100.0, metadata={
+        "help": "The ID embeddings learn at this multiple of train.learning_rate (new weights, sparse updates)."})
+    text_weights: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0],
+                                      metadata={
+        "help": "Weights (> 0: text must still rank cold items) of the text score against the ID score that are "
+                "tried on validation; checkpoints and the saved model use the best. Unused with id_dim 0."})
+    loss: Literal["logq-mnrl", "mnrl"] = field(default="logq-mnrl", metadata={
+        "help": "logq-mnrl: in-batch negatives with the popularity (sampling-bias) correction; mnrl: without it."})
+    loss_scale: float = field(default=20.0, metadata={
+        "help": "Inverse temperature of the in-batch softmax (the multiplier of the text cosine in every score)."})
+
+    def __post_init__(self):
+        if self.max_length < 8:
+            raise ValueError(f"max_length: expected an integer of at least 8, got {self.max_length!r}")
+        if self.history_items < 1:
+            raise ValueError(f"history_items: expected a positive integer, got {self.history_items!r}")
+        if self.max_pairs_per_user is not None and self.max_pairs_per_user < 1:
+            raise ValueError(f"max_pairs_per_user: expected a positive integer or null, got "
+                             f"{self.max_pairs_per_user!r}")
+        if self.loss_scale <= 0:
+            raise ValueError(f"loss_scale: expected a positive number, got {self.loss_scale!r}")
+        if not 0 <= self.taste_pairs <= 1:
+            raise ValueError(f"taste_pairs: expected a number in [0, 1], got {self.taste_pairs!r}")
+        if not 0 < self.bag_keep < 1:
+            raise ValueError(f"bag_keep: expected a number in (0, 1), got {self.bag_keep!r}")
+        if self.id_dim < 0 or self.id_draws < 1:
+            raise ValueError(f"id_dim, id_draws: expected an integer >= 0 and one >= 1, got {self.id_dim!r}, "
+                             f"{self.id_draws!r}")
+        if not self.text_weights or any(w <= 0 for w in self.text_weights):
+            raise ValueError(f"text_weights: expected positive numbers, got {self.text_weights!r}")
+        if self.id_learning_rate_scale <= 0:
+            raise ValueError(f"id_learning_rate_scale: expected a positive number, got {self.id_learning_rate_scale!r}")
+
+
+@dataclass
+class RecEvalConfig:
+    """The recipe's ``evaluation`` section for recommendation."""
+
+    ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={"help": "Cut-offs k of every metric."})
+    baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr"], metadata={
+        "help": "Classical recommenders fitted on the same split: popularity, als, bpr."})
+    zero_shot: bool = field(default=True, metadata={
+        "help": "Also evaluate the encoder before tuning, to show what tuning bought."})
+    zero_shot_user: Literal["mean", "history"] = field(default="mean", metadata={
+        "help": "How the untuned encoder represents a user: mean (of history item embeddings) or history "
+                "(the history text, as the tuned model does)."})
+    hybrid_with: list[str] = field(default_factory=lambda: ["als"], metadata={
+        "help": "Baselines blended with the tuned score in the hybrid (als, bpr, popularity)."})
+    hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
+                                                                   0.9, 1.0], metadata={
+        "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
+                "combination adding up to 1 is scored on validation, the best kept ([] turns the hybrid off)."})
+    als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
+    als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
+    als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
+    bpr_factors: int = field(default=64, metadata={"help": "BPR latent factors."})
+    bpr_iterations: int = field(default=100, metadata={"help": "BPR epochs."})
+    bpr_learning_rate: float = field(default=0.01, metadata={"help": "BPR learning rate."})
+    bpr_regularization: float = field(default=0.01, metadata={"help": "BPR L2 regularisation."})
+    encode_batch_size: int = field(default=64, metadata={"help": "Texts per batch when encoding."})
+    shortened_histories: list[int] = field(default_factory=lambda: [1, 2, 3, 5, 10, 20], metadata={
+        "help": "History lengths n at which the tuned model scores the test users again from their newest n items "
+                "only, against popularity (how much history a new user needs; [] skips it)."})
+
+    def __post_init__(self):
+        if not self.ks or any(k < 1 for k in self.ks):
+            raise ValueError(f"ks: expected positive integers, got {self.ks!r}")
+        if 10 not in self.ks:
+            raise ValueError(f"ks: must include 10 (the primary metric is ndcg@10), got {self.ks!r}")
+        for name in self.baselines:
+            if name not in BASELINES:
+                raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
+        check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
+        if any(n < 1 for n in self.shortened_histories):
+            raise ValueError(f"shortened_histories: expected positive integers, got {self.shortened_histories!r}")
+        for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")

@@ -1,0 +1,115 @@
+"""The spam domain's hooks (see :class:`suite.core.registry.Domain`): what differs from the shared run.
+
+The data are e-mails split three ways; the model is a pretrained text encoder with a new
+two-class head; the systems are scored as P(spam) on validation (to choose each operating
+threshold) and test (to report it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from suite.core import sources
+from suite.core.config import load_settings
+from suite.core.operating import Target
+from suite.core.registry import Model, Report, TrainingInputs
+from suite.spam import data as spam_data
+from suite.spam import metrics as spam_metrics
+from suite.spam.baselines import fit_baseline
+from suite.spam.config import SpamDataConfig, SpamEvalConfig, SpamModelConfig
+from suite.spam.data import Splits, labels_of, texts_of
+from suite.spam.model import SpamPredictor, build_classifier, tokenize, weighted_loss
+
+
+class SpamDomain:
+    """Spam filtering: a text classifier judged at a fixed, low false-positive rate on ham."""
+
+    name = "spam"
+    description = "Text classifier tuned to separate spam from ham; reports recall at a fixed ham FPR."
+    primary_metric = "f1"
+    greater_is_better = True
+    example_unit = "messages"
+    serving_module = "suite.spam.serving"     # suite serve
+    data_config = SpamDataConfig
+    model_config = SpamModelConfig
+    eval_config = SpamEvalConfig
+
+    def check_source(self, recipe: Any, path: Path) -> None:
+        sources.check_transformers_folder(path, source=recipe.model.source)
+
+    def prepare_data(self, recipe: Any) -> Splits:
+        return spam_data.prepare(recipe.data)
+
+    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+        return spam_data.with_test_data(recipe.data, data, source)
+
+    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+        out = {}
+        for name in recipe.evaluation.baselines:
+            score = fit_baseline(name, texts_of(data.train), labels_of(data.train).tolist(), recipe.seed)
+            out[name] = {"validation": score(texts_of(data.validation)), "test": score(texts_of(data.test))}
+        return out
+
+    def build_model(self, recipe: Any, data: Splits) -> Model:
+        network, tokenizer = build_classifier(recipe.model)
+        return Model(network=network, processing_class=tokenizer, head=["classifier"])
+
+    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
+        from transformers import DataCollatorWithPadding
+
+        tokenizer, cfg = model.processing_class, recipe.model
+        train_labels = labels_of(data.train)
+        return TrainingInputs(
+            train_dataset=tokenize(tokenizer, texts_of(data.train), train_labels.tolist(), cfg),
+            eval_dataset=tokenize(tokenizer, texts_of(data.validation), labels_of(data.validation).tolist(), cfg),
+            data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=spam_metrics.trainer_metrics,
+            trainer_kwargs={"compute_loss_func": weighted_loss(train_labels) if cfg.class_weights else None})
+
+    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> SpamPredictor:
+        predictor = SpamPredictor(model.network, model.processing_class, recipe.model, recipe.data, 0.5,
+                                  recipe.evaluation.target_fpr)
+        validation = predictor.scores(texts_of(data.validation))
+        predictor.threshold = spam_metrics.operating_threshold(labels_of(data.validation), validation,
+                                                               recipe.evaluation.target_fpr)
+        return predictor
+
+    def outputs(self, predictor: SpamPredictor, recipe: Any, data: Splits) -> dict:
+        return {"validation": predictor.scores(texts_of(data.validation)),
+                "test": predictor.scores(texts_of(data.test))}
+
+    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: SpamPredictor,
+               plots_dir: Path | None) -> Report:
+        return spam_metrics.report(recipe.evaluation, data, outputs, tuned_threshold=predictor.threshold,
+                                   plots_dir=plots_dir, seed=recipe.seed)
+
+    def operating_target(self, recipe: Any, data: Splits) -> Target:
+        """At most ``evaluation.target_fpr`` of ham flagged."""
+        return Target("fpr", recipe.evaluation.target_fpr)
+
+    def labelled_scores(self, data: Splits, outputs: dict, part: str) -> tuple:
+        return labels_of(getattr(data, part)), outputs[part]
+
+    blend_space = "logit"        # probabilities: added as log-odds, so the hybrid's score is one too
+
+    def hybrid_settings(self, recipe: Any) -> tuple[list[str], list[float]]:
+        ev = recipe.evaluation
+        return (ev.baselines if ev.hybrid_with is None else ev.hybrid_with), ev.hybrid_weights
+
+    def validation_score(self, recipe: Any, data: Splits, scores: Any) -> float:
+        ev = recipe.evaluation
+        return spam_metrics.validation_score(labels_of(data.validation), scores, target_fpr=ev.target_fpr,
+                                             operating_weight=ev.hybrid_operating_weight)
+
+    def load_predictor(self, folder: Path) -> SpamPredictor:
+        return SpamPredictor.from_folder(folder)
+
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
+        """Messages: inline texts, or a .txt (one per line), .csv/.jsonl (the trained text column), .eml, .mbox
+        or a folder of e-mails."""
+        if path is None:
+            return list(inline)
+        cfg = load_settings(model_dir, {"data": SpamDataConfig})["data"]
+        return spam_data.read_texts(Path(path), text_column=cfg.text_column, include_headers=cfg.include_headers)
+
+DOMAIN = SpamDomain()

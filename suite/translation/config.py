@@ -1,0 +1,150 @@
+"""The translation recipe's own sections: ``data``, ``model`` and ``evaluation`` (dataclasses with help text).
+
+The model section is saved with every model (``model/suite.json``) and rebuilt from it by the
+same round trip (:func:`suite.core.config.save_settings` / ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from suite.core.recipe import ModelConfig
+
+SYSTEM_SOURCE = "system-locale"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")
+
+
+@dataclass
+class TranslationDataConfig:
+    """The recipe's ``data`` section for translation."""
+
+    source: str = field(default=SYSTEM_SOURCE, metadata={
+        "help": "system-locale (this machine's /usr/share/locale catalogs), a bundled data set (django-de), a "
+                "folder of .po/.mo files or a locale tree, one .po/.mo file, or a .tsv/.csv/.jsonl table."})
+    source_language: str = field(default="en", metadata={"help": "Language of the msgids / source column."})
+    target_language: str = field(default="pt_BR", metadata={
+        "help": "Language of the translations; picks <lang>/LC_MESSAGES in a locale tree (system-locale: "
+                "/usr/share/locale/<lang>, and <lang>_<LANG> beside it for a bare code: pt reads pt and pt_PT)."})
+    source_column: str = field(default="source", metadata={"help": "Source text column (tables)."})
+    target_column: str = field(default="target", metadata={"help": "Target text column (tables)."})
+    catalog_column: str = field(default="catalog", metadata={
+        "help": "Catalog/product column (tables; optional: without it the file name is the catalog)."})
+    include_catalogs: list[str] = field(default_factory=lambda: ["*"], metadata={
+        "help": "Catalog name patterns to read (shell globs)."})
+    exclude_catalogs: list[str] = field(default_factory=lambda: ["iso_*"], metadata={
+        "help": "Catalog name patterns to skip (default: the iso_* lists of country and language names)."})
+    split: Literal["by-catalog", "in-domain", "random"] = field(default="by-catalog", metadata={
+        "help": "by-catalog: test on whole held-out catalogs; in-domain: tune on part of in_domain_catalog "
+                "and test on the rest; random: split pairs at random."})
+    test_catalogs: list[str] = field(default_factory=list, metadata={
+        "help": "by-catalog: catalogs held out for test (empty: picked by seed to cover about test_size)."})
+    in_domain_catalog: str | None = field(default=None, metadata={
+        "help": "in-domain: the catalog whose held-out strings are the test set."})
+    test_size: float = field(default=0.15, metadata={
+        "help": "Share held out for test (random, in-domain; the target share when test_catalogs is empty)."})
+    validation_size: float = field(default=0.05, metadata={
+        "help": "Share of the training pairs used to pick checkpoints."})
+    min_chars: int = field(default=2, metadata={"help": "Drop pairs whose source is shorter."})
+    max_chars: int = field(default=120, metadata={"help": "Drop pairs whose source or target is longer."})
+    max_train_examples: int | None = field(default=None, metadata={
+        "help": "Keep a random sample of this many training pairs (null: all)."})
+    max_test_examples: int | None = field(default=None, metadata={
+        "help": "Evaluate on a random sample of this many test pairs (null: all)."})
+    seed: int = field(default=0, metadata={"help": "Seed of the catalog choice, the split and the samples."})
+
+    def __post_init__(self):
+        for name in ("source_language", "target_language"):
+            if not isinstance(getattr(self, name), str) or not _LANGUAGE.match(getattr(self, name)):
+                raise ValueError(f"{name}: unknown language code {getattr(self, name)!r}; expected an ISO 639 "
+                                 "code such as en, de, fr, pt_BR")
+        for name in ("test_size", "validation_size"):
+            if not 0 < getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a number strictly between 0 and 1, got {getattr(self, name)!r}")
+        if not 0 < self.min_chars <= self.max_chars:
+            raise ValueError(f"max_chars: expected 0 < min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
+        for name in ("max_train_examples", "max_test_examples"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 10):
+                raise ValueError(f"{name}: expected an integer of at least 10, or null, got {value!r}")
+        if self.split == "in-domain" and not self.in_domain_catalog:
+            raise ValueError("in_domain_catalog: the in-domain split needs the catalog to test on")
+
+
+@dataclass
+class TranslationModelConfig(ModelConfig):
+    """The recipe's ``model`` section for translation."""
+
+    max_source_length: int = field(default=64, metadata={"help": "Source tokens kept (longer strings are cut)."})
+    max_target_length: int = field(default=64, metadata={"help": "Target tokens trained on and generated at most."})
+    source_prefix: str = field(default="", metadata={
+        "help": "Text put before every source, e.g. 'translate English to German: ' for T5."})
+    source_lang_code: str | None = field(default=None, metadata={
+        "help": "Tokenizer language code of the source for multilingual models (en_XX for mBART, eng_Latn NLLB)."})
+    target_lang_code: str | None = field(default=None, metadata={
+        "help": "Tokenizer language code of the target (de_DE, deu_Latn, de for M2M100); forces that BOS."})
+    mask_placeholders: bool = field(default=True, metadata={
+        "help": "Replace placeholders (%s, {0}...) by sentinel tokens the tokenizer cannot split, and back."})
+    restore_surface: Literal["auto", "on", "off"] = field(default="auto", metadata={
+        "help": "Restore case, accents and punctuation spacing learned from the training targets; auto: when "
+                "the tokenizer is uncased (MiniLM lowercases and strips accents)."})
+    tie_encoder_decoder: bool = field(default=False, metadata={
+        "help": "Warm start: share the encoder's weights with the decoder (half the parameters)."})
+    decoder_layers: int | None = field(default=None, metadata={
+        "help": "Warm start: keep only the decoder's first N layers (faster; null keeps all)."})
+    new_weights_lr_scale: float = field(default=1.0, metadata={
+        "help": "Warm start: learning-rate multiplier for the weights the checkpoint lacks "
+                "(cross-attention, LM-head transform)."})
+    placeholders: Literal["constrained", "free"] = field(default="constrained", metadata={
+        "help": "constrained: decoding may emit only the source's placeholder sentinels, each once, and not "
+                "end before all are out (the model still places them); free: no constraint (see decoding.py)."})
+    num_beams: int = field(default=4, metadata={"help": "Beam size when translating."})
+    no_repeat_ngram_size: int = field(default=0, metadata={
+        "help": "Never generate the same n-gram twice in one output (0: off; 3 is usual for warm starts)."})
+    generation_batch_size: int = field(default=32, metadata={"help": "Strings per generation batch."})
+    strip_accelerators: bool = field(default=True, metadata={
+        "help": "Take keyboard accelerators (GTK _Open, Qt &File) out of the source and the training targets, and "
+                "put the marker back before the word in the same position of the translation (review it)."})
+    untuned_shortlist: bool = field(default=True, metadata={
+        "help": "Firefox Translations: decode the untuned model (the zero-shot system) with its lexical "
+                "shortlist, as its native engine does. A tuned model never uses it: the list allows only the "
+                "words the original model produced."})
+
+    def __post_init__(self):
+        for name in ("max_source_length", "max_target_length", "num_beams", "generation_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"no_repeat_ngram_size: expected 0 or a positive integer, got {self.no_repeat_ngram_size!r}")
+        if self.decoder_layers is not None and self.decoder_layers < 1:
+            raise ValueError(f"decoder_layers: expected a positive integer or null, got {self.decoder_layers!r}")
+        if not 0 < self.new_weights_lr_scale <= 1000:
+            raise ValueError(f"new_weights_lr_scale: expected a number in (0, 1000], got {self.new_weights_lr_scale!r}")
+
+
+@dataclass
+class TranslationEvalConfig:
+    """The recipe's ``evaluation`` section for translation."""
+
+    baselines: list[str] = field(default_factory=lambda: ["copy-source", "translation-memory"], metadata={
+        "help": "Classical systems on the same test split: copy-source (output = input), translation-memory "
+                "(the target of the most similar training source, as a CAT tool's fuzzy match)."})
+    glossary: str | None = field(default=None, metadata={
+        "help": "TSV of source term<TAB>target term; null mines one from the training pairs."})
+    glossary_min_count: int = field(default=8, metadata={
+        "help": "Mined glossary: a source word must occur in at least this many training pairs."})
+    glossary_min_dice: float = field(default=0.6, metadata={
+        "help": "Mined glossary: minimum Dice agreement between a source word and its translation."})
+    zero_shot: bool = field(default=True, metadata={
+        "help": "Also score a ready translation model before tuning (skipped for a warm start: it cannot "
+                "translate)."})
+    examples: int = field(default=12, metadata={"help": "Test translations shown in the model card."})
+
+    def __post_init__(self):
+        known = {"copy-source", "translation-memory"}
+        unknown = [b for b in self.baselines if b not in known]
+        if unknown:
+            raise ValueError(f"baselines: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        if self.glossary_min_count < 1 or not 0 < self.glossary_min_dice <= 1:
+            raise ValueError("glossary_min_count / glossary_min_dice: expected a positive count and a number in (0, 1]")

@@ -1,0 +1,155 @@
+"""The translation domain's hooks (see :class:`suite.core.registry.Domain`): what differs from the shared run.
+
+The data are (source, target) string pairs read from gettext catalogs or tables; the model is
+the Firefox Translations network, any seq2seq checkpoint, or an encoder warm-started on both
+sides (see model.py); every system's output is its translations of the test strings, scored by
+sacreBLEU, placeholder and glossary checks. A tuned Firefox Translations model exports back to
+its native int8 engine (``suite export RUN OUT --format marian``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from suite.core import sources
+from suite.translation import checks
+from suite.core.registry import Model, Report, TrainingInputs
+from suite.translation import data as translation_data
+from suite.translation import metrics as translation_metrics
+from suite.translation.baselines import fit_baseline
+from suite.translation.catalogs import fill_catalog
+from suite.translation.config import TranslationDataConfig, TranslationEvalConfig, TranslationModelConfig
+from suite.translation.data import Splits
+from suite.translation.model import (build_model, encode_pairs, load_tokenizer, model_kind, needs_restorer,
+                                     new_weights_lr_scale, untuned_shortlist)
+from suite.translation.strings import SurfaceRestorer
+from suite.translation.translator import Translator, saved_target_language
+
+# a warm start's new weights: trained in full beside LoRA adapters
+_WARM_START_HEAD = ["crossattention", "transform"]
+
+
+class TranslationDomain:
+    """Translation of interface strings: a seq2seq model tuned to a product's strings and terminology."""
+
+    name = "translation"
+    description = "Seq2seq model tuned to a product's interface strings; chrF++, BLEU, placeholders, terms."
+    primary_metric = "chrf"
+    greater_is_better = True
+    example_unit = "strings"
+    serving_module = "suite.translation.serving"     # suite serve
+    data_config = TranslationDataConfig
+    model_config = TranslationModelConfig
+    eval_config = TranslationEvalConfig
+
+    def check_source(self, recipe: Any, path: Path) -> None:
+        """A local model source must be a transformers folder or a Firefox Translations one (bundled, or a
+        tuned run's ``model/``); the bundled and hub ones are."""
+        if not sources.is_bundled(recipe.model.source):
+            checks.check_model_folder(path, source=recipe.model.source)
+
+    def prepare_data(self, recipe: Any) -> Splits:
+        return translation_data.prepare(recipe.data)
+
+    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+        return translation_data.with_test_data(recipe.data, data, source)
+
+    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+        return {name: {"test": fit_baseline(name, _sources(data.train), _targets(data.train))(_sources(data.test))}
+                for name in recipe.evaluation.baselines}
+
+    def build_model(self, recipe: Any, data: Splits) -> Model:
+        cfg = recipe.model
+        folder = sources.resolve(cfg.source)
+        kind = model_kind(folder, cfg.trust_remote_code)
+        tokenizer = load_tokenizer(folder, cfg, kind)
+        network = build_model(folder, tokenizer, cfg, kind=kind, seed=recipe.seed)
+        from_encoder = kind == "encoder"                      # an EncoderDecoderModel was built
+        warm_started = from_encoder and cfg.pretrained
+        restorer = SurfaceRestorer.fit(p.target for p in data.train) if needs_restorer(tokenizer, cfg) else None
+        return Model(network=network, processing_class=tokenizer, head=_WARM_START_HEAD if from_encoder else [],
+                     lr_scale=new_weights_lr_scale(cfg, warm_started=warm_started),
+                     zero_shot=recipe.evaluation.zero_shot and cfg.pretrained and not from_encoder,
+                     extras={"restorer": restorer, "warm_started": warm_started,
+                             "shortlist": untuned_shortlist(folder, kind, cfg)})
+
+    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
+        from transformers import DataCollatorForSeq2Seq
+
+        tokenizer = model.processing_class
+        return TrainingInputs(
+            train_dataset=encode_pairs(tokenizer, _sources(data.train), _targets(data.train), recipe.model),
+            eval_dataset=encode_pairs(tokenizer, _sources(data.validation), _targets(data.validation), recipe.model),
+            data_collator=DataCollatorForSeq2Seq(tokenizer, model=model.network, label_pad_token_id=-100),
+            selection_metric="loss", selection_greater_is_better=False)   # chrF++ needs generation: too slow
+
+    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> Translator:
+        # the shortlist lists the words the original model used: only the untuned model decodes with it
+        return Translator(model.network, model.processing_class, recipe.model, model.extras["restorer"],
+                          warm_started=model.extras["warm_started"], target_language=recipe.data.target_language,
+                          shortlist=None if model.tuned else model.extras["shortlist"])
+
+    def outputs(self, predictor: Translator, recipe: Any, data: Splits) -> dict:
+        return {"test": predictor.translate(_sources(data.test), progress=True)}
+
+    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
+               plots_dir: Path | None) -> Report:
+        from suite.translation.firefox import MODEL_CARD_SECTION
+        from suite.translation.ssru_transformer import SsruTransformer
+
+        evaluation = translation_metrics.report(recipe.evaluation, data, outputs,
+                                                free=predictor.translate_free(_sources(data.test), progress=True),
+                                                split=recipe.data.split, warm_started=predictor.warm_started)
+        if isinstance(predictor.network, SsruTransformer) and recipe.model.pretrained:
+            evaluation.sections.append(MODEL_CARD_SECTION)
+        return evaluation
+
+    def load_predictor(self, folder: Path) -> Translator:
+        return Translator.from_folder(folder)
+
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
+        """Inline strings, or the strings of ``path``; a catalog must be in the model's target language."""
+        if path is None:
+            return list(inline)
+        checks.check_catalog_language(Path(path), saved_target_language(model_dir))
+        return translation_data.read_sources(Path(path))
+
+    output_suffixes = (".po",)
+
+    def write_output(self, predictor: Translator, predictions: list[dict], output: Path, *,
+                     input: Path | None = None) -> str:
+        """``--input app.po --output app.pt_BR.po``: the input catalog with its untranslated entries filled
+        (marked fuzzy for review); no translation a person wrote is changed (see catalogs.fill_catalog).
+        The command line has checked that ``input`` is a .po catalog.
+        """
+        done = {p["source"]: p["translation"] for p in predictions}
+        counts = fill_catalog(Path(input), lambda texts: [done.get(t) or predictor.translate([t])[0] for t in texts],
+                              output=Path(output))
+        return (f"wrote {output}: {counts['filled']} untranslated entries filled (marked fuzzy for review), "
+                f"{counts['kept']} translated entries kept as they were")
+
+
+    export_formats = ("marian",)
+
+    def export(self, run: Any, fmt: str, out_dir: Path) -> str:
+        """``suite export RUN OUT --format marian``: a tuned Firefox Translations model as a folder its native
+        int8 engine loads (see export.py); the run folder is not changed.
+
+        Raises:
+            ExportError: the run's model is not a Firefox Translations network.
+        """
+        from suite.translation.export import export_run
+
+        return export_run(run, out_dir, sample_sources=_sources(self.prepare_data(run.recipe()).train))
+
+
+def _sources(pairs) -> list[str]:
+    return [p.source for p in pairs]
+
+
+def _targets(pairs) -> list[str]:
+    return [p.target for p in pairs]
+
+
+DOMAIN = TranslationDomain()

@@ -1,0 +1,69 @@
+"""Label-budget curves: points read from finished runs, the crossover, the verdict sentence and the plot."""
+
+import json
+
+import pytest
+
+from suite.bench import budget
+from suite.bench.plan import load_plan
+
+
+def _run(out, label, train, tuned, tfidf, nb, *, ci=None):
+    folder = out / "runs" / f"spam-{label}"
+    folder.mkdir(parents=True)
+    models = {"tuned": {"f1": tuned, **({"f1_ci_low": ci[0], "f1_ci_high": ci[1]} if ci else {})},
+              "baseline:tfidf-logreg": {"f1": tfidf}, "baseline:naive-bayes": {"f1": nb}}
+    (folder / "metrics.json").write_text(json.dumps({
+        "domain": "spam", "recipe": "default", "primary_metric": "f1", "greater_is_better": True, "models": models,
+        "data": {"train": train}}))
+    return {"status": "ok", "run_dir": f"runs/spam-{label}"}
+
+
+@pytest.fixture
+def records(tmp_path):
+    return {"budget-32": _run(tmp_path, "budget-32", 32, 0.74, 0.39, 0.50, ci=(0.60, 0.85)),
+            "budget-128": _run(tmp_path, "budget-128", 128, 0.81, 0.86, 0.70),
+            "budget-512": _run(tmp_path, "budget-512", 512, 0.95, 0.94, 0.90),
+            "budget-all": _run(tmp_path, "budget-all", 3800, 0.976, 0.975, 0.97),
+            "full": {"status": "ok", "run_dir": "elsewhere"}}, tmp_path
+
+
+def test_the_curve_holds_every_budget_run_in_order_of_examples(records):
+    run_records, out = records
+    curve = budget.curve(run_records, out)
+    assert [p["train_examples"] for p in curve["points"]] == [32, 128, 512, 3800]
+    assert curve["points"][0]["systems"]["baseline:tfidf-logreg"] == 0.39
+    assert curve["points"][0]["intervals"] == {"tuned": [0.60, 0.85]}
+
+
+def test_the_crossover_is_where_the_tuned_model_stays_ahead(records):
+    curve = budget.curve(*records)
+    found = budget.crossover(curve)          # ahead at 32, behind at 128, ahead from 512 on
+    assert found["train_examples"] == 512 and found["baseline"] == "baseline:tfidf-logreg"
+    sentence = budget.verdict("spam", curve)
+    assert sentence.startswith("spam: the tuned model beats the best classical baseline from 512 labelled examples")
+    assert "f1 0.9500 against tfidf-logreg's 0.9400" in sentence
+
+
+def test_a_curve_the_baseline_wins_says_so(records):
+    run_records, out = records
+    curve = budget.curve(run_records, out)
+    curve["points"][-1]["systems"]["tuned"] = 0.9
+    assert budget.crossover(curve) is None
+    assert "stays ahead up to all 3,800 labelled examples" in budget.verdict("spam", curve)
+
+
+def test_the_plot_and_table_are_made(records, tmp_path):
+    curve = budget.curve(*records)
+    path = budget.plot("spam", curve, tmp_path / "spam-budget.png")
+    assert path.stat().st_size > 5_000
+    header, rows = budget.table(curve)
+    assert header[:2] == ["labelled examples", "tuned"] and rows[-1][0] == "3,800"
+
+
+def test_a_plan_budget_expands_into_one_run_per_size():
+    plan = load_plan({"name": "b", "domains": {"spam": {"budget": {
+        "recipe": "spam/tiny", "key": "data.train_examples", "sizes": [32, 128, None]}}}})
+    runs = plan.domains["spam"].all_runs()
+    assert [r.system for r in runs] == ["budget-32", "budget-128", "budget-all"]
+    assert runs[0].overrides == {"data.train_examples": 32} and runs[-1].overrides == {}

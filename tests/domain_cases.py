@@ -1,0 +1,80 @@
+"""Every domain the shared tests train (the contract tests; resume after SIGKILL, torchrun, determinism), one row each.
+
+A new domain joins all of them by adding one row to ``DOMAINS``: its tiny recipe,
+overrides that keep a run short, and a few inputs its predictor accepts. Runs go
+through the command line in a subprocess (``python -m suite train``), one torch thread
+each, so that runs compared with each other ran the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class DomainCase:
+    recipe: str                                   # bundled tiny recipe
+    overrides: tuple[str, ...] = ()               # keep the run short; still two epochs for resume
+    inputs: Callable[[], list[Any]] = field(default=lambda: [])   # what predict() gets after loading
+
+
+DOMAINS = {
+    "spam": DomainCase("spam/tiny", (), lambda: ["WIN a FREE cruise!!! click now", "Minutes of the meeting"]),
+    "recommendation": DomainCase("recommendation/tiny", ("evaluation.bpr_iterations=10",),
+                                 lambda: ["items:a film about space travel|a quiet drama"]),
+    "diagnostics": DomainCase("diagnostics/tiny", ("evaluation.bootstrap=20", "evaluation.saliency_images=0"),
+                              lambda: [np.full((32, 32), 90, dtype=np.uint8)]),
+    "translation": DomainCase("translation/tiny", ("evaluation.baselines=[copy-source]",),
+                              lambda: ["Delete session", "%(count)s sites"]),
+}
+
+
+def environment(**extra: str) -> dict:
+    """The subprocess environment: offline, one thread, the repository importable."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env.update(extra)
+    return env
+
+
+def suite_argv(*args: str) -> list[str]:
+    """``python -m suite ARGS``."""
+    return [sys.executable, "-m", "suite", *args]
+
+
+def train_argv(case: DomainCase, runs_dir: Path, name: str, *extra: str) -> list[str]:
+    """``python -m suite train`` for ``case`` into ``runs_dir/name``."""
+    return [*suite_argv("train"), case.recipe, *case.overrides, "train.threads=1",
+            f"output.runs_dir={runs_dir}", f"output.name={name}", *extra]
+
+
+def cache_override(tmp: Path, case: DomainCase) -> tuple[str, ...]:
+    """Keep generated data caches inside the test's temporary folder."""
+    return (f"data.cache_dir={tmp / 'cache'}",) if case.recipe.startswith("diagnostics/") else ()
+
+
+def run_cli(argv: list[str], *, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, cwd=ROOT, env=environment(**env), capture_output=True, text=True,
+                            timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def metrics(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+
+
+def system_metrics(run_dir: Path) -> dict:
+    """Every system's numeric metrics (timings excluded: they are not meant to repeat)."""
+    return {system: {k: v for k, v in values.items() if isinstance(v, (int, float))}
+            for system, values in metrics(run_dir)["models"].items()}
