@@ -1,0 +1,178 @@
+"""A bounded load test of ``suite serve`` on this machine: micro-batching on and off, side by side.
+
+For each setting (``max_batch`` 32 and 1) it starts ``python -m suite.serve RUN_DIR`` on a
+free 127.0.0.1 port, sends ``--requests`` one-input requests (the domain's
+``example_request``) at each concurrency (1, 8, 32 clients, each sending its next request
+when the previous one is answered), stops the server and prints one Markdown table:
+requests per second, p50 and p99 latency, and the mean batch the server formed.
+
+It only talks to the server it started, on the loopback address, and every loop is
+bounded by ``--requests``. The server inherits this process's environment (set
+``OMP_NUM_THREADS`` to fix its torch threads).
+
+Example::
+
+    python -m suite.serve.loadtest runs/spam-tiny-20261126-140201 --requests 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+from suite.core.errors import SuiteError
+
+SETTINGS = (("on", 32), ("off", 1))
+MAX_REQUESTS = 100_000
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(run_dir: Path, *, max_batch: int, max_wait_ms: float, start_timeout: float = 300) -> Iterator[str]:
+    """A ``python -m suite.serve`` subprocess on 127.0.0.1; yields its URL once ``/health`` is 200."""
+    import httpx
+
+    port = free_port()
+    command = [sys.executable, "-m", "suite.serve", str(run_dir), "--host", "127.0.0.1", "--port", str(port),
+               "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning"]
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                last = ([line for line in log.read().splitlines() if line.strip()] or ["(no output)"])[-1]
+                raise RuntimeError(f"the server exited with status {process.returncode}: {last}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not become healthy in {start_timeout} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+async def measure(url: str, body: dict, *, requests: int, concurrency: int) -> dict:
+    """Send ``requests`` requests from ``concurrency`` clients; requests/s and latency percentiles (ms).
+
+    Raises:
+        RuntimeError: a request did not answer 200.
+    """
+    import httpx
+
+    latencies: list[float] = []
+    left = requests
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                start = time.perf_counter()
+                response = await client.post("/predict", json=body)
+                latencies.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    raise RuntimeError(f"/predict answered {response.status_code}: {response.text[:200]}")
+
+        before = (await client.get("/stats")).json()
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+        after = (await client.get("/stats")).json()
+    latencies.sort()
+    batches = max(after["batches"] - before["batches"], 1)
+    return {"rps": requests / elapsed, "p50": 1000 * percentile(latencies, 50), "p99": 1000 * percentile(latencies, 99),
+            "mean_batch": (after["inputs"] - before["inputs"]) / batches}
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The ``q``-th percentile of sorted values (nearest rank)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, -(-len(sorted_values) * q // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def run(run_dir: Path, *, requests: int, concurrencies: list[int], max_wait_ms: float) -> dict:
+    """Results by (setting, concurrency): both settings on the same run, one after the other."""
+    from suite.core.runs import Run
+    from suite.serve.info import run_info
+    from suite.serve.spec import serving_spec
+
+    run_folder = Run.open(run_dir)
+    run_folder.require_complete()
+    body = serving_spec(run_info(run_folder)["domain"]).example_request()
+    results = {}
+    for label, max_batch in SETTINGS:
+        with server(run_dir, max_batch=max_batch, max_wait_ms=max_wait_ms) as url:
+            asyncio.run(measure(url, body, requests=min(requests, 8), concurrency=1))      # warm-up
+            for concurrency in concurrencies:
+                results[label, concurrency] = asyncio.run(measure(url, body, requests=requests,
+                                                                  concurrency=concurrency))
+    return results
+
+
+def markdown_table(results: dict, concurrencies: list[int]) -> str:
+    """One row per concurrency; batching on and off side by side."""
+    head = ["clients"] + [f"{name} ({label})" for label, _ in SETTINGS
+                          for name in ("req/s", "p50 ms", "p99 ms", "mean batch")]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for concurrency in concurrencies:
+        cells = [str(concurrency)]
+        for label, _ in SETTINGS:
+            r = results[label, concurrency]
+            cells += [f"{r['rps']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['mean_batch']:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m suite.serve.loadtest RUN_DIR --requests N``: print the Markdown table."""
+    parser = argparse.ArgumentParser(prog="python -m suite.serve.loadtest", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, help="a finished run folder")
+    parser.add_argument("--requests", type=int, default=200, help="requests per concurrency and setting")
+    parser.add_argument("--concurrency", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
+    parser.add_argument("--max-wait-ms", type=float, default=5.0, help="the batching server's max_wait_ms")
+    args = parser.parse_args(argv)
+    concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    if not 1 <= args.requests <= MAX_REQUESTS or not all(1 <= c <= 256 for c in concurrencies):
+        parser.error(f"--requests must be in 1..{MAX_REQUESTS} and each concurrency in 1..256")
+    try:
+        results = run(args.run_dir, requests=args.requests, concurrencies=concurrencies,
+                      max_wait_ms=args.max_wait_ms)
+    except (SuiteError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.run_dir.name}: {args.requests} one-input requests per cell, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, max_wait_ms={args.max_wait_ms}\n")
+    print(markdown_table(results, concurrencies))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Spam over HTTP: ``{"texts": [...]}`` in, one spam probability and decision per text out.
+
+The serving shape every domain has (see :mod:`suite.serve.spec`): request and response
+models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from suite.serve.schemas import Texts
+
+
+def example_request() -> dict:
+    """A valid one-text request."""
+    return {"texts": ["WIN a FREE cruise!!! Reply now to claim your prize"]}
+
+
+class PredictRequest(BaseModel):
+    """Messages to score."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example_request()]})
+    texts: Texts = Field(description="Messages (subject and body as one text), one or more.")
+
+
+class Prediction(BaseModel):
+    spam_probability: float = Field(description="P(spam) from the tuned model.")
+    label: Literal["spam", "ham"] = Field(description="spam when spam_probability >= threshold.")
+    threshold: float = Field(description="The run's operating threshold (chosen on validation for a target FPR).")
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction] = Field(description="One per text, in order.")
+
+
+def to_inputs(request: PredictRequest) -> tuple[list[str], dict]:
+    """The predictor's inputs (the texts) and options (none)."""
+    return list(request.texts), {}
+
+
+def predict(predictor: Any, inputs: list[str], options: dict) -> list[dict]:
+    """``predictor.predict`` on one batch of texts."""
+    return predictor.predict(inputs, **options)
+
+
+def to_response(predictions: list[dict], request: PredictRequest) -> PredictResponse:
+    """The response for one request's predictions."""
+    return PredictResponse(predictions=[Prediction(**p) for p in predictions])

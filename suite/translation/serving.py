@@ -1,0 +1,59 @@
+"""Translation over HTTP: ``{"texts": [...]}`` in, one translation per interface string out.
+
+The serving shape every domain has (see :mod:`suite.serve.spec`): request and response
+models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from suite.serve.schemas import Text
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty string: nothing to translate")
+    return text
+
+
+SourceTexts = Annotated[list[Annotated[Text, AfterValidator(_not_blank)]], Field(min_length=1)]
+
+
+def example_request() -> dict:
+    """A valid one-string request."""
+    return {"texts": ["Delete %(name)s?"]}
+
+
+class PredictRequest(BaseModel):
+    """Interface strings to translate (placeholders such as %s or {0} are kept)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [example_request()]})
+    texts: SourceTexts = Field(description="Source strings, one or more, none blank.")
+
+
+class Prediction(BaseModel):
+    source: str = Field(description="The source string, as given.")
+    translation: str = Field(description="Its translation.")
+    placeholders_kept: bool = Field(description="Whether every placeholder of the source is in the translation.")
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction] = Field(description="One per text, in order.")
+
+
+def to_inputs(request: PredictRequest) -> tuple[list[str], dict]:
+    """The predictor's inputs (the strings) and options (none)."""
+    return list(request.texts), {}
+
+
+def predict(predictor: Any, inputs: list[str], options: dict) -> list[dict]:
+    """``predictor.predict`` on one batch of strings."""
+    return predictor.predict(inputs, **options)
+
+
+def to_response(predictions: list[dict], request: PredictRequest) -> PredictResponse:
+    """The response for one request's predictions."""
+    return PredictResponse(predictions=[Prediction(**p) for p in predictions])
