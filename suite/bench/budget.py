@@ -30,12 +30,13 @@ def run_label(size: Any) -> str:
     return f"{BUDGET_PREFIX}{'all' if size is None else f'{size:g}' if isinstance(size, float) else size}"
 
 
-def curve(run_records: dict, out: Path) -> dict | None:
+def curve(run_records: dict, out: Path, *, figure: str | None = None) -> dict | None:
     """The budget runs of one domain as a curve (None: the domain has no finished budget run).
 
     Returns:
-        ``{"primary_metric", "greater_is_better", "points": [{"size", "train_examples", "systems": {name:
-        value}, "intervals": {name: [low, high]}}], ...}``, points in order of training examples.
+        ``{"primary_metric", "greater_is_better", "figure", "points": [{"size", "train_examples", "systems":
+        {name: value}, "figures": {name: value of figure}, "intervals": {name: [low, high]}}], ...}``, points in
+        order of training examples.
     """
     points, info = [], {}
     for label, record in run_records.items():
@@ -43,10 +44,11 @@ def curve(run_records: dict, out: Path) -> dict | None:
             continue
         result = RunResult.from_json(json.loads((out / record["run_dir"] / runs.METRICS_FILE).read_text()))
         metric = result.primary_metric
-        info = {"primary_metric": metric, "greater_is_better": result.greater_is_better}
+        info = {"primary_metric": metric, "greater_is_better": result.greater_is_better, "figure": figure}
         points.append({"size": record.get("budget"), "train_examples": result.data.get("train"),
                        "systems": {s.name: s.metrics.get(metric) for s in result.systems.values()},
                        "roles": {s.name: s.role for s in result.systems.values()},
+                       "figures": {s.name: s.metrics.get(figure) for s in result.systems.values()} if figure else {},
                        "intervals": {s.name: [s.metrics[f"{metric}_ci_low"], s.metrics[f"{metric}_ci_high"]]
                                      for s in result.systems.values() if f"{metric}_ci_low" in s.metrics}})
     if not points:
@@ -80,7 +82,8 @@ def crossover(budget: dict) -> dict | None:
 
 
 def verdict(domain: str, budget: dict) -> str:
-    """One plain sentence: from how many labelled examples tuning pays in this domain, or that it does not."""
+    """One plain sentence: from how many labelled examples tuning pays in this domain, or that it does not, and
+    the operating figure of every system at the largest size where the plan names one."""
     metric = budget["primary_metric"]
     last = budget["points"][-1]
     sign = 1 if budget.get("greater_is_better", True) else -1
@@ -89,14 +92,27 @@ def verdict(domain: str, budget: dict) -> str:
     if name is None:
         return f"{domain}: no classical baseline was scored, so the curve cannot say where tuning pays."
     if found is None:
-        return (f"{domain}: the classical {name.removeprefix('baseline:')} stays ahead up to all "
-                f"{last['train_examples']:,} labelled examples ({metric} {_fmt(value)} against the tuned model's "
-                f"{_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget.")
-    interval = f" (95% CI {_fmt(found['interval'][0])}-{_fmt(found['interval'][1])})" if found["interval"] else ""
-    start = "at every size tried, from" if found["train_examples"] == budget["points"][0]["train_examples"] else "from"
-    return (f"{domain}: the tuned model beats the best classical baseline {start} {found['train_examples']:,} "
-            f"labelled examples on: {metric} {_fmt(found['tuned'])}{interval} against "
-            f"{found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there.")
+        sentence = (f"{domain}: the classical {name.removeprefix('baseline:')} stays ahead up to all "
+                    f"{last['train_examples']:,} labelled examples ({metric} {_fmt(value)} against the tuned "
+                    f"model's {_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget")
+    else:
+        interval = f" (95% CI {_fmt(found['interval'][0])}-{_fmt(found['interval'][1])})" if found["interval"] else ""
+        start = "at every size tried, from" if found["train_examples"] == budget["points"][0]["train_examples"] \
+            else "from"
+        sentence = (f"{domain}: the tuned model beats the best classical baseline {start} "
+                    f"{found['train_examples']:,} labelled examples: {metric} {_fmt(found['tuned'])}{interval} "
+                    f"against {found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there")
+    return sentence + _figure_clause(budget.get("figure"), last) + "."
+
+
+def _figure_clause(figure: str | None, point: dict) -> str:
+    values = {name.removeprefix("baseline:"): value for name, value in point.get("figures", {}).items()
+              if _number(value)}
+    if not figure or not values:
+        return ""
+    listed = ", ".join(f"{name} {_fmt(value)}" for name, value in
+                       sorted(values.items(), key=lambda item: (item[0] != TUNED, item[0])))
+    return f"; {figure} at {point['train_examples']:,}: {listed}"
 
 
 def table(budget: dict) -> tuple[list[str], list[list[str]]]:

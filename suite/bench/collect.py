@@ -23,8 +23,9 @@ from suite.core.errors import SuiteError
 from suite.core.results import TUNED, RunResult
 
 
-def collect_domain(name: str, run_records: dict, out: Path) -> dict:
-    """Systems of the domain's finished runs, and the domain's status."""
+def collect_domain(name: str, run_records: dict, out: Path, *, figure: str | None = None) -> dict:
+    """Systems of the domain's finished runs, its label-budget curve (with the operating ``figure`` of each
+    system at each size, where the plan names one), and the domain's status."""
     systems, info = {}, {}
     for label, record in run_records.items():
         if record["status"] != "ok" or label.startswith(budget.BUDGET_PREFIX):
@@ -50,7 +51,7 @@ def collect_domain(name: str, run_records: dict, out: Path) -> dict:
         except SuiteError:
             pass
     failures = [f"{label}: {record['error']}" for label, record in run_records.items() if record["status"] != "ok"]
-    curve = budget.curve(run_records, out)
+    curve = budget.curve(run_records, out, figure=figure)
     if curve and not info:
         info = {k: curve[k] for k in ("primary_metric", "greater_is_better")}
     status = "ok" if not failures else "partial" if systems or curve else "failed"

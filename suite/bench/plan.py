@@ -67,9 +67,6 @@ class BudgetPlan:
     sizes: list[float | None] = field(metadata={"help": "Values of `key`, smallest first (null: all examples)."})
     overrides: dict[str, Any] = field(default_factory=dict, metadata={"help": "Recipe keys for every budget run."})
     minutes: float = field(default=2.0, metadata={"help": "Expected wall minutes of one budget run."})
-    figure: str | None = field(default=None, metadata={
-        "help": "The domain's operating figure the verdict also reports (e.g. recall_at_target_fpr)."})
-
     def __post_init__(self):
         if not self.sizes:
             raise ValueError("sizes: expected at least one size")
@@ -102,8 +99,8 @@ class DomainPlan:
     budget: BudgetPlan | None = field(default=None, metadata={
         "help": "A label-budget curve of this domain (runs labelled budget-<size>)."})
     figure: str | None = field(default=None, metadata={
-        "help": "A metric the verdict quotes beside the primary one for the `full` run and the baselines "
-                "(the domain's operating figure, e.g. cold_ndcg@10 or placeholders_kept)."})
+        "help": "The domain's operating figure, which the verdict quotes beside the primary metric (for the `full` "
+                "run, or the largest budget run), e.g. recall_at_target_fpr, cold_ndcg@10, placeholders_kept."})
 
     def __post_init__(self):
         if not self.runs and self.budget is None:

@@ -16,11 +16,11 @@ from typing import Any
 from suite.bench import budget, plots
 from suite.core import runs
 from suite.core.errors import RunError
-from suite.core.results import BASELINE, role_of
+from suite.core.results import BASELINE, TUNED, role_of
 
 # Systems the summary table names by label (plan conventions; see recipes/bench/*.yaml).
 SUMMARY_SYSTEMS = (("zero-shot", "zero-shot"), ("linear probe", "linear-probe"), ("scratch", "scratch"),
-                   ("full fine-tune", "full"), ("LoRA", "lora"))
+                   ("full fine-tune", "full"), ("LoRA", "lora"), ("hybrid", "hybrid"))
 COST_COLUMNS = ["trainable params", "total params", "train time", "train samples/s", "inference /s", "peak RSS",
                 "train GFLOP/s (share of peak)"]
 Table = tuple[list[str], list[list[str]]]   # header, rows
@@ -66,8 +66,7 @@ def write_reports(results_path: str | Path) -> dict[str, Path]:
 def tables(results: dict) -> dict[str, Table]:
     """Every table of the report: ``summary``, per domain ``domain:<name>`` (its runs' systems) and
     ``budget:<name>`` (its label-budget curve), ``compute``, ``environment``."""
-    built = {"summary": _summary(results)} if _has_runs(results) or not any(
-        e.get("budget") for e in results["domains"].values()) else {}
+    built = {"summary": _summary(results)}
     for name, entry in results["domains"].items():
         if entry.get("systems") or not entry.get("budget"):      # a failed domain's table names its failures
             built[f"domain:{name}"] = _domain_table(entry, results.get("compute", {}))
@@ -117,10 +116,6 @@ def _is_number(value: Any) -> bool:
 
 def _number_text(value: float) -> str:
     return f"{value:.4g}"
-
-
-def _has_runs(results: dict) -> bool:
-    return any(entry.get("systems") for entry in results["domains"].values())
 
 
 def markdown(results: dict, *, plots: dict[str, str] | None = None) -> str:
@@ -203,7 +198,9 @@ def _summary(results: dict) -> Table:
               "full / best baseline", "status"]
     rows = []
     for name, entry in results["domains"].items():
-        systems, metric = entry.get("systems") or {}, entry.get("primary_metric")
+        systems, metric = entry.get("systems") or _largest_budget(entry), entry.get("primary_metric")
+        if not entry.get("systems") and systems:
+            name = f"{name} ({entry['budget']['points'][-1]['train_examples']:,} labelled)"
         value = (lambda s: systems.get(s, {}).get("metrics", {}).get(metric))
         sign = 1 if entry.get("greater_is_better", True) else -1
         baselines = {s: value(s) for s, v in systems.items() if _role(s, v) == BASELINE and value(s) is not None}
@@ -215,6 +212,15 @@ def _summary(results: dict) -> Table:
                      *(_number(value(label)) for _, label in SUMMARY_SYSTEMS),
                      f"{ratio:.3f}x" if ratio is not None else "–", entry.get("status", "–")])
     return header, rows
+
+
+def _largest_budget(entry: dict) -> dict:
+    """A budget-only domain's systems at its largest size, in the shape of ``entry["systems"]`` (tuned as ``full``)."""
+    if not entry.get("budget"):
+        return {}
+    point, metric = entry["budget"]["points"][-1], entry["budget"]["primary_metric"]
+    return {("full" if name == TUNED else name): {"role": point["roles"].get(name), "metrics": {metric: value}}
+            for name, value in point["systems"].items()}
 
 
 def _domain_table(entry: dict, compute: dict) -> Table:

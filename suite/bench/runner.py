@@ -94,7 +94,7 @@ def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = No
             record = _run_one(name, domain, run, plan, out, clock, index, problem)
         entry = results["domains"].setdefault(name, {"runs": {}, "figure": domain.figure})
         entry["runs"][run.system] = record
-        entry.update(bench_collect.collect_domain(name, entry["runs"], out))
+        entry.update(bench_collect.collect_domain(name, entry["runs"], out, figure=domain.figure))
         _write(results, out, finished=False, started=started)   # a stopped benchmark keeps what it measured
     peak_end = matmul_peak(plan.matmul_size)
     results["compute"] = bench_collect.compute(results["domains"], peak_start, peak_end, plan.matmul_size)

@@ -14,7 +14,7 @@ The weights come from a grid that adds up to 1 and are chosen by the domain's va
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -141,3 +141,16 @@ def hybrid(outputs: dict[str, dict], validation_score: Callable[[np.ndarray], fl
     first = next(iter(outputs.values()))
     mixed = {part: blend({system: outputs[system][part] for system in weights}, weights, space) for part in first}
     return Hybrid(mixed, weights, tried, space)
+
+
+@dataclass
+class ProbabilityHybridConfig:
+    """The `evaluation` keys of a domain whose hybrid blends probabilities (spam, diagnostics); its
+    ``__post_init__`` should call :func:`check_settings` with the run's baselines."""
+
+    hybrid_with: list[str] | None = field(default=None, metadata={
+        "help": "Baselines blended with the tuned model in the `hybrid` system (their probabilities added as "
+                "log-odds); null: every baseline of the run; [] or hybrid_weights: [] turns it off."})
+    hybrid_weights: list[float] = field(default_factory=lambda: [i / 10 for i in range(11)], metadata={
+        "help": "Weights tried for each blended system; every combination adding up to 1 is scored on validation "
+                "and the best kept ([] turns the hybrid off)."})

@@ -88,7 +88,13 @@ def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric:
     from transformers import TrainingArguments
 
     t = recipe.train
-    per_epoch = t.evaluate_every == "epoch"
+    max_steps = _max_steps(t, inputs.train_dataset)
+    every = t.evaluate_every
+    if every == "epoch" and t.max_steps <= 0 and max_steps > 0:
+        # train.min_steps stretched a small data set over many more epochs: evaluate (and checkpoint) as often as
+        # the recipe's epochs would have, not after every one of them
+        every = math.ceil(max_steps / max(math.ceil(t.epochs), 1))
+    per_epoch = every == "epoch"
     on_gpu = torch.cuda.is_available() and not t.use_cpu
     # accelerate runs several processes on the CPU (gloo) only when told the CPU is meant
     use_cpu = t.use_cpu or (distributed.world_size() > 1 and not torch.cuda.is_available())
@@ -97,13 +103,13 @@ def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric:
     grouped = t.group_by_length and _has_lengths(inputs.train_dataset) and not _own_batches(inputs.args_class)
     values = dict(
         output_dir=str(run.checkpoints_dir),
-        num_train_epochs=t.epochs, max_steps=_max_steps(t, inputs.train_dataset),
+        num_train_epochs=t.epochs, max_steps=max_steps,
         per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
         gradient_accumulation_steps=t.gradient_accumulation_steps,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_steps=t.warmup_ratio,
         lr_scheduler_type=t.lr_scheduler, max_grad_norm=t.max_grad_norm,
         eval_strategy="epoch" if per_epoch else "steps", save_strategy="epoch" if per_epoch else "steps",
-        eval_steps=None if per_epoch else t.evaluate_every, save_steps=None if per_epoch else t.evaluate_every,
+        eval_steps=None if per_epoch else every, save_steps=None if per_epoch else every,
         save_total_limit=t.save_total_limit, load_best_model_at_end=True,
         metric_for_best_model=metric, greater_is_better=greater_is_better,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,

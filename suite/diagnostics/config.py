@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from suite.core.blend import check_settings
+from suite.core.blend import ProbabilityHybridConfig, check_settings
 from suite.core.recipe import ModelConfig
 from suite.diagnostics.baselines import BASELINES
 from suite.diagnostics.synthetic import SyntheticConfig
@@ -103,7 +103,7 @@ class DiagnosticsModelConfig(ModelConfig):
 
 
 @dataclass
-class DiagnosticsEvalConfig:
+class DiagnosticsEvalConfig(ProbabilityHybridConfig):
     """The recipe's ``evaluation`` section for diagnostics."""
 
     operating_point: Literal["specificity", "sensitivity"] = field(default="specificity", metadata={
@@ -115,12 +115,6 @@ class DiagnosticsEvalConfig:
     baselines: list[str] = field(default_factory=lambda: ["logreg-pixels", "logreg-imagenet-features"], metadata={
         "help": "Classical floors on the same split: logreg-pixels, logreg-imagenet-features."})
     saliency_images: int = field(default=6, metadata={"help": "Test images explained by Grad-CAM PNGs in plots/."})
-    hybrid_with: list[str] | None = field(default=None, metadata={
-        "help": "Baselines blended with the tuned model in the `hybrid` system (their probabilities added as "
-                "log-odds); null: every baseline of the run; [] or hybrid_weights: [] turns it off."})
-    hybrid_weights: list[float] = field(default_factory=lambda: [i / 10 for i in range(11)], metadata={
-        "help": "Weights tried for each blended system; every combination adding up to 1 is scored on validation "
-                "and the best kept ([] turns the hybrid off)."})
 
     def __post_init__(self):
         for name in ("target_specificity", "target_sensitivity"):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.core.metrics.paired import paired_bootstrap
+from suite.core.metrics.paired import comparison_section, paired_bootstrap
 from suite.core.metrics.ranking import per_user_metrics
 from suite.core.registry import Report
 from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
@@ -94,18 +94,6 @@ def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], agai
             for system in systems}
 
 
-def comparison_section(comparisons: dict) -> str:
-    """Markdown: the paired comparisons of :func:`compare`, for the model card."""
-    rows = ["| comparison | metric | first | second | difference (95% CI) | ratio (95% CI) |", "|---" * 6 + "|"]
-    for name, c in comparisons.items():
-        ratio = "–" if c["ratio"] is None else f"{c['ratio']:.2f}x [{c['ratio_low']:.2f}, {c['ratio_high']:.2f}]"
-        rows.append(f"| {name} | {c['metric']} | {c['a']:.4f} | {c['b']:.4f} | {c['difference']:+.4f} "
-                    f"[{c['difference_low']:+.4f}, {c['difference_high']:+.4f}] | {ratio} |")
-    some = next(iter(comparisons.values()))
-    return "\n".join(["## Against the strongest baseline (paired bootstrap over test users)", "",
-                      f"{some['replicates']:,} resamples of each phase's test users (next item: {some['cases']}), "
-                      "each system scored on the same users; an interval that holds 0 (or 1x) means the test "
-                      "split cannot tell the two apart.", "", *rows])
 
 
 def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: int, predictor=None) -> Report:
@@ -130,8 +118,10 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
     by_length = history.by_history_length(data, phases, outputs)
     newest = history.shortened_histories(predictor, data, phases, cfg) if predictor is not None else None
     headline = [m for m in HEADLINE if m.split("_")[0] not in ("taste", "cold") or m.split("_")[0] in phases]
-    sections = ([comparison_section(comparisons)] if comparisons else []) + \
-        [history.section(by_length, newest)]
+    sections = [history.section(by_length, newest)]
+    if comparisons:
+        sections.insert(0, comparison_section(comparisons, cases="test users",
+                                              note="each phase (taste, cold) resamples its own users."))
     summary = {**data.summary(), "by_history_length": by_length, **({"shortened_history": newest} if newest else {})}
     return Report(metrics=metrics, headline_metrics=headline, data=summary, notes=_notes(data, phases),
                   sections=sections, comparisons=comparisons)

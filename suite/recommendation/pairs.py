@@ -130,7 +130,8 @@ def validation_inputs(splits: Splits, model: RecModelConfig) -> tuple[list[dict]
     def compute_metrics(prediction: Any) -> dict:
         order = np.argsort(np.asarray(prediction.label_ids))        # back in row order
         towers = prediction.predictions if isinstance(prediction.predictions, tuple) else (prediction.predictions,)
-        weight, values = best_text_weight(*(np.asarray(t)[order] for t in towers), phases, model.text_weights)
+        text, ids = (*(np.asarray(t)[order] for t in towers), None)[:2]       # no ID tower: text alone
+        weight, values = best_text_weight(text, ids, phases, model.text_weights)
         named = {"next_ndcg@10" if name == "validation" else "taste_ndcg@10": value for name, value in values.items()}
         return {"ndcg@10": float(np.mean(list(values.values()))), "text_weight": weight,
                 **(named if len(values) > 1 else {})}

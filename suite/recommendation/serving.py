@@ -9,11 +9,12 @@ the request's lists.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from suite.serve.schemas import Text
+from suite.serve.spec import plain_predict
 
 HISTORY_SEPARATOR = "|"    # how the predictor's ``items:`` strings separate items
 
@@ -76,9 +77,7 @@ def to_inputs(request: PredictRequest) -> tuple[list[str], dict]:
     return inputs, {"k": request.k}
 
 
-def predict(predictor: Any, inputs: list[str], options: dict) -> list[dict]:
-    """``predictor.predict`` on one batch of inputs sharing ``k``."""
-    return predictor.predict(inputs, **options)
+predict = plain_predict      # one batch: predictor.predict(inputs, **options)
 
 
 def to_response(predictions: list[dict], request: PredictRequest) -> PredictResponse:

@@ -26,11 +26,11 @@ from fastapi import FastAPI, HTTPException
 
 from suite.core.errors import SuiteError
 from suite.core.runs import Run
-from suite.serve import errors
-from suite.serve import schemas
 from suite.serve.batcher import MicroBatcher
+from suite.serve.errors import install_handlers, one_line
 from suite.serve.info import run_info, threshold_of
 from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from suite.serve.schemas import Health, Info, Stats
 from suite.serve.spec import ServeError, serving_spec
 
 log = logging.getLogger("suite.serve")
@@ -49,8 +49,8 @@ class _Model:
             self.predictor = self.loader(self.run_dir)
             log.info("model of %s loaded", self.run_dir)
         except Exception as error:  # noqa: BLE001 - reported by /health and on_load_error
-            self.error = errors.one_line(str(error) if isinstance(error, SuiteError) else
-                                         f"{type(error).__name__}: {error}")
+            self.error = one_line(str(error) if isinstance(error, SuiteError) else
+                                  f"{type(error).__name__}: {error}")
             log.error("the model of %s failed to load: %s", self.run_dir, self.error)
             if self.on_load_error is not None:
                 self.on_load_error(self.error)
@@ -104,7 +104,7 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
                   description=f"Predictions of the finished run {run.path.name} ({info['domain']}, "
                               f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher))
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
-    errors.install_handlers(app)
+    install_handlers(app)
     _add_status_routes(app, model, batcher, {**info, **settings})
     _add_predict_route(app, spec, model, batcher)
     return app
@@ -123,19 +123,19 @@ def _lifespan(model: _Model, batcher: MicroBatcher):
 
 
 def _add_status_routes(app: FastAPI, model: _Model, batcher: MicroBatcher, info: dict) -> None:
-    @app.get("/health", response_model=schemas.Health, responses={503: {"description": "the model is not loaded"}})
+    @app.get("/health", response_model=Health, responses={503: {"description": "the model is not loaded"}})
     async def health() -> dict:
         """200 once the model has loaded; 503 while it loads (or if it failed to load)."""
         model.get()
         return {"status": "ok"}
 
-    @app.get("/info", response_model=schemas.Info)
+    @app.get("/info", response_model=Info)
     async def run_information() -> dict:
         """The run: domain, recipe, headline metrics of the tuned system, threshold, package versions."""
         loaded = model.predictor is not None
         return {**info, "model_loaded": loaded, "threshold": threshold_of(model.predictor) if loaded else None}
 
-    @app.get("/stats", response_model=schemas.Stats)
+    @app.get("/stats", response_model=Stats)
     async def stats() -> dict:
         """Requests served and the batch sizes the micro-batcher formed."""
         return batcher.stats.to_dict()

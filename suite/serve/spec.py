@@ -47,6 +47,12 @@ class ServingSpec(Protocol):
         """A valid one-input request body for any run of the domain (the schema's example, load tests)."""
 
 
+def plain_predict(predictor: Any, inputs: list, options: dict) -> list[dict]:
+    """``predict`` for a domain whose batch is exactly ``predictor.predict(inputs, **options)``
+    (a serving module writes ``predict = plain_predict``)."""
+    return predictor.predict(inputs, **options)
+
+
 _REQUIRED = ("PredictRequest", "PredictResponse", "to_inputs", "predict", "to_response", "example_request")
 
 

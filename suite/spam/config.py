@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suite.core.blend import check_settings
+from suite.core.blend import ProbabilityHybridConfig, check_settings
 from suite.core.recipe import ModelConfig
 from suite.spam.baselines import BASELINES
 
@@ -89,7 +89,7 @@ class SpamModelConfig(ModelConfig):
 
 
 @dataclass
-class SpamEvalConfig:
+class SpamEvalConfig(ProbabilityHybridConfig):
     """The recipe's ``evaluation`` section for spam."""
 
     target_fpr: float = field(default=0.001, metadata={
@@ -98,12 +98,6 @@ class SpamEvalConfig:
         "help": "Classical baselines trained on the same split: tfidf-logreg, naive-bayes."})
     threshold_table: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9, 0.99], metadata={
         "help": "Thresholds listed in the report's threshold table."})
-    hybrid_with: list[str] | None = field(default=None, metadata={
-        "help": "Baselines blended with the tuned model in the `hybrid` system (their probabilities added as "
-                "log-odds); null: every baseline of the run; [] or hybrid_weights: [] turns it off."})
-    hybrid_weights: list[float] = field(default_factory=lambda: [i / 10 for i in range(11)], metadata={
-        "help": "Weights tried for each blended system; every combination adding up to 1 is scored on validation "
-                "and the best kept ([] turns the hybrid off)."})
     hybrid_operating_weight: float = field(default=0.1, metadata={
         "help": "The validation score that picks the hybrid's weights is F1 at 0.5 plus this x the recall at the "
                 "threshold chosen for target_fpr (0: F1 alone); it keeps away blends that saturate at the top."})

@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from suite.core.metrics import classification as cm
+from suite.core.metrics.paired import comparison_section
 from suite.core.registry import Report
 from suite.core.results import BASELINE, HYBRID, TUNED, role_of
 from suite.spam.config import SpamEvalConfig
 from suite.spam.data import Splits, labels_of
+
+CARD_NOTE = "F1 at the 0.5 decision, recall at each system's own operating threshold."
 
 COMPARED = ("f1", "roc_auc", "recall_at_target_fpr")
 """The metrics :func:`compare` bootstraps, message by message."""
@@ -119,7 +122,8 @@ def report(cfg: SpamEvalConfig, data: Splits, outputs: dict[str, dict], *, tuned
     comparisons = against_strongest_baseline(test_labels, outputs, metrics, seed=seed)
     sections = [threshold_section(TUNED, metrics[TUNED])] if TUNED in metrics else []
     return Report(metrics=metrics, headline_metrics=HEADLINE, data=data.summary(), comparisons=comparisons,
-                  sections=sections + ([comparison_section(comparisons)] if comparisons else []),
+                  sections=sections + ([comparison_section(comparisons, cases="test messages", note=CARD_NOTE)]
+                                       if comparisons else []),
                   notes=[f"Operating thresholds are chosen on the validation split ({len(val_labels)} messages, "
                          f"{int((val_labels == 0).sum())} ham) for a ham FPR of at most {cfg.target_fpr:g}; "
                          "fpr_at_target is what that threshold gives on test."])
@@ -226,17 +230,3 @@ def _interval(a: float, b: float, values_a: np.ndarray, values_b: np.ndarray) ->
         ratio_low, ratio_high = np.nanquantile(values_a / values_b, [0.025, 0.975])
         result.update(ratio=float(a / b), ratio_low=float(ratio_low), ratio_high=float(ratio_high))
     return result
-
-
-def comparison_section(comparisons: dict) -> str:
-    """Markdown: the paired comparisons of :func:`compare`, for the model card."""
-    rows = ["| comparison | first | second | difference (95% CI) | ratio (95% CI) |", "|---" * 5 + "|"]
-    for name, c in comparisons.items():
-        ratio = "–" if c["ratio"] is None else f"{c['ratio']:.3f}x [{c['ratio_low']:.3f}, {c['ratio_high']:.3f}]"
-        rows.append(f"| {name} | {c['a']:.4f} | {c['b']:.4f} | {c['difference']:+.4f} "
-                    f"[{c['difference_low']:+.4f}, {c['difference_high']:+.4f}] | {ratio} |")
-    some = next(iter(comparisons.values()))
-    return "\n".join(["## Against the strongest baseline (paired bootstrap over test messages)", "",
-                      f"{some['replicates']:,} resamples of the {some['cases']:,} test messages, every system scored "
-                      "on the same draw; F1 at the 0.5 decision, recall at each system's own operating threshold. An "
-                      "interval that holds 0 (or 1x) means the test split cannot tell the two apart.", "", *rows])

@@ -6,11 +6,12 @@ models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from suite.serve.schemas import Texts
+from suite.serve.spec import plain_predict
 
 
 def example_request() -> dict:
@@ -40,9 +41,7 @@ def to_inputs(request: PredictRequest) -> tuple[list[str], dict]:
     return list(request.texts), {}
 
 
-def predict(predictor: Any, inputs: list[str], options: dict) -> list[dict]:
-    """``predictor.predict`` on one batch of texts."""
-    return predictor.predict(inputs, **options)
+predict = plain_predict      # one batch: predictor.predict(inputs, **options)
 
 
 def to_response(predictions: list[dict], request: PredictRequest) -> PredictResponse:

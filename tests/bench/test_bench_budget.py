@@ -11,8 +11,10 @@ from suite.bench.plan import load_plan
 def _run(out, label, train, tuned, tfidf, nb, *, ci=None):
     folder = out / "runs" / f"spam-{label}"
     folder.mkdir(parents=True)
-    models = {"tuned": {"f1": tuned, **({"f1_ci_low": ci[0], "f1_ci_high": ci[1]} if ci else {})},
-              "baseline:tfidf-logreg": {"f1": tfidf}, "baseline:naive-bayes": {"f1": nb}}
+    models = {"tuned": {"f1": tuned, "recall_at_target_fpr": tuned / 2,
+                        **({"f1_ci_low": ci[0], "f1_ci_high": ci[1]} if ci else {})},
+              "baseline:tfidf-logreg": {"f1": tfidf, "recall_at_target_fpr": tfidf / 2},
+              "baseline:naive-bayes": {"f1": nb}}
     (folder / "metrics.json").write_text(json.dumps({
         "domain": "spam", "recipe": "default", "primary_metric": "f1", "greater_is_better": True, "models": models,
         "data": {"train": train}}))
@@ -51,6 +53,25 @@ def test_a_curve_the_baseline_wins_says_so(records):
     curve["points"][-1]["systems"]["tuned"] = 0.9
     assert budget.crossover(curve) is None
     assert "stays ahead up to all 3,800 labelled examples" in budget.verdict("spam", curve)
+
+
+def test_the_verdict_quotes_the_operating_figure_at_the_largest_size(records):
+    curve = budget.curve(*records, figure="recall_at_target_fpr")
+    assert curve["points"][-1]["figures"]["tuned"] == 0.488
+    assert budget.verdict("spam", curve).endswith("; recall_at_target_fpr at 3,800: tuned 0.4880, "
+                                                  "tfidf-logreg 0.4875.")
+
+
+def test_a_budget_only_domain_is_summarised_at_its_largest_size(records):
+    from suite.bench import report
+
+    curve = budget.curve(*records)
+    results = {"domains": {"spam": {"status": "ok", "primary_metric": "f1", "systems": {}, "budget": curve,
+                                    "runs": {}}}}
+    header, rows = report.tables(results)["summary"]
+    row = dict(zip(header, rows[0]))
+    assert row["domain"] == "spam (3,800 labelled)" and row["full fine-tune"] == "0.9760"
+    assert row["best baseline"] == "0.9750 (tfidf-logreg)" and row["full / best baseline"] == "1.001x"
 
 
 def test_the_plot_and_table_are_made(records, tmp_path):

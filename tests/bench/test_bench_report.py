@@ -77,7 +77,7 @@ def test_report_files_hold_every_row(tmp_path):
     html = reports["html"].read_text(encoding="utf-8")
     assert "killed by &lt;signal&gt; &amp; co" in html and "<signal>" not in html     # escaped
     markdown = reports["markdown"].read_text(encoding="utf-8")
-    assert "| spam | f1 | 0.9700 (tfidf-logreg) | – | – | – | 0.9500 | – | 0.979x | partial |" in markdown
+    assert "| spam | f1 | 0.9700 (tfidf-logreg) | – | – | – | 0.9500 | – | – | 0.979x | partial |" in markdown
     assert "| full | 0.9500 | 0.9000 | 1.0000 | 22.70 M | 22.70 M | 10.0 min | 13.0 | 80.0 samples | " \
            "2.73 GB | 20.00 (20.0%) |" in markdown
     assert "| full | 0.9000 |" in markdown and "1.00 (1.0%)*" in markdown          # * marks estimated FLOPs

@@ -60,7 +60,8 @@ def test_a_hybrid_that_cannot_be_built_is_refused(values, message):
 
 
 def test_compare_pairs_the_users_of_two_systems():
-    from suite.recommendation.metrics import compare, comparison_section
+    from suite.core.metrics.paired import comparison_section
+    from suite.recommendation.metrics import compare
 
     # four users, three items, target item 0 each; "good" ranks it first for all, "als" for the first two
     targets = sp.csr_matrix(np.tile([1, 0, 0], (4, 1)))
@@ -71,4 +72,4 @@ def test_compare_pairs_the_users_of_two_systems():
     c = result["tuned vs baseline:als"]
     assert c["metric"] == "ndcg@10" and c["a"] == pytest.approx(1.0) and c["b"] == pytest.approx(0.75)
     assert c["difference"] == pytest.approx(0.25) and c["difference_low"] >= 0 and c["cases"] == 4
-    assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in comparison_section(result)
+    assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in comparison_section(result, cases="test users", note="")

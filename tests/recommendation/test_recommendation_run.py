@@ -201,6 +201,15 @@ def test_lora_with_cold_start(runs_dir, tmp_path):
     assert resumed["models"]["tuned"]["ndcg@10"] == pytest.approx(models["tuned"]["ndcg@10"], abs=0.01)
 
 
+def test_the_text_tower_alone_on_leave_last_out(runs_dir):
+    """``model.id_dim: 0`` (no ID tower) with the one-protocol split: one tower's scores reach the metrics."""
+    run = suite.tune("recommendation/tiny", model__id_dim=0, data__split="leave-last-out", train__epochs=1,
+                     evaluation__shortened_histories=[], output__runs_dir=str(runs_dir), output__name="rec-text-only")
+    models = run.metrics()["models"]
+    assert not any(key.startswith("taste_") for key in models["tuned"])
+    assert models["tuned"]["ndcg@10"] > models["zero-shot"]["ndcg@10"]
+
+
 def test_every_bundled_recommendation_recipe_validates():
     for name in ("tiny", "default", "lora", "hub"):
         recipe = load_recipe(f"recommendation/{name}")

@@ -69,3 +69,24 @@ def _replicate_means(a: np.ndarray, b: np.ndarray, n: int, seed: int) -> tuple[n
         chunk = slice(start, start + len(index))
         means_a[chunk], means_b[chunk] = a[index].mean(axis=1), b[index].mean(axis=1)
     return means_a, means_b
+
+
+def comparison_section(comparisons: dict, *, cases: str, note: str) -> str:
+    """Markdown for a model card: paired comparisons (each a :func:`paired_bootstrap` result with ``a``, ``b``
+    and, optionally, ``metric``), with what a resample draws (``cases``: "test messages") and a ``note``."""
+    with_metric = any("metric" in c for c in comparisons.values())
+    header = ["comparison", *(["metric"] if with_metric else []), "first", "second", "difference (95% CI)",
+              "ratio (95% CI)"]
+    rows = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for name, c in comparisons.items():
+        ratio = "–" if c.get("ratio") is None else \
+            f"{c['ratio']:.3f}x [{c['ratio_low']:.3f}, {c['ratio_high']:.3f}]"
+        metric = [c.get("metric", "")] if with_metric else []
+        rows.append("| " + " | ".join([name, *metric, f"{c['a']:.4f}", f"{c['b']:.4f}",
+                                       f"{c['difference']:+.4f} [{c['difference_low']:+.4f}, "
+                                       f"{c['difference_high']:+.4f}]", ratio]) + " |")
+    some = next(iter(comparisons.values()))
+    return "\n".join([f"## Against the strongest baseline (paired bootstrap over {cases})", "",
+                      f"{some['replicates']:,} resamples of the {some['cases']:,} {cases}, every system scored on "
+                      f"the same draw; {note} An interval that holds 0 (or 1x) means the test split cannot tell the "
+                      "two apart.", "", *rows])
