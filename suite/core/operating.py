@@ -117,18 +117,21 @@ def measure(labels, scores, threshold: float, target: Target) -> OperatingPoint:
 
 
 def drift(new: OperatingPoint, reference: dict) -> str | None:
-    """A one-line warning when ``new`` (measured on other data) breaks the interval of ``reference`` (the
-    operating point the threshold was chosen with), else None.
+    """A one-line warning when ``new`` (measured on other data) shows that the threshold no longer meets the
+    target it was chosen for, else None.
 
-    For a false-positive target the warning is about negatives flagged above the reference's upper
-    bound; for a sensitivity target, positives found below its lower bound.
+    For a false-positive target: the new data's whole 95% interval lies above the target (they show
+    with confidence that more negatives are flagged than allowed), or the new rate is above the upper
+    bound of the interval the threshold was chosen with. For a sensitivity target, the same the other
+    way round (positives found).
     """
-    if reference["target"]["rate"] == "fpr" and new.negatives and new.fpr > reference["fpr_high"]:
-        return (f"drift: the threshold flags {new.fpr:.3%} of these negatives, above the {reference['fpr_high']:.3%} "
-                f"upper bound it was chosen with (target {Target(**reference['target']).describe()}); "
-                "re-set it with suite calibrate")
-    if reference["target"]["rate"] == "tpr" and new.positives and new.tpr < reference["tpr_low"]:
-        return (f"drift: the threshold finds {new.tpr:.1%} of these positives, below the {reference['tpr_low']:.1%} "
-                f"lower bound it was chosen with (target {Target(**reference['target']).describe()}); "
-                "re-set it with suite calibrate")
+    target = Target(**reference["target"])
+    if target.rate == "fpr" and new.negatives and (new.fpr_low > target.value or new.fpr > reference["fpr_high"]):
+        return (f"drift: the threshold flags {new.fpr:.3%} of these negatives (95% CI {new.fpr_low:.3%}-"
+                f"{new.fpr_high:.3%}) against the target {target.describe()} (chosen with an upper bound of "
+                f"{reference['fpr_high']:.3%}); re-set it with suite calibrate")
+    if target.rate == "tpr" and new.positives and (new.tpr_high < target.value or new.tpr < reference["tpr_low"]):
+        return (f"drift: the threshold finds {new.tpr:.1%} of these positives (95% CI {new.tpr_low:.1%}-"
+                f"{new.tpr_high:.1%}) against the target {target.describe()} (chosen with a lower bound of "
+                f"{reference['tpr_low']:.1%}); re-set it with suite calibrate")
     return None

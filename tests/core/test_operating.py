@@ -37,7 +37,7 @@ def test_choose_meets_the_target_on_the_data_it_is_chosen_on():
     assert operating.measure(labels, scores, threshold, Target("tpr", 0.9)).tpr >= 0.9
 
 
-def test_drift_is_reported_above_the_reference_interval_only():
+def test_drift_is_reported_above_the_reference_interval_or_the_target():
     labels = np.array([0] * 1000 + [1] * 100)
     reference = operating.measure(labels, np.r_[np.zeros(1000), np.ones(100)], 0.5, Target("fpr", 0.01)).to_json()
     assert reference["fpr"] == 0.0 and 0 < reference["fpr_high"] < 0.004
@@ -49,6 +49,18 @@ def test_drift_is_reported_above_the_reference_interval_only():
     sensitive = operating.measure(labels, np.r_[np.zeros(1000), np.ones(100)], 0.5, Target("tpr", 0.95)).to_json()
     missed = operating.measure(labels, np.r_[np.zeros(1000), np.zeros(30), np.ones(70)], 0.5, Target("tpr", 0.95))
     assert "finds 70.0% of these positives" in operating.drift(missed, sensitive)
+
+
+def test_drift_is_reported_when_new_data_show_the_target_is_missed_though_the_reference_was_wide():
+    # chosen on 600 negatives with none flagged: the reference's upper bound is 0.61%, above 0.55%
+    reference = operating.measure(np.r_[np.zeros(600), np.ones(50)], np.r_[np.zeros(600), np.ones(50)], 0.5,
+                                  Target("fpr", 0.001)).to_json()
+    labels = np.r_[np.zeros(1084), np.ones(100)]
+    six = operating.measure(labels, np.r_[np.ones(6), np.zeros(1078), np.ones(100)], 0.5, Target("fpr", 0.001))
+    assert six.fpr < reference["fpr_high"] and six.fpr_low > 0.001
+    assert "flags 0.554% of these negatives (95% CI 0.203%-1.201%)" in operating.drift(six, reference)
+    one = operating.measure(labels, np.r_[np.ones(1), np.zeros(1083), np.ones(100)], 0.5, Target("fpr", 0.001))
+    assert one.fpr_low < 0.001 and operating.drift(one, reference) is None     # not shown to miss the target
 
 
 def test_a_target_outside_0_1_is_refused():
