@@ -226,27 +226,33 @@ def _full_precision(network: Any) -> None:
 
 def measure_flops_per_sample(trainer: Any, network: Any, *, batches: int = 3) -> float | None:
     """Floating-point operations of one training example (forward and backward), counted by torch's
-    ``FlopCounterMode`` over the first ``batches`` training batches (None where they cannot be counted).
+    ``FlopCounterMode`` over ``batches`` training batches from the middle of each third (for 3) of an epoch (None
+    where they cannot be counted): not the first ones, as a length-grouped sampler puts the longest batch first.
 
     The network is counted in eval mode, so that batch-norm statistics and dropout's random stream stay as
-    training left them; the gradients are dropped afterwards. Counted, not estimated: convolutions, attention
-    and the backward pass included, padding as the batches really have it.
+    training left them, under a forked random state (augmentations draw from it); the gradients are dropped
+    afterwards. Counted, not estimated: convolutions, attention and the backward pass included, padding as the
+    batches really have it.
     """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     was_training = network.training
     network.eval()
-    flops, samples = 0, 0
+    flops, samples, counted = 0, 0, 0
     try:
-        for index, batch in enumerate(trainer.get_train_dataloader()):
-            if index == batches:
-                break
-            batch = {k: v.to(trainer.args.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-            with FlopCounterMode(display=False) as counter:
-                trainer.compute_loss(network, batch).backward()
-            flops += counter.get_total_flops()
-            samples += _batch_size(batch)
+        with torch.random.fork_rng(devices=[]):
+            loader = trainer.get_train_dataloader()
+            every = max(1, len(loader) // batches)
+            for index, batch in enumerate(loader):
+                if index % every != every // 2:
+                    continue
+                batch = {k: v.to(trainer.args.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+                with FlopCounterMode(display=False) as counter:
+                    trainer.compute_loss(network, batch).backward()
+                flops, samples, counted = flops + counter.get_total_flops(), samples + _batch_size(batch), counted + 1
+                if counted == batches:
+                    break
     except Exception:  # noqa: BLE001 - a figure for the report; training already succeeded
         return None
     finally:

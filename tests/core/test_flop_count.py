@@ -1,0 +1,34 @@
+"""FLOPs of a training example are counted on batches spread over the epoch, not on the first ones."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from suite.core.training import measure_flops_per_sample
+
+
+class _Trainer:
+    def __init__(self, lengths):
+        self.batches = [{"x": torch.randn(4, n, 8)} for n in lengths]
+        self.args = SimpleNamespace(device="cpu")
+
+    def get_train_dataloader(self):
+        return self.batches
+
+    @staticmethod
+    def compute_loss(network, batch):
+        return network(batch["x"]).sum()
+
+
+def test_the_longest_first_batch_of_a_length_grouped_epoch_is_not_what_is_counted():
+    network = torch.nn.Linear(8, 2)
+    # 9 batches: the first one 10x longer, as a length-grouped sampler serves it
+    per_sample = measure_flops_per_sample(_Trainer([100] + [10] * 8), network)
+    forward = 2 * 8 * 2 * 10                          # one example: 10 positions through an 8 -> 2 matmul
+    assert per_sample == pytest.approx(2 * forward)  # forward, and backward for the weights (inputs need none)
+    assert network.weight.grad is None and network.training
+
+
+def test_a_short_epoch_counts_what_it_has():
+    assert measure_flops_per_sample(_Trainer([10]), torch.nn.Linear(8, 2)) == pytest.approx(2 * 2 * 8 * 2 * 10)
