@@ -92,9 +92,12 @@ def verdict(domain: str, budget: dict) -> str:
     if name is None:
         return f"{domain}: no classical baseline was scored, so the curve cannot say where tuning pays."
     if found is None:
-        sentence = (f"{domain}: the classical {name.removeprefix('baseline:')} stays ahead up to all "
-                    f"{last['train_examples']:,} labelled examples ({metric} {_fmt(value)} against the tuned "
-                    f"model's {_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget")
+        wins = [f"{p['train_examples']:,}" for p in budget["points"] if _ahead(p, sign)]
+        ahead = f"{name.removeprefix('baseline:')} {{}} all {last['train_examples']:,} labelled examples"
+        start = f"tuning wins only at {' and '.join(wins)} labelled examples; the classical " + \
+            ahead.format("is ahead with") if wins else "the classical " + ahead.format("stays ahead up to")
+        sentence = (f"{domain}: {start} ({metric} {_fmt(value)} against the tuned model's "
+                    f"{_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget")
     else:
         interval = f" (95% CI {_fmt(found['interval'][0])}-{_fmt(found['interval'][1])})" if found["interval"] else ""
         start = "at every size tried, from" if found["train_examples"] == budget["points"][0]["train_examples"] \
@@ -103,6 +106,13 @@ def verdict(domain: str, budget: dict) -> str:
                     f"{found['train_examples']:,} labelled examples: {metric} {_fmt(found['tuned'])}{interval} "
                     f"against {found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there")
     return sentence + _figure_clause(budget.get("figure"), last) + "."
+
+
+def _ahead(point: dict, sign: int) -> bool:
+    """Whether the tuned model beats the best baseline at this point."""
+    _, value = _best_baseline(point, sign)
+    tuned = point["systems"].get(TUNED)
+    return value is not None and _number(tuned) and sign * tuned > sign * value
 
 
 def _figure_clause(figure: str | None, point: dict) -> str:
