@@ -15,12 +15,11 @@ does tuning a pretrained model beat the classical method, and where do the two c
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from suite.core import runs
-from suite.core.results import BASELINE, TUNED, RunResult
+from suite.core.results import BASELINE, TUNED, RunResult, is_number
 
 BUDGET_PREFIX = "budget-"
 
@@ -59,7 +58,7 @@ def curve(run_records: dict, out: Path, *, figure: str | None = None) -> dict | 
 
 def _best_baseline(point: dict, sign: int) -> tuple[str | None, float | None]:
     baselines = {name: value for name, value in point["systems"].items()
-                 if point["roles"].get(name) == BASELINE and _number(value)}
+                 if point["roles"].get(name) == BASELINE and is_number(value)}
     if not baselines:
         return None, None
     name = max(baselines, key=lambda n: sign * baselines[n])
@@ -74,7 +73,7 @@ def crossover(budget: dict) -> dict | None:
     for point in reversed(budget["points"]):
         name, value = _best_baseline(point, sign)
         tuned = point["systems"].get(TUNED)
-        if name is None or not _number(tuned) or sign * tuned <= sign * value:
+        if name is None or not is_number(tuned) or sign * tuned <= sign * value:
             break
         found = {"train_examples": point["train_examples"], "tuned": tuned, "baseline": name, "baseline_value": value,
                  "interval": point["intervals"].get(TUNED)}
@@ -112,12 +111,12 @@ def _ahead(point: dict, sign: int) -> bool:
     """Whether the tuned model beats the best baseline at this point."""
     _, value = _best_baseline(point, sign)
     tuned = point["systems"].get(TUNED)
-    return value is not None and _number(tuned) and sign * tuned > sign * value
+    return value is not None and is_number(tuned) and sign * tuned > sign * value
 
 
 def _figure_clause(figure: str | None, point: dict) -> str:
     values = {name.removeprefix("baseline:"): value for name, value in point.get("figures", {}).items()
-              if _number(value)}
+              if is_number(value)}
     if not figure or not values:
         return ""
     listed = ", ".join(f"{name} {_fmt(value)}" for name, value in
@@ -142,8 +141,8 @@ def plot(domain: str, budget: dict, path: Path) -> Path:
     systems = sorted({name for p in budget["points"] for name in p["systems"]})
     with axes(path, size=(6.5, 4.5)) as ax:
         for name in systems:
-            xs = [p["train_examples"] for p in budget["points"] if _number(p["systems"].get(name))]
-            ys = [p["systems"][name] for p in budget["points"] if _number(p["systems"].get(name))]
+            xs = [p["train_examples"] for p in budget["points"] if is_number(p["systems"].get(name))]
+            ys = [p["systems"][name] for p in budget["points"] if is_number(p["systems"].get(name))]
             style = "o-" if name == TUNED else ("s--" if name.startswith("baseline:") else "^:")
             ax.plot(xs, ys, style, label=name, linewidth=2.2 if name == TUNED else 1.2)
         found = crossover(budget)
@@ -157,11 +156,7 @@ def plot(domain: str, budget: dict, path: Path) -> Path:
     return Path(path)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-
-
 def _fmt(value: Any) -> str:
-    if not _number(value):
+    if not is_number(value):
         return "–"
     return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"

@@ -16,7 +16,7 @@ from typing import Any
 from suite.bench import budget, plots
 from suite.core import runs
 from suite.core.errors import RunError
-from suite.core.results import BASELINE, TUNED, role_of
+from suite.core.results import BASELINE, TUNED, is_number, role_of
 
 # Systems the summary table names by label (plan conventions; see recipes/bench/*.yaml).
 SUMMARY_SYSTEMS = (("zero-shot", "zero-shot"), ("linear probe", "linear-probe"), ("scratch", "scratch"),
@@ -91,8 +91,8 @@ def runs_verdict(domain: str, entry: dict) -> str:
     sign = 1 if entry.get("greater_is_better", True) else -1
     tuned = systems["full"]["metrics"].get(metric)
     baselines = {name: s["metrics"].get(metric) for name, s in systems.items()
-                 if _role(name, s) == BASELINE and _is_number(s["metrics"].get(metric))}
-    if not baselines or not _is_number(tuned):
+                 if _role(name, s) == BASELINE and is_number(s["metrics"].get(metric))}
+    if not baselines or not is_number(tuned):
         return f"{domain}: no classical baseline was scored beside the tuned model, so this run cannot say."
     best = max(baselines, key=lambda name: sign * baselines[name])
     pays = sign * tuned > sign * baselines[best]
@@ -100,18 +100,14 @@ def runs_verdict(domain: str, entry: dict) -> str:
                 f"{metric}, {_number_text(tuned)} against {best.removeprefix('baseline:')}'s "
                 f"{_number_text(baselines[best])}")
     untuned = systems.get("zero-shot", {}).get("metrics", {}).get(metric)
-    sentence += f" (the untuned pretrained model: {_number_text(untuned)})" if _is_number(untuned) else ""
+    sentence += f" (the untuned pretrained model: {_number_text(untuned)})" if is_number(untuned) else ""
     figure = entry.get("figure")
-    if figure and _is_number(systems["full"]["metrics"].get(figure)):
+    if figure and is_number(systems["full"]["metrics"].get(figure)):
         others = ", ".join(f"{name.removeprefix('baseline:')} {_number_text(s['metrics'][figure])}"
-                           for name, s in systems.items() if name != "full" and _is_number(s["metrics"].get(figure)))
+                           for name, s in systems.items() if name != "full" and is_number(s["metrics"].get(figure)))
         sentence += f"; {figure}: tuned {_number_text(systems['full']['metrics'][figure])}"
         sentence += f" ({others})" if others else ""
     return sentence + "."
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 def _number_text(value: float) -> str:

@@ -91,7 +91,7 @@ class RunResult:
     def best(self, role: str) -> SystemResult | None:
         """The system of ``role`` with the best primary metric (None: no such system with the metric)."""
         sign = 1 if self.greater_is_better else -1
-        scored = [s for s in self.by_role(role) if _is_number(s.metrics.get(self.primary_metric))]
+        scored = [s for s in self.by_role(role) if is_number(s.metrics.get(self.primary_metric))]
         return max(scored, key=lambda s: sign * s.metrics[self.primary_metric], default=None)
 
     def to_json(self) -> dict:
@@ -134,14 +134,15 @@ _SCHEMA1_INFERENCE = re.compile(r"^inference_(\w+)_per_second$")
 
 def _throughput(document: dict) -> Throughput | None:
     inference = document.get("inference")
-    if isinstance(inference, dict) and _is_number(inference.get("per_second")):
+    if isinstance(inference, dict) and is_number(inference.get("per_second")):
         return Throughput(float(inference["per_second"]), str(inference.get("unit", "examples")))
     for key, value in (document.get("training") or {}).items():     # schema 1
         match = _SCHEMA1_INFERENCE.match(key)
-        if match and _is_number(value):
+        if match and is_number(value):
             return Throughput(float(value), match.group(1))
     return None
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number that is not NaN (a bool is not one)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
