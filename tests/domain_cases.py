@@ -1,4 +1,4 @@
-"""Every domain the shared tests train (the contract tests; resume after SIGKILL, torchrun, determinism), one row each.
+"""Every domain the shared tests train (the contract tests; two runs at once with one killed and resumed; torchrun), one row each.
 
 A new domain joins all of them by adding one row to ``DOMAINS``: its tiny recipe,
 overrides that keep a run short, and a few inputs its predictor accepts. Runs go
@@ -30,7 +30,7 @@ class DomainCase:
 
 DOMAINS = {
     "spam": DomainCase("spam/tiny", (), lambda: ["WIN a FREE cruise!!! click now", "Minutes of the meeting"]),
-    "recommendation": DomainCase("recommendation/tiny", ("evaluation.bpr_iterations=10",),
+    "recommendation": DomainCase("recommendation/tiny", ("evaluation.bpr_iterations=10", "data.synthetic_users=80"),
                                  lambda: ["items:a film about space travel|a quiet drama"]),
     "diagnostics": DomainCase("diagnostics/tiny", ("evaluation.bootstrap=20", "evaluation.saliency_images=0"),
                               lambda: [np.full((32, 32), 90, dtype=np.uint8)]),
@@ -50,12 +50,6 @@ def environment(**extra: str) -> dict:
 def suite_argv(*args: str) -> list[str]:
     """``python -m suite ARGS``."""
     return [sys.executable, "-m", "suite", *args]
-
-
-def train_argv(case: DomainCase, runs_dir: Path, name: str, *extra: str) -> list[str]:
-    """``python -m suite train`` for ``case`` into ``runs_dir/name``."""
-    return [*suite_argv("train"), case.recipe, *case.overrides, "train.threads=1",
-            f"output.runs_dir={runs_dir}", f"output.name={name}", *extra]
 
 
 def cache_override(tmp: Path, case: DomainCase) -> tuple[str, ...]:

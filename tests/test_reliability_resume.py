@@ -1,28 +1,30 @@
-"""Resume after a crash: SIGKILL `suite train` mid-epoch, then `suite train --resume` finishes the run.
+"""Two runs at once, one killed: isolation, determinism and resume after a crash, in one pass per domain.
 
-For every domain of ``reliability_domains.DOMAINS`` (tiny recipes, two epochs): a run is
-killed with SIGKILL once its first checkpoint is complete and training has gone on past
-it, so the kill lands in the second epoch. The killed folder must hold no
-``metrics.json`` and no ``model/``; ``--resume`` must continue from that checkpoint and
-end with the same metrics as an uninterrupted run of the same recipe and seed.
+For every domain of ``domain_cases.DOMAINS`` (tiny recipes, two epochs), the same recipe and
+seed start twice at once into one runs folder, with no ``output.name``: each must get a folder
+of its own. One of them is killed with SIGKILL once its first checkpoint is complete and
+training has gone on past it, so the kill lands in the second epoch. The killed folder must
+hold no ``metrics.json`` and no ``model/``; ``suite train --resume`` must continue from that
+checkpoint and end with the same metrics, for every system, as the run that was never
+interrupted (which also shows that one seed gives one result).
 
-Tolerance: every metric of the tuned model within ``TOLERANCE`` (absolute) of the
-uninterrupted run. The Trainer restores weights, optimiser, scheduler, RNG states and
-the position in the epoch, so on the CPU with one thread the resumed run repeats the
-uninterrupted one; the tolerance only leaves room for floating-point summation order.
+Tolerance: every metric within ``TOLERANCE`` (absolute). The Trainer restores weights,
+optimiser, scheduler, RNG states and the position in the epoch, so on the CPU with one thread
+the resumed run repeats the uninterrupted one; the tolerance only leaves room for
+floating-point summation order.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from domain_cases import (DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv,
-                                 system_metrics, train_argv)
+from domain_cases import DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv, system_metrics
 
 from suite.core.runs import Run
 
@@ -45,15 +47,28 @@ def start(argv: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(argv, cwd=ROOT, env=environment(), stdout=handle, stderr=subprocess.STDOUT)
 
 
-def kill_after_first_checkpoint(argv: list[str], run: Run, log: Path, *, timeout: float = 600) -> int:
+def run_folder_of(process: subprocess.Popen, log: Path, deadline: float) -> Run:
+    """The run folder ``process`` announced on its log ("run folder: PATH ...")."""
+    while time.monotonic() < deadline:
+        match = re.search(r"^run folder: (\S+) ", log.read_text(encoding="utf-8"), re.MULTILINE)
+        if match:
+            return Run(Path(match.group(1)))
+        if process.poll() is not None:
+            pytest.fail(f"training ended before it named its run folder: {log.read_text()[-2000:]}")
+        time.sleep(0.05)
+    pytest.fail("no run folder within the timeout")
+
+
+def kill_after_first_checkpoint(argv: list[str], log: Path, *, timeout: float = 600) -> tuple[Run, int]:
     """Start ``argv``; SIGKILL it once a checkpoint is complete and a later step was logged.
 
     Returns:
-        The step of the checkpoint the run had when it was killed.
+        The run folder, and the step of the checkpoint it had when it was killed.
     """
     process = start(argv, log)
     deadline = time.monotonic() + timeout
     try:
+        run = run_folder_of(process, log, deadline)
         while time.monotonic() < deadline:
             checkpoint = run.last_checkpoint() if run.path.is_dir() else None
             if checkpoint is not None and _steps_logged(run) > int(checkpoint.name.split("-")[-1]):
@@ -70,22 +85,26 @@ def kill_after_first_checkpoint(argv: list[str], run: Run, log: Path, *, timeout
         if process.poll() is None:
             process.kill()
             process.wait()
-    return int(checkpoint.name.split("-")[-1])
+    return run, int(checkpoint.name.split("-")[-1])
 
 
 @pytest.mark.parametrize("domain", list(DOMAINS))
-def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(domain, tmp_path):
+def test_two_runs_at_once_one_killed_mid_epoch_then_resumed_end_identical(domain, tmp_path):
     case = DOMAINS[domain]
-    extra = cache_override(tmp_path, case)
+    runs = tmp_path / "runs"
+    argv = [*suite_argv("train"), case.recipe, *case.overrides, *cache_override(tmp_path, case), "train.threads=1",
+            f"output.runs_dir={runs}"]                    # no output.name: timestamped folders
     # the uninterrupted run trains alongside the one that is killed (one thread each)
-    reference = start(train_argv(case, tmp_path, "uninterrupted", *extra), tmp_path / "uninterrupted.log")
-    killed = Run(tmp_path / "killed")
+    reference = start(argv, tmp_path / "uninterrupted.log")
     try:
-        checkpoint_step = kill_after_first_checkpoint(train_argv(case, tmp_path, "killed", *extra), killed,
-                                                      tmp_path / "killed.log")
+        killed, checkpoint_step = kill_after_first_checkpoint(argv, tmp_path / "killed.log")
     finally:
         reference.wait(timeout=900)
     assert reference.returncode == 0, (tmp_path / "uninterrupted.log").read_text()[-3000:]
+    folders = sorted(runs.iterdir())
+    assert len(folders) == 2 and killed.path in folders, folders      # a folder each
+    uninterrupted = next(folder for folder in folders if folder != killed.path)
+    assert Run(uninterrupted).is_complete
 
     assert not killed.is_complete and not (killed.path / "metrics.json").exists()
     assert not killed.model_dir.exists()                       # at most model.partial, never model/
@@ -93,11 +112,13 @@ def test_sigkill_mid_epoch_then_resume_matches_an_uninterrupted_run(domain, tmp_
     assert killed.last_checkpoint().name == f"checkpoint-{checkpoint_step}"
 
     run_cli(suite_argv("train", "--resume", str(killed.path)))
-    resumed, reference = metrics(killed.path), metrics(tmp_path / "uninterrupted")
+    resumed, reference = metrics(killed.path), metrics(uninterrupted)
     assert resumed["training"]["resumed_from"] == f"checkpoints/checkpoint-{checkpoint_step}"
     assert resumed["training"]["steps"] == reference["training"]["steps"]
-    got, want = system_metrics(killed.path), system_metrics(tmp_path / "uninterrupted")
+    got, want = system_metrics(killed.path), system_metrics(uninterrupted)
     assert set(got) == set(want)
-    for name, value in want["tuned"].items():
-        assert got["tuned"][name] == pytest.approx(value, abs=TOLERANCE), name
+    for system, values in want.items():                # the baselines too: one seed, one result
+        assert set(got[system]) == set(values), system
+        for name, value in values.items():
+            assert got[system][name] == pytest.approx(value, abs=TOLERANCE), (system, name)
     assert not (killed.path / "model.partial").exists()

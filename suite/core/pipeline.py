@@ -63,6 +63,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
         if distributed.is_main_process():
             run.write_recipe(recipe)
             run.write_environment(recipe.seed)
+            print(f"run folder: {run.path} (if it stops: suite train --resume {run.path})", file=sys.stderr)
         return _finish(domain, recipe, run, data, model, resume=False)
     except BaseException:
         # nothing worth keeping: leave no half-made folder (the main process owns the folder)

@@ -192,7 +192,8 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
     seconds = time.perf_counter() - start
     _restore_best_adapters(model, trainer)
     _full_precision(model.network)
-    per_sample = measure_flops_per_sample(trainer, model.network) if trainer.is_world_process_zero() else None
+    per_sample = (measure_flops_per_sample(trainer, model.network, batches=flop_count_batches(trainer.state.global_step))
+                  if trainer.is_world_process_zero() else None)
     if distributed.world_size() > 1:
         _trained_with_others = True
         if not trainer.is_world_process_zero():
@@ -222,6 +223,12 @@ def _full_precision(network: Any) -> None:
 
     if any(p.dtype in (torch.bfloat16, torch.float16) for p in network.parameters()):
         network.float()
+
+
+def flop_count_batches(steps: int) -> int:
+    """Batches to count FLOPs on: three, but at most one per 20 optimiser steps (at least one), so that
+    counting (a forward and backward each, slower under the counter) stays a few percent of a short run."""
+    return max(1, min(3, steps // 20))
 
 
 def measure_flops_per_sample(trainer: Any, network: Any, *, batches: int = 3) -> float | None:

@@ -101,9 +101,9 @@ def test_predictions_survive_loading(domain, tiny_runs):
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_lora_trains_a_small_share_and_saves_its_adapter(domain, runs_dir, tmp_path):
+def test_lora_trains_a_small_share_and_saves_its_adapter(domain, tmp_path):
     extra = {"data__cache_dir": str(tmp_path)} if domain == "diagnostics" else {}
-    run = suite.tune(f"{domain}/tiny", lora__enabled=True, output__runs_dir=str(runs_dir),
+    run = suite.tune(f"{domain}/tiny", lora__enabled=True, output__runs_dir=str(tmp_path),
                      output__name=f"{domain}-tiny-lora", **extra)
     training = run.metrics()["training"]
     assert training["trainable_parameters"] < 0.1 * training["total_parameters"]

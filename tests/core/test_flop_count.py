@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from suite.core.training import measure_flops_per_sample
+from suite.core.training import flop_count_batches, measure_flops_per_sample
 
 
 class _Trainer:
@@ -32,3 +32,10 @@ def test_the_longest_first_batch_of_a_length_grouped_epoch_is_not_what_is_counte
 
 def test_a_short_epoch_counts_what_it_has():
     assert measure_flops_per_sample(_Trainer([10]), torch.nn.Linear(8, 2)) == pytest.approx(2 * 2 * 8 * 2 * 10)
+
+
+def test_a_short_run_counts_on_one_batch_and_a_long_one_on_three():
+    assert [flop_count_batches(steps) for steps in (0, 12, 39, 40, 59, 60, 10_000)] == [1, 1, 1, 2, 2, 3, 3]
+    # one batch, from the middle of the epoch: still not the long first one
+    assert measure_flops_per_sample(_Trainer([100] + [10] * 8), torch.nn.Linear(8, 2), batches=1) == \
+        pytest.approx(2 * 2 * 8 * 2 * 10)

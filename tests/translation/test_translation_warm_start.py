@@ -11,8 +11,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def warm_start_run(runs_dir):
-    return suite.tune("translation/warm-start-tiny", output__runs_dir=str(runs_dir),
+def warm_start_run(tmp_path_factory):
+    return suite.tune("translation/warm-start-tiny", output__runs_dir=str(tmp_path_factory.mktemp("runs")),
                       output__name="translation-warm-start-tiny")
 
 
