@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -77,8 +78,40 @@ def server(run_dir: Path, *, max_batch: int, max_wait_ms: float, start_timeout: 
         log.close()
 
 
+class _Connection:
+    """One kept-alive HTTP/1.1 connection that POSTs JSON and reads the answer: a load generator as lean as
+    the standard library allows, because it shares the machine's cores with the server it measures (httpx's
+    async client cost about as much CPU per request as the server itself)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str) -> "_Connection":
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        return cls(*await asyncio.open_connection(host.strip("[]"), int(port)))
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """Status and body of ``POST path`` (the server answers with a Content-Length, as uvicorn does)."""
+        self.writer.write(f"POST {path} HTTP/1.1\r\nhost: loadtest\r\ncontent-type: application/json\r\n"
+                          f"content-length: {len(body)}\r\n\r\n".encode() + body)
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = dict(line.lower().split(": ", 1) for line in head[1:] if ": " in line)
+        if "content-length" not in headers:
+            raise RuntimeError(f"{path} answered without a Content-Length: {head[0]}")
+        return int(head[0].split()[1]), await self.reader.readexactly(int(headers["content-length"]))
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
+
+
 async def measure(url: str, body: dict, *, requests: int, concurrency: int) -> dict:
     """Send ``requests`` requests from ``concurrency`` clients; requests/s and latency percentiles (ms).
+
+    Each client holds one kept-alive connection and sends its next request when the previous
+    one is answered.
 
     Raises:
         RuntimeError: a request did not answer 200.
@@ -86,24 +119,27 @@ async def measure(url: str, body: dict, *, requests: int, concurrency: int) -> d
     import httpx
 
     latencies: list[float] = []
-    left = requests
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        async def worker() -> None:
-            nonlocal left
+    left, payload = requests, json.dumps(body).encode()
+
+    async def client() -> None:
+        nonlocal left
+        connection = await _Connection.open(url)
+        try:
             while left > 0:
                 left -= 1
                 start = time.perf_counter()
-                response = await client.post("/predict", json=body)
+                status, answer = await connection.post("/predict", payload)
                 latencies.append(time.perf_counter() - start)
-                if response.status_code != 200:
-                    raise RuntimeError(f"/predict answered {response.status_code}: {response.text[:200]}")
+                if status != 200:
+                    raise RuntimeError(f"/predict answered {status}: {answer[:200].decode(errors='replace')}")
+        finally:
+            await connection.close()
 
-        before = (await client.get("/stats")).json()
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
-        after = (await client.get("/stats")).json()
+    before = httpx.get(f"{url}/stats", timeout=30).json()
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    after = httpx.get(f"{url}/stats", timeout=30).json()
     latencies.sort()
     batches = max(after["batches"] - before["batches"], 1)
     return {"rps": requests / elapsed, "p50": 1000 * percentile(latencies, 50), "p99": 1000 * percentile(latencies, 99),

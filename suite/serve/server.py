@@ -77,7 +77,10 @@ def bind(host: str, port: int) -> socket.socket:
     Raises:
         ServeError: the address cannot be bound (a port in use, an unknown host).
     """
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets that say so, and without
+    # it every answer on a kept-alive connection waits ~40 ms for the client's delayed ACK (Nagle)
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
+                             socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))

@@ -34,9 +34,9 @@ class LiveServer:
         import uvicorn
 
         from suite.serve import create_app
+        from suite.serve.server import bind
 
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.bind(("127.0.0.1", 0))
+        self.socket = bind("127.0.0.1", 0)          # the listener suite serve makes
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(run_dir, **settings), log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
@@ -377,6 +377,43 @@ def test_loadtest_table_has_both_settings_side_by_side():
     cell = {"rps": 10.0, "p50": 1.0, "p99": 2.0, "mean_batch": 1.0}
     table = markdown_table({(s, c): cell for s in ("on", "off") for c in (1, 8)}, [1, 8]).splitlines()
     assert "req/s (on)" in table[0] and "req/s (off)" in table[0] and len(table) == 4
+
+
+def test_accepted_connections_send_small_answers_at_once():
+    """The listener is a TCP socket by its protocol number, so asyncio turns Nagle off (TCP_NODELAY) on
+    every connection: without it each answer on a kept-alive connection waited ~40 ms for a delayed ACK."""
+    import asyncio
+
+    from suite.serve.server import bind
+
+    async def nodelay_of_an_accepted_connection() -> int:
+        accepted = asyncio.get_running_loop().create_future()
+
+        def on_connect(reader, writer):
+            accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=bind("127.0.0.1", 0))
+        async with server:
+            _, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+            flag = await asyncio.wait_for(accepted, 30)
+            writer.close()
+        return flag
+
+    assert asyncio.run(nodelay_of_an_accepted_connection()) != 0
+
+
+def test_the_load_generator_counts_answers_and_batches(live):
+    import asyncio
+
+    from suite.serve.loadtest import measure
+
+    server = live("spam")
+    result = asyncio.run(measure(server.url, {"texts": ["cheap meds now"]}, requests=24, concurrency=8))
+    assert result["rps"] > 0 and 0 < result["p50"] <= result["p99"]
+    assert 1 <= result["mean_batch"] <= 8                  # eight clients: at most eight per batch
+    with pytest.raises(RuntimeError, match="/predict answered 422"):
+        asyncio.run(measure(server.url, {"texts": []}, requests=2, concurrency=1))
 
 
 def test_a_domain_without_a_serving_module_is_refused_clearly():
