@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.core import runs
-from suite.core.results import BASELINE, TUNED, RunResult, is_number
+from suite.core.results import BASELINE, TUNED, ZERO_SHOT, RunResult, is_number
 
 BUDGET_PREFIX = "budget-"
 
@@ -104,7 +104,17 @@ def verdict(domain: str, budget: dict) -> str:
         sentence = (f"{domain}: the tuned model beats the best classical baseline {start} "
                     f"{found['train_examples']:,} labelled examples: {metric} {_fmt(found['tuned'])}{interval} "
                     f"against {found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there")
-    return sentence + _figure_clause(budget.get("figure"), last) + "."
+    return sentence + _zero_shot_clause(last, sign) + _figure_clause(budget.get("figure"), last) + "."
+
+
+def _zero_shot_clause(point: dict, sign: int) -> str:
+    """Where the untuned pretrained model was scored too (translation): whether tuning beats it, at the largest size."""
+    untuned, tuned = point["systems"].get(ZERO_SHOT), point["systems"].get(TUNED)
+    if not is_number(untuned) or not is_number(tuned):
+        return ""
+    change = "gains" if sign * (tuned - untuned) > 0 else "loses"
+    return (f"; at {point['train_examples']:,} tuning {change} {_fmt(abs(tuned - untuned))} against the untuned "
+            f"pretrained model ({_fmt(untuned)})")
 
 
 def _ahead(point: dict, sign: int) -> bool:

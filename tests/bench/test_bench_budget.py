@@ -47,6 +47,15 @@ def test_the_crossover_is_where_the_tuned_model_stays_ahead(records):
     assert "f1 0.9500 against tfidf-logreg's 0.9400" in sentence
 
 
+def test_the_verdict_says_whether_tuning_beats_the_untuned_model_where_it_was_scored(records):
+    curve = budget.curve(*records)
+    assert "untuned" not in budget.verdict("spam", curve)         # spam scores no zero-shot system
+    curve["points"][-1]["systems"]["zero-shot"] = 0.99
+    assert "; at 3,800 tuning loses 0.0140 against the untuned pretrained model (0.9900)" in budget.verdict("spam", curve)
+    curve["points"][-1]["systems"]["zero-shot"] = 0.5
+    assert "tuning gains 0.4760 against the untuned pretrained model (0.5000)" in budget.verdict("spam", curve)
+
+
 def test_a_curve_the_baseline_wins_says_so(records):
     run_records, out = records
     curve = budget.curve(run_records, out)
