@@ -113,7 +113,9 @@ def _zero_shot_clause(point: dict, sign: int) -> str:
     if not is_number(untuned) or not is_number(tuned):
         return ""
     change = "gains" if sign * (tuned - untuned) > 0 else "loses"
-    return (f"; at {point['train_examples']:,} tuning {change} {_fmt(abs(tuned - untuned))} against the untuned "
+    gap = abs(tuned - untuned)
+    gap_text = f"{gap:.1f}" if abs(untuned) >= 10 else _fmt(gap)       # on the scale of the metric (chrF: 0-100)
+    return (f"; at {point['train_examples']:,} tuning {change} {gap_text} against the untuned "
             f"pretrained model ({_fmt(untuned)})")
 
 
