@@ -113,10 +113,8 @@ def _zero_shot_clause(point: dict, sign: int) -> str:
     if not is_number(untuned) or not is_number(tuned):
         return ""
     change = "gains" if sign * (tuned - untuned) > 0 else "loses"
-    gap = abs(tuned - untuned)
-    gap_text = f"{gap:.1f}" if abs(untuned) >= 10 else _fmt(gap)       # on the scale of the metric (chrF: 0-100)
-    return (f"; at {point['train_examples']:,} tuning {change} {gap_text} against the untuned "
-            f"pretrained model ({_fmt(untuned)})")
+    return (f"; at {point['train_examples']:,} tuning {change} {_fmt(abs(tuned - untuned), like=untuned)} "
+            f"against the untuned pretrained model ({_fmt(untuned)})")
 
 
 def _ahead(point: dict, sign: int) -> bool:
@@ -168,7 +166,9 @@ def plot(domain: str, budget: dict, path: Path) -> Path:
     return Path(path)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, *, like: float | None = None) -> str:
+    """Four decimals for rates, one for scores on a 0-100 scale (chrF); ``like``: the value whose scale to follow
+    (a difference of two chrF scores is shown as one)."""
     if not is_number(value):
         return "–"
-    return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
+    return f"{value:.4f}" if abs(value if like is None else like) < 10 else f"{value:.1f}"
