@@ -17,7 +17,7 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):     # set before torch is import
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0))
                                                      // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.hookimpl(tryfirst=True)       # before xdist's own hook reads the marks
@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(config, items):
         keys_of[item] = keys
     # each group is named after the fixture most of its tests use (tiny_runs, bench_out...)
     names = {}
-    for key, count in uses.most_common():
+    for key, _ in uses.most_common():
         names.setdefault(root(key), key)
     for item, keys in keys_of.items():
         if keys:
@@ -68,7 +68,7 @@ def pytest_collection_finish(session):
 
 def _defined_here(definition) -> bool:
     source = getattr(definition.func, "__code__", None)
-    return source is not None and Path(source.co_filename).resolve().is_relative_to(TESTS.resolve())
+    return source is not None and Path(source.co_filename).resolve().is_relative_to(TESTS)
 
 
 @pytest.fixture
