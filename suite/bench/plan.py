@@ -63,7 +63,9 @@ class BudgetPlan:
 
     recipe: str = field(metadata={"help": "Bundled recipe name or a recipe YAML path."})
     key: str = field(metadata={"help": "The recipe key that sets the labelled training examples, e.g. "
-                                       "data.train_examples (spam), data.train_fraction (diagnostics)."})
+                                       "data.train_examples (spam), data.train_fraction (diagnostics), "
+                                       "data.max_train_examples (translation), data.max_train_per_user "
+                                       "(recommendation)."})
     sizes: list[float | None] = field(metadata={"help": "Values of `key`, smallest first (null: all examples)."})
     overrides: dict[str, Any] = field(default_factory=dict, metadata={"help": "Recipe keys for every budget run."})
     minutes: float = field(default=2.0, metadata={"help": "Expected wall minutes of one budget run."})

@@ -257,7 +257,8 @@ def measure_flops_per_sample(trainer: Any, network: Any, *, batches: int = 3) ->
                 batch = {k: v.to(trainer.args.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
                 with FlopCounterMode(display=False) as counter:
                     trainer.compute_loss(network, batch).backward()
-                flops, samples, counted = flops + counter.get_total_flops(), samples + _batch_size(batch), counted + 1
+                flops, samples = flops + counter.get_total_flops(), samples + _examples_in(trainer, index)
+                counted += 1
                 if counted == batches:
                     break
     except Exception:  # noqa: BLE001 - a figure for the report; training already succeeded
@@ -268,10 +269,15 @@ def measure_flops_per_sample(trainer: Any, network: Any, *, batches: int = 3) ->
     return flops / samples if samples and flops else None
 
 
-def _batch_size(batch: dict) -> int:
-    import torch
-
-    return next((len(v) for v in batch.values() if isinstance(v, torch.Tensor) and v.ndim > 0), 0)
+def _examples_in(trainer: Any, index: int) -> int:
+    """Examples in training batch ``index`` of an epoch: the batch size, or what the data set leaves for a short
+    last batch. Taken from the data set, never from a tensor of the batch: a batch may carry other per-row lists
+    first (a recommender's flattened items of every user)."""
+    size = trainer.args.per_device_train_batch_size
+    try:
+        return max(1, min(size, len(trainer.train_dataset) - index * size))
+    except TypeError:                  # a data set without a length
+        return size
 
 
 def _samples_trained(trainer: Any) -> int:

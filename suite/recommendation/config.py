@@ -52,6 +52,9 @@ class RecDataConfig:
                 "taste validation (next-and-taste)."})
     cold_start_items: float = field(default=0.0, metadata={
         "help": "Share of catalogue items removed from training entirely, to measure cold start (0: off)."})
+    max_train_per_user: int | None = field(default=None, metadata={
+        "help": "Each user keeps at most this many training positives, the most recent (null: all); the held-out "
+                "ones stay as they are. The recommendation axis of label-budget curves (suite bench --plan budget)."})
     catalogue: Literal["positives", "all"] = field(default="positives", metadata={
         "help": "Items ranked: those with at least one positive, or every item of the items table."})
     synthetic_users: int = field(default=160, metadata={"help": "Users of the generated set (synthetic)."})
@@ -66,6 +69,9 @@ class RecDataConfig:
                 raise ValueError(f"{name}: expected a number in (0, 0.5), got {getattr(self, name)!r}")
         if not 0 <= self.cold_start_items < 0.5:
             raise ValueError(f"cold_start_items: expected a number in [0, 0.5), got {self.cold_start_items!r}")
+        if self.max_train_per_user is not None and not (isinstance(self.max_train_per_user, int)
+                                                        and self.max_train_per_user >= 1):
+            raise ValueError(f"max_train_per_user: expected a positive integer or null, got {self.max_train_per_user!r}")
         if not self.text_columns:
             raise ValueError("text_columns: expected at least one column name")
         if min(self.synthetic_users, self.synthetic_items) < 20:

@@ -27,7 +27,9 @@ from suite.recommendation.movielens import MOVIELENS, pull, read_movielens
 
 TRAIN, VALIDATION, TEST, COLD = 0, 1, 2, 3   # the part each positive interaction belongs to
 TASTE_VALIDATION, TASTE_TEST = 4, 5          # split next-and-taste: random earlier positives held out
+UNUSED = 6                                   # a training positive beyond data.max_train_per_user (never seen)
 HELD_OUT = (VALIDATION, TEST, TASTE_VALIDATION, TASTE_TEST)
+SEEN = (TRAIN, VALIDATION, TEST, COLD, TASTE_VALIDATION, TASTE_TEST)   # every part but UNUSED
 
 
 @dataclass
@@ -45,8 +47,9 @@ class Table:
 class Splits:
     """Positives split per user. ``sequences[u]`` are item indices in time order and
     ``parts[u]`` says where each went: TRAIN, VALIDATION, TEST, COLD (a cold item's
-    training interaction, removed from training), and with ``split: next-and-taste``
-    TASTE_VALIDATION and TASTE_TEST (random earlier positives held out)."""
+    training interaction, removed from training), with ``split: next-and-taste``
+    TASTE_VALIDATION and TASTE_TEST (random earlier positives held out), and UNUSED (a
+    training positive beyond ``data.max_train_per_user``: no system sees it)."""
 
     user_ids: list[str]
     item_ids: list[str]
@@ -98,7 +101,7 @@ class Splits:
                 "positives": sum(counts.values()), "train": counts[TRAIN], "validation": counts[VALIDATION],
                 "test": counts[TEST], "taste_validation": counts[TASTE_VALIDATION], "taste_test": counts[TASTE_TEST],
                 "cold_items": int(self.cold_items.size),
-                "cold_interactions_removed": counts[COLD],
+                "cold_interactions_removed": counts[COLD], "unused": counts[UNUSED],
                 "test_users": int(sum((p == TEST).any() for p in self.parts)),
                 "validation_users": int(sum((p == VALIDATION).any() for p in self.parts))}
 
@@ -219,6 +222,8 @@ def split_table(table: Table, cfg: RecDataConfig) -> Splits:
     cold = np.sort(rng.choice(len(item_ids), size=int(round(cfg.cold_start_items * len(item_ids))), replace=False))
     for seq, part in zip(sequences, parts):
         part[np.isin(seq, cold) & ~np.isin(part, (TEST, TASTE_TEST))] = COLD
+        if cfg.max_train_per_user is not None:
+            part[np.flatnonzero(part == TRAIN)[:-cfg.max_train_per_user]] = UNUSED
     splits = Splits(user_ids, item_ids, [table.item_texts[i] for i in item_ids], sequences, parts, cold,
                     source=cfg.source)
     if not any((p == TEST).any() for p in parts):

@@ -22,14 +22,13 @@ from suite.core import sources
 from suite.core.config import load_settings, save_settings
 from suite.core.errors import DataError
 from suite.recommendation.config import RecModelConfig
-from suite.recommendation.data import COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, VALIDATION
+from suite.recommendation.data import SEEN, TRAIN
 from suite.recommendation.pairs import history_text
 from suite.recommendation.towers import neutral_unknown
 
 CATALOGUE_FILE = "catalogue.json"
 EMBEDDINGS_FILE = "item_embeddings.npy"
 ID_FILE = "item_ids.safetensors"
-_ALL_PARTS = (TRAIN, VALIDATION, TEST, COLD, TASTE_VALIDATION, TASTE_TEST)
 
 
 def build_encoder(model: RecModelConfig) -> Any:
@@ -120,7 +119,7 @@ class Recommender:
             use_ids: score with the network's ID part (False for an untuned network, whose part is random).
         """
         encoder = getattr(network, "encoder", network)
-        histories = {user: [splits.item_ids[i] for i in splits.history(u, *_ALL_PARTS)]
+        histories = {user: [splits.item_ids[i] for i in splits.history(u, *SEEN)]
                      for u, user in enumerate(splits.user_ids)}
         return cls(encoder, splits.item_ids, splits.item_texts, encode(encoder, splits.item_texts,
                                                                        batch_size=batch_size),

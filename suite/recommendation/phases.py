@@ -3,7 +3,7 @@
 Protocol (documented once, used everywhere):
 
 - ``validation``: target VALIDATION (the next item); systems fitted on TRAIN, users read
-  TRAIN; hidden: TRAIN, COLD and the other validation part. Test items are never hidden
+  TRAIN; hidden: TRAIN, COLD, UNUSED and the other validation part. Test items are never hidden
   in a validation phase (that would use test labels to pick checkpoints or weights).
 - ``test``: target TEST (the next item: the last positive, or the random share of
   ``split: random``); baselines refitted on TRAIN + VALIDATION + TASTE_VALIDATION, users read
@@ -27,12 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from suite.core.metrics.ranking import ranking_report
-from suite.recommendation.data import COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, VALIDATION, Splits
+from suite.recommendation.data import COLD, SEEN, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, UNUSED, VALIDATION, Splits
 
 VALIDATION_PHASES = ("validation", "taste_validation")
 TEST_PHASES = ("test", "taste")
 READ_AT_TEST = (TRAIN, VALIDATION, TASTE_VALIDATION)
-_ALL_PARTS = (TRAIN, VALIDATION, TEST, COLD, TASTE_VALIDATION, TASTE_TEST)
 # phase -> (target part, parts the users read)
 _PLAN = {"validation": (VALIDATION, (TRAIN,)), "taste_validation": (TASTE_VALIDATION, (TRAIN,)),
          "test": (TEST, READ_AT_TEST), "taste": (TASTE_TEST, READ_AT_TEST)}
@@ -57,10 +56,10 @@ class Phase:
 
 def _hidden(name: str, target: int) -> tuple[int, ...]:
     """Parts removed from the ranking: in a test phase every other positive; in a validation phase
-    what the users read, cold interactions and the other validation part."""
+    what the users read, cold and unused interactions and the other validation part."""
     if name in TEST_PHASES:
-        return tuple(p for p in _ALL_PARTS if p != target)
-    return (TRAIN, COLD, TASTE_VALIDATION if target == VALIDATION else VALIDATION)
+        return tuple(p for p in (*SEEN, UNUSED) if p != target)
+    return (TRAIN, COLD, UNUSED, TASTE_VALIDATION if target == VALIDATION else VALIDATION)
 
 
 def phase(splits: Splits, name: str) -> Phase | None:

@@ -9,9 +9,11 @@ from suite.core.training import flop_count_batches, measure_flops_per_sample
 
 
 class _Trainer:
-    def __init__(self, lengths):
+    def __init__(self, lengths, *, last=4):
         self.batches = [{"x": torch.randn(4, n, 8)} for n in lengths]
-        self.args = SimpleNamespace(device="cpu")
+        self.batches[-1]["x"] = self.batches[-1]["x"][:last]
+        self.args = SimpleNamespace(device="cpu", per_device_train_batch_size=4)
+        self.train_dataset = [None] * (4 * (len(lengths) - 1) + last)
 
     def get_train_dataloader(self):
         return self.batches
@@ -39,3 +41,15 @@ def test_a_short_run_counts_on_one_batch_and_a_long_one_on_three():
     # one batch, from the middle of the epoch: still not the long first one
     assert measure_flops_per_sample(_Trainer([100] + [10] * 8), torch.nn.Linear(8, 2), batches=1) == \
         pytest.approx(2 * 2 * 8 * 2 * 10)
+
+
+def test_examples_are_counted_from_the_data_set_not_from_the_first_tensor_of_a_batch():
+    trainer = _Trainer([10])
+    # a recommender's batch: each row's items flattened (3 per row) come before the rows themselves
+    trainer.batches[0] = {"targets": torch.zeros(12, dtype=torch.long), "x": trainer.batches[0]["x"]}
+    assert measure_flops_per_sample(trainer, torch.nn.Linear(8, 2)) == pytest.approx(2 * 2 * 8 * 2 * 10)
+
+
+def test_a_short_last_batch_counts_the_examples_it_has():
+    # one batch of 3 examples (a data set smaller than the batch size)
+    assert measure_flops_per_sample(_Trainer([10], last=3), torch.nn.Linear(8, 2)) == pytest.approx(2 * 2 * 8 * 2 * 10)

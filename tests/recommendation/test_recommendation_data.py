@@ -5,8 +5,8 @@ import pytest
 
 from suite.core.errors import DataError
 from suite.core.recipe import load_recipe
-from suite.recommendation.data import (COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, VALIDATION, RecDataConfig,
-                                       Splits, check_no_leak, load_splits, load_table, read_items, split_table)
+from suite.recommendation.data import (COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, UNUSED, VALIDATION,
+                                       RecDataConfig, Splits, check_no_leak, load_splits, load_table, read_items, split_table)
 
 INTERACTIONS = """user,item,rating,timestamp
 alice,m1,5,10
@@ -142,6 +142,25 @@ def test_cold_start_removes_items_from_training_and_keeps_them_as_targets():
     assert all(part[np.isin(seq, splits.cold_items)].tolist() == [p for p in part[np.isin(seq, splits.cold_items)]
                                                                   if p in (COLD, TEST)]
                for seq, part in zip(splits.sequences, splits.parts))
+
+
+def test_training_budget_keeps_each_users_newest_positives_and_the_same_held_out_ones():
+    from suite.recommendation.phases import phases_of
+
+    cfg = RecDataConfig(source="synthetic", synthetic_users=80, synthetic_items=120, split="next-and-taste")
+    full, capped = load_splits(cfg), load_splits(RecDataConfig(**{**cfg.__dict__, "max_train_per_user": 2}))
+    for seq, whole, part in zip(full.sequences, full.parts, capped.parts):
+        assert ((part == UNUSED) | (part == whole)).all()                   # held-out parts unchanged
+        kept = np.flatnonzero(whole == TRAIN)[-2:]
+        assert (part == TRAIN).sum() == kept.size and (part[kept] == TRAIN).all()   # the newest two
+    summary = capped.summary()
+    assert summary["train"] <= 2 * capped.n_users and summary["unused"] == full.summary()["train"] - summary["train"]
+    # an unused positive is never a target and never counted against a system: hidden like other positives
+    test = phases_of(capped)["test"]
+    unused = capped.matrix(UNUSED)[test.users]
+    assert unused.nnz > 0 and unused.multiply(test.exclude).nnz == unused.nnz
+    with pytest.raises(ValueError, match="max_train_per_user"):
+        RecDataConfig(source="synthetic", max_train_per_user=0)
 
 
 def test_generated_set_is_deterministic_and_text_bearing():
