@@ -57,13 +57,17 @@ def resume(run_dir: str | Path):
     return pipeline.resume(run_dir)
 
 
-def load(run_dir: str | Path):
+def load(run_dir: str | Path, system: str = "tuned"):
     """Load a finished run's model; the returned predictor has ``predict(inputs) -> list[dict]``.
 
-    A threshold re-set by :func:`calibrate` is in effect (the newest calibration).
+    A threshold re-set by :func:`calibrate` is in effect (the newest calibration of that system).
+
+    Args:
+        system: ``"tuned"``, or ``"hybrid"``: the tuned model blended with the classical baselines at the
+            weights and threshold the run chose on validation (spam runs save it in ``hybrid/``).
 
     Raises:
-        RunError: not a run folder, or the run has not finished.
+        RunError: not a run folder, the run has not finished, or it saved no hybrid.
 
     Example:
         >>> suite.load("runs/spam-tiny-20261126-120000").predict(["WIN a FREE cruise!!!"])
@@ -71,7 +75,7 @@ def load(run_dir: str | Path):
     """
     from suite.core import actions
 
-    return actions.load(run_dir)
+    return actions.load(run_dir, system)
 
 
 def evaluate(run_dir: str | Path, *, data: str | None = None) -> dict:
@@ -91,7 +95,7 @@ def evaluate(run_dir: str | Path, *, data: str | None = None) -> dict:
 
 
 def calibrate(run_dir: str | Path, *, data: str, target_fpr: float | None = None,
-              target_sensitivity: float | None = None) -> dict:
+              target_sensitivity: float | None = None, system: str = "tuned") -> dict:
     """Re-pick a binary run's threshold on your labelled sample ``data``, written beside the run (never over it).
 
     Args:
@@ -99,6 +103,7 @@ def calibrate(run_dir: str | Path, *, data: str, target_fpr: float | None = None
         data: labelled examples, read like the recipe's ``data.source``.
         target_fpr: flag at most this share of negatives (default: the run's own target).
         target_sensitivity: instead, find at least this share of positives.
+        system: ``"tuned"`` or ``"hybrid"`` (see :func:`load`); each system keeps its own calibrations.
 
     Returns:
         The calibration record: ``threshold``, ``previous_threshold`` and ``operating_point`` (rates on
@@ -115,7 +120,7 @@ def calibrate(run_dir: str | Path, *, data: str, target_fpr: float | None = None
         raise SuiteError("calibrate: give target_fpr or target_sensitivity, not both")
     target = Target("fpr", target_fpr) if target_fpr is not None else \
         Target("tpr", target_sensitivity) if target_sensitivity is not None else None
-    return actions.calibrate(run_dir, data, target=target)
+    return actions.calibrate(run_dir, data, target=target, system=system)
 
 
 def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None, out: str | Path | None = None):

@@ -5,10 +5,10 @@
     suite train RECIPE [key=value ...]           tune; prints the run folder and its metrics table
     suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
     suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
-    suite calibrate RUN_DIR --data PATH [--target-fpr X]  re-set a binary run's threshold on labelled data
-    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
+    suite calibrate RUN_DIR --data PATH [--target-fpr X] [--system hybrid]  re-set a binary run's threshold
+    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE] [--system hybrid]
     suite export RUN_DIR OUT_DIR --format F      write the run's model in another format (translation: marian)
-    suite serve RUN_DIR [--host H] [--port P]    an HTTP API for the run's model, with micro-batching
+    suite serve RUN_DIR [--host H] [--port P] [--system hybrid]  an HTTP API for the run's model, micro-batched
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR] [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         where tuning pays: small label-budget curves, then a verdict per domain
@@ -101,6 +101,7 @@ def _add_finished_run_commands(sub) -> None:
     targets.add_argument("--target-fpr", type=float, metavar="X", help="flag at most this share of negatives")
     targets.add_argument("--target-specificity", type=float, metavar="X", help="the same as --target-fpr 1-X")
     targets.add_argument("--target-sensitivity", type=float, metavar="X", help="find at least this share of positives")
+    add_system_argument(calibrate)
     calibrate.set_defaults(handler=_calibrate)
 
     predict = sub.add_parser("predict", help="run a tuned model on new inputs")
@@ -113,6 +114,7 @@ def _add_finished_run_commands(sub) -> None:
     predict.add_argument("--k", type=int, help="recommendation: items per input (default 10)")
     predict.add_argument("--saliency", type=Path, metavar="DIR",
                          help="diagnostics: also write a Grad-CAM PNG per image into DIR")
+    add_system_argument(predict)
     predict.set_defaults(handler=_predict)
 
     export = sub.add_parser("export", help="write a finished run's model in another format")
@@ -234,8 +236,10 @@ def _calibrate(args) -> int:
     target = Target("fpr", args.target_fpr) if args.target_fpr is not None else \
         Target("fpr", 1 - args.target_specificity) if args.target_specificity is not None else \
         Target("tpr", args.target_sensitivity) if args.target_sensitivity is not None else None
-    record = actions.calibrate(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), target=target)
-    print(f"new threshold {record['threshold']:.6g} (was {record['previous_threshold']:.6g}), chosen on {args.data}")
+    record = actions.calibrate(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), target=target,
+                               system=args.system)
+    print(f"new threshold of the {args.system} system {record['threshold']:.6g} (was "
+          f"{record['previous_threshold']:.6g}), chosen on {args.data}")
     print(OperatingPoint(**record["operating_point"]).describe())
     print("suite predict, serve and eval of this run now use it; the run's own files are unchanged")
     return 0
@@ -257,8 +261,10 @@ def _predict(args) -> int:
     inputs = domain.read_inputs(run.model_dir, inline=inline, path=source)
     if not inputs:
         raise SuiteError(f"--input {args.input}: holds no inputs")
-    predictor = actions.load(run.path)
-    in_effect = calibration.latest(run.path)
+    predictor = actions.load(run.path, args.system)
+    if getattr(predictor, "description", ""):
+        print(f"using the hybrid: {predictor.description}", file=sys.stderr)
+    in_effect = calibration.latest(run.path, args.system)
     if in_effect is not None:
         print(f"using threshold {in_effect[1]['threshold']:.6g} from {in_effect[0].relative_to(run.path)}",
               file=sys.stderr)
@@ -277,6 +283,15 @@ def _predict(args) -> int:
 
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv")
+
+
+def add_system_argument(parser: argparse.ArgumentParser) -> None:
+    """``--system tuned|hybrid``: which of a finished run's systems to use (predict, calibrate, serve)."""
+    from suite.core.results import SERVABLE, TUNED
+
+    parser.add_argument("--system", choices=SERVABLE, default=TUNED,
+                        help="the tuned model (default), or the run's saved hybrid: the tuned model blended with the "
+                             "classical baselines at the weights and threshold chosen on validation (spam)")
 
 
 def _predict_options(args, domain) -> dict:

@@ -48,12 +48,24 @@ def curve(run_records: dict, out: Path, *, figure: str | None = None) -> dict | 
                        "systems": {s.name: s.metrics.get(metric) for s in result.systems.values()},
                        "roles": {s.name: s.role for s in result.systems.values()},
                        "figures": {s.name: s.metrics.get(figure) for s in result.systems.values()} if figure else {},
+                       "comparisons": _tuned_comparisons(result.comparisons or {}, metric),
                        "intervals": {s.name: [s.metrics[f"{metric}_ci_low"], s.metrics[f"{metric}_ci_high"]]
                                      for s in result.systems.values() if f"{metric}_ci_low" in s.metrics}})
     if not points:
         return None
     points.sort(key=lambda p: p["train_examples"] or 0)
     return {**info, "points": points}
+
+
+def _tuned_comparisons(comparisons: dict, metric: str) -> dict:
+    """The run's paired comparisons of the tuned model on the primary metric and the test phase, by the system
+    compared with: ``{"baseline:als": {"difference", "difference_low", "difference_high", ...}}``."""
+    found = {}
+    for key, entry in comparisons.items():
+        system, _, against = key.partition(" vs ")
+        if system == TUNED and entry.get("metric") == metric and entry.get("phase", "test") == "test":
+            found[against.removesuffix(f": {metric}")] = entry
+    return found
 
 
 def _best_baseline(point: dict, sign: int) -> tuple[str | None, float | None]:
@@ -76,7 +88,7 @@ def crossover(budget: dict) -> dict | None:
         if name is None or not is_number(tuned) or sign * tuned <= sign * value:
             break
         found = {"train_examples": point["train_examples"], "tuned": tuned, "baseline": name, "baseline_value": value,
-                 "interval": point["intervals"].get(TUNED)}
+                 "interval": point["intervals"].get(TUNED), "paired": point.get("comparisons", {}).get(name)}
     return found
 
 
@@ -103,8 +115,21 @@ def verdict(domain: str, budget: dict) -> str:
             else "from"
         sentence = (f"{domain}: the tuned model beats the best classical baseline {start} "
                     f"{found['train_examples']:,} labelled examples: {metric} {_fmt(found['tuned'])}{interval} "
-                    f"against {found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there")
+                    f"against {found['baseline'].removeprefix('baseline:')}'s {_fmt(found['baseline_value'])} there"
+                    f"{_paired_clause(found['paired'])}")
     return sentence + _zero_shot_clause(last, sign) + _figure_clause(budget.get("figure"), last) + "."
+
+
+def _paired_clause(paired: dict | None) -> str:
+    """The paired bootstrap's difference with its 95% interval, and whether that interval holds 0 (a win within
+    the noise of the test set)."""
+    if not paired or not all(is_number(paired.get(k)) for k in ("difference", "difference_low", "difference_high")):
+        return ""
+    low, high = paired["difference_low"], paired["difference_high"]
+    like = paired.get("b") if is_number(paired.get("b")) else None
+    noise = ", an interval that holds 0: within the noise of this test set" if low <= 0 <= high else ""
+    return (f" (paired difference {paired['difference']:+.4g}, 95% CI {_fmt(low, like=like)} to "
+            f"{_fmt(high, like=like)}{noise})")
 
 
 def _zero_shot_clause(point: dict, sign: int) -> str:

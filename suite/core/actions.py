@@ -2,8 +2,9 @@
 
 Each action opens the run read-only and adds files beside what the run wrote, never over it:
 ``evaluations/<timestamp>.json`` (:func:`evaluate`) and ``calibrations/<timestamp>.json``
-(:func:`calibrate`). :func:`load` returns the tuned predictor with the newest calibration's
-threshold in effect, which is what ``suite predict``, ``suite serve`` and :func:`evaluate` use.
+(:func:`calibrate`). :func:`load` returns the tuned predictor (or the run's saved hybrid) with the
+newest calibration's threshold in effect, which is what ``suite predict``, ``suite serve`` and
+:func:`evaluate` use.
 """
 
 from __future__ import annotations
@@ -12,25 +13,35 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from suite.core import calibration, logs, operating, registry
+from suite.core import calibration, logs, operating, registry, saved_hybrid
 from suite.core.errors import DataError, RunError
 from suite.core.pipeline import add_hybrid, build_model, operating_point, report_with_hybrid, result_of, timed_outputs
-from suite.core.results import TUNED, ZERO_SHOT, RunResult, baseline_system
+from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult, baseline_system
 from suite.core.runs import Run
 
 EVALUATIONS_FOLDER = "evaluations"
 
 
-def load(run_dir: str | Path) -> registry.Predictor:
+def load(run_dir: str | Path, system: str = TUNED) -> registry.Predictor:
     """Load a finished run's model, ready for ``predict`` (with the newest calibration's threshold, if any).
 
+    Args:
+        system: ``tuned`` (the tuned model) or ``hybrid`` (the tuned model blended with baselines, where the
+            run saved it: see :mod:`suite.core.saved_hybrid`).
+
     Raises:
-        RunError: not a finished run folder.
+        RunError: not a finished run folder, an unknown system, or a hybrid the run did not save.
     """
+    if system not in SERVABLE:
+        raise RunError(f"system: expected one of {', '.join(SERVABLE)}, got {system!r}")
     run = _finished(run_dir)
+    if system == HYBRID:
+        saved_hybrid.require(run.path)
     with logs.libraries_logging_to(None):
         predictor = registry.get_domain(run.recipe().domain).load_predictor(run.model_dir)
-    calibration.apply_latest(predictor, run.path)
+        if system == HYBRID:
+            predictor = saved_hybrid.load(run.path, predictor)
+    calibration.apply_latest(predictor, run.path, system)
     return predictor
 
 
@@ -89,13 +100,16 @@ def reference_point(run: Run) -> dict | None:
     return (run.metrics().get("operating_point") or {}).get("validation")
 
 
-def calibrate(run_dir: str | Path, data: str, *, target: operating.Target | None = None) -> dict:
-    """Re-pick the tuned model's threshold on the labelled examples of ``data``; write it beside the run.
+def calibrate(run_dir: str | Path, data: str, *, target: operating.Target | None = None,
+              system: str = TUNED) -> dict:
+    """Re-pick the tuned model's (or the saved hybrid's) threshold on the labelled examples of ``data``; write it
+    beside the run.
 
     Args:
         run_dir: a finished run of a binary domain (spam, binary diagnostics).
         data: labelled examples read like the recipe's ``data.source`` (every one of them is used).
         target: the rate to choose the threshold for (default: the run's own target).
+        system: ``tuned`` or ``hybrid`` (see :func:`load`); each keeps its own calibrations.
 
     Returns:
         The calibration record (also in ``calibrations/<timestamp>.json``): the new threshold, the previous
@@ -119,14 +133,15 @@ def calibrate(run_dir: str | Path, data: str, *, target: operating.Target | None
         if target is None:
             raise RunError(f"{run.path}: a {domain.name} run of this kind decides without a threshold; "
                            "there is nothing to calibrate")
-        predictor = load(run.path)
+        predictor = load(run.path, system)
         labels, scores = domain.labelled_scores(prepared, domain.outputs(predictor, recipe, prepared), "test")
     try:
         threshold = operating.choose(labels, scores, target)
     except ValueError as error:
         raise DataError(f"--data {data}: cannot choose a threshold for {target.describe()} ({error})") from None
     point = operating.measure(labels, scores, threshold, target).to_json()
-    record = calibration.record(threshold=threshold, previous=predictor.threshold, point=point, data=str(data))
+    record = calibration.record(threshold=threshold, previous=predictor.threshold, point=point, data=str(data),
+                                system=system)
     run.write_json(calibration.file_name(), record)
     return record
 

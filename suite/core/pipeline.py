@@ -8,7 +8,7 @@
 3. a new run folder gets the resolved recipe and the environment;
 4. :func:`run_sequence`: fit the classical baselines, score the model untuned where that means
    something, add LoRA adapters, train, save (adapters, merged model, predictor), score the tuned
-   model on every evaluated part (timed), report every system;
+   model on every evaluated part (timed), report every system, keep the hybrid where it can be used later;
 5. the model card, then ``metrics.json`` (last, atomically: its presence marks the run complete).
 
 A domain supplies only the hooks of :class:`suite.core.registry.Domain`; this module is the only
@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from suite.core import adapters, blend, distributed, logs, operating, paths, registry, report, sources, training
+from suite.core import (adapters, blend, distributed, logs, operating, paths, registry, report, saved_hybrid, sources,
+                        training)
 from suite.core.errors import ModelSourceError, RunError, SuiteError, brief
 from suite.core.recipe import Recipe, load_recipe
 from suite.core.registry import Domain, Model, Outputs
-from suite.core.results import HYBRID, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_system, role_of
+from suite.core.results import (HYBRID, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_name,
+                                baseline_system, role_of)
 from suite.core.runs import METRICS_FILE, Run
 
 
@@ -141,6 +143,7 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     mixed = add_hybrid(domain, recipe, data, outputs)
     evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor,
                                     plots_dir=run.plots_dir)
+    save_hybrid(domain, recipe, data, run, mixed)
     training_figures = {**trained.summary(), "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
     result = result_of(domain, recipe, evaluation, training=training_figures, inference=inference)
     result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=("validation",
@@ -180,6 +183,20 @@ def add_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Out
                          lambda scores: domain.validation_score(recipe, data, scores), steps, domain.blend_space)
     outputs[HYBRID] = mixed.outputs
     return mixed
+
+
+def save_hybrid(domain: Domain, recipe: Recipe, data: Any, run: Run, mixed: blend.Hybrid | None) -> None:
+    """Keep the hybrid for predict, serve and calibrate (``hybrid/``; domains whose baselines can score new inputs):
+    the blended baselines fitted again as the run fitted them, and the hybrid's own threshold, chosen on
+    validation for the run's target where the domain decides at one."""
+    if mixed is None or not isinstance(domain, registry.SavesBaselines):
+        return
+    scorers = {system: domain.baseline_scorer(recipe, data, baseline_name(system))
+               for system, weight in mixed.weights.items() if weight and system != TUNED}
+    target = domain.operating_target(recipe, data) if isinstance(domain, registry.Thresholded) else None
+    threshold = operating.choose(*domain.labelled_scores(data, mixed.outputs, "validation"), target) \
+        if target is not None else None
+    saved_hybrid.save(run, mixed, scorers, threshold=threshold)
 
 
 def report_with_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs],
@@ -250,5 +267,7 @@ def _warn_remote_code(recipe: Recipe) -> None:
 
 
 def _usage(run: Run) -> str:
-    return (f"suite predict {run.path} \"some input\"\n"
+    hybrid = (f"suite predict {run.path} \"some input\" --system hybrid    # the tuned model blended with the "
+              "baselines\n") if saved_hybrid.exists(run.path) else ""
+    return (f"suite predict {run.path} \"some input\"\n{hybrid}"
             f"python -c \"import suite; print(suite.load('{run.path}').predict(['some input']))\"")

@@ -222,6 +222,17 @@ class Blends(Protocol):
 
 
 @runtime_checkable
+class SavesBaselines(Protocol):
+    """A blending domain whose baselines can score new inputs after the run, so that its hybrid is saved with the
+    run (``hybrid/``, see :mod:`suite.core.saved_hybrid`) and predict, serve and calibrate can use it. Its
+    predictor has ``scores(inputs)`` and ``decide(scores, threshold)``."""
+
+    def baseline_scorer(self, recipe: Any, data: Any, name: str) -> Any:
+        """Baseline ``name`` fitted on the training split as the run fits it: a picklable object whose
+        ``scores(inputs)`` scores the predictor's inputs."""
+
+
+@runtime_checkable
 class Serves(Protocol):
     """A domain whose runs ``suite serve`` can put behind HTTP: it names its serving module (request and
     response models and the functions between them and the predictor; see :mod:`suite.serve.spec`)."""

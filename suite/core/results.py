@@ -33,12 +33,18 @@ ZERO_SHOT = "zero-shot"
 HYBRID = "hybrid"
 BASELINE = "baseline"
 ROLES = (TUNED, BASELINE, ZERO_SHOT, HYBRID)
+SERVABLE = (TUNED, HYBRID)          # the systems of a finished run that predict, serve and calibrate can load
 _BASELINE_PREFIX = "baseline:"
 
 
 def baseline_system(name: str) -> str:
     """The system name of classical baseline ``name`` (``baseline:tfidf-logreg``)."""
     return f"{_BASELINE_PREFIX}{name}"
+
+
+def baseline_name(system: str) -> str:
+    """The baseline name of system ``baseline:<name>`` (the inverse of :func:`baseline_system`)."""
+    return system.removeprefix(_BASELINE_PREFIX)
 
 
 def role_of(system: str) -> str:

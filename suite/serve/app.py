@@ -18,13 +18,16 @@ open another file.
 
 import asyncio
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, HTTPException
 
+from suite.core import saved_hybrid
 from suite.core.errors import SuiteError
+from suite.core.results import HYBRID, TUNED
 from suite.core.runs import Run
 from suite.serve.batcher import MicroBatcher
 from suite.serve.errors import install_handlers, one_line
@@ -64,7 +67,7 @@ class _Model:
 
 def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float = 5,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, loader: Callable[[Path], Any] | None = None,
-               on_load_error: Callable[[str], None] | None = None) -> FastAPI:
+               on_load_error: Callable[[str], None] | None = None, system: str = TUNED) -> FastAPI:
     """The FastAPI app serving the finished run in ``run_dir`` (uvicorn runs it; see :func:`suite.serve.serve`).
 
     Args:
@@ -75,9 +78,10 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
         loader: what loads the predictor from ``run_dir`` (default :func:`suite.load`).
         on_load_error: called (on the worker thread) with a one-line message if loading
             fails; without it the server stays up and ``/health`` reports the failure.
+        system: ``tuned``, or ``hybrid``: the run's saved hybrid (checked here, before anything loads).
 
     Raises:
-        RunError: not a run folder, or the run has not finished.
+        RunError: not a run folder, the run has not finished, or it saved no hybrid (``system="hybrid"``).
         ServeError: the run's domain cannot be served, or a setting is out of range.
 
     Example:
@@ -89,12 +93,14 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
                          f"(got {max_batch}, {max_wait_ms}, {max_body_bytes})")
     run = Run.open(run_dir)
     run.require_complete()
-    info = run_info(run)
+    if system == HYBRID:
+        saved_hybrid.require(run.path)
+    info = {**run_info(run, system), "system": system}
     spec = serving_spec(info["domain"])
     if loader is None:
         from suite.core import actions
 
-        loader = actions.load
+        loader = functools.partial(actions.load, system=system)
     model = _Model(run.path, loader, on_load_error)
     batcher = MicroBatcher(lambda inputs, options: spec.predict(model.predictor, inputs, options),
                            max_batch=max_batch, max_wait_ms=max_wait_ms)

@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"larger request bodies get 413 (default {DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                         help="server log level (default info: one line per request)")
+    from suite.cli import add_system_argument
+
+    add_system_argument(parser)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -59,7 +62,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise SuiteError(f"--port: expected 0..65535, got {args.port}")
     serve(args.run_dir, host=args.host, port=args.port, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-          max_body_bytes=args.max_body_bytes, log_level=args.log_level)
+          max_body_bytes=args.max_body_bytes, log_level=args.log_level, system=args.system)
     return 0
 
 

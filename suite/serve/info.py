@@ -7,14 +7,15 @@ from typing import Any
 from suite.core.runs import Run
 
 
-def run_info(run: Run) -> dict:
-    """Domain, recipe, the tuned system's headline metrics and the package versions of a finished run.
+def run_info(run: Run, system: str = "tuned") -> dict:
+    """Domain, recipe, the served system's headline metrics and the package versions of a finished run.
 
     The metrics are those that metrics.json lists in ``headline_metrics`` (every number
-    of the tuned system when it lists none); nothing here needs the model.
+    of the system when it lists none); nothing here needs the model.
 
     Args:
         run: an opened, complete run folder.
+        system: the system served (``tuned`` or ``hybrid``).
 
     Example:
         >>> run_info(Run.open("runs/spam-tiny-20261126-140201"))["domain"]
@@ -22,8 +23,8 @@ def run_info(run: Run) -> dict:
     """
     metrics = run.metrics()
     environment = _read_optional(run, "environment.json")
-    tuned = metrics.get("models", {}).get("tuned", {})
-    headline = dict.fromkeys([metrics.get("primary_metric"), *(metrics.get("headline_metrics") or tuned)])
+    served = metrics.get("models", {}).get(system, {})
+    headline = dict.fromkeys([metrics.get("primary_metric"), *(metrics.get("headline_metrics") or served)])
     return {
         "run": run.path.name,
         "domain": metrics.get("domain"),
@@ -31,7 +32,7 @@ def run_info(run: Run) -> dict:
         "created": metrics.get("created"),
         "primary_metric": metrics.get("primary_metric"),
         "greater_is_better": metrics.get("greater_is_better"),
-        "metrics": {name: tuned[name] for name in headline if _is_number(tuned.get(name))},
+        "metrics": {name: served[name] for name in headline if _is_number(served.get(name))},
         "packages": environment.get("packages", {}),
         "python": environment.get("python"),
     }

@@ -36,7 +36,8 @@ class Info(BaseModel):
     created: str | None = Field(description="When the run finished (UTC).")
     primary_metric: str | None
     greater_is_better: bool | None
-    metrics: dict[str, float] = Field(description="The tuned system's headline metrics on the test split.")
+    system: str = Field(description="The system served: 'tuned', or 'hybrid' (the run's saved blend).")
+    metrics: dict[str, float] = Field(description="The served system's headline metrics on the test split.")
     threshold: Any = Field(None, description="The operating threshold of the decisions, if the model has one.")
     packages: dict[str, str] = Field(description="Package versions the run was made with (environment.json).")
     python: str | None

@@ -34,7 +34,17 @@ def naive_bayes(seed: int):
 BASELINES: dict[str, Callable] = {"tfidf-logreg": tfidf_logreg, "naive-bayes": naive_bayes}
 
 
-def fit_baseline(name: str, texts: list[str], labels: list[int], seed: int) -> Callable[[list[str]], np.ndarray]:
-    """Fit baseline ``name`` and return a function from texts to P(spam)."""
-    model = BASELINES[name](seed).fit(texts, labels)
-    return lambda new_texts: model.predict_proba(new_texts)[:, 1]
+class FittedBaseline:
+    """A baseline fitted on the training split: ``scores(texts)`` gives P(spam). Picklable, so that a run's saved
+    hybrid (:mod:`suite.core.saved_hybrid`) can keep it."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        return self.model.predict_proba(list(texts))[:, 1]
+
+
+def fit_baseline(name: str, texts: list[str], labels: list[int], seed: int) -> FittedBaseline:
+    """Fit baseline ``name`` on ``texts`` and their 0/1 ``labels``."""
+    return FittedBaseline(BASELINES[name](seed).fit(texts, labels))

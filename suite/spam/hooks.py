@@ -16,7 +16,7 @@ from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.spam import data as spam_data
 from suite.spam import metrics as spam_metrics
-from suite.spam.baselines import fit_baseline
+from suite.spam.baselines import FittedBaseline, fit_baseline
 from suite.spam.config import SpamDataConfig, SpamEvalConfig, SpamModelConfig
 from suite.spam.data import Splits, labels_of, texts_of
 from suite.spam.model import SpamPredictor, build_classifier, tokenize, weighted_loss
@@ -45,11 +45,12 @@ class SpamDomain:
         return spam_data.with_test_data(recipe.data, data, source)
 
     def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
-        out = {}
-        for name in recipe.evaluation.baselines:
-            score = fit_baseline(name, texts_of(data.train), labels_of(data.train).tolist(), recipe.seed)
-            out[name] = {"validation": score(texts_of(data.validation)), "test": score(texts_of(data.test))}
-        return out
+        return {name: self.outputs(self.baseline_scorer(recipe, data, name), recipe, data)
+                for name in recipe.evaluation.baselines}
+
+    def baseline_scorer(self, recipe: Any, data: Splits, name: str) -> FittedBaseline:
+        """Baseline ``name`` fitted on the training split (the same seed gives the same model every time)."""
+        return fit_baseline(name, texts_of(data.train), labels_of(data.train).tolist(), recipe.seed)
 
     def build_model(self, recipe: Any, data: Splits) -> Model:
         network, tokenizer = build_classifier(recipe.model)
@@ -74,7 +75,7 @@ class SpamDomain:
                                                                recipe.evaluation.target_fpr)
         return predictor
 
-    def outputs(self, predictor: SpamPredictor, recipe: Any, data: Splits) -> dict:
+    def outputs(self, predictor: SpamPredictor | FittedBaseline, recipe: Any, data: Splits) -> dict:
         return {"validation": predictor.scores(texts_of(data.validation)),
                 "test": predictor.scores(texts_of(data.test))}
 

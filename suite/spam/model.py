@@ -140,8 +140,13 @@ class SpamPredictor:
 
     def predict(self, inputs: list[str]) -> list[dict]:
         """One ``{"spam_probability", "label", "threshold"}`` per text."""
-        return [{"spam_probability": round(float(p), 6), "label": LABELS[int(p >= self.threshold)],
-                 "threshold": self.threshold} for p in self.scores(list(inputs))]
+        return self.decide(self.scores(list(inputs)))
+
+    def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
+        """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
+        threshold = self.threshold if threshold is None else threshold
+        return [{"spam_probability": round(float(p), 6), "label": LABELS[int(p >= threshold)],
+                 "threshold": threshold} for p in scores]
 
 def weighted_loss(train_labels: np.ndarray):
     """A Trainer ``compute_loss_func``: cross-entropy weighted by inverse class frequency."""

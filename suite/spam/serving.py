@@ -27,9 +27,10 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    spam_probability: float = Field(description="P(spam) from the tuned model.")
+    spam_probability: float = Field(description="P(spam) from the system served (the tuned model, or the hybrid).")
     label: Literal["spam", "ham"] = Field(description="spam when spam_probability >= threshold.")
-    threshold: float = Field(description="The run's operating threshold (chosen on validation for a target FPR).")
+    threshold: float = Field(description="The served system's operating threshold (chosen on validation for a "
+                                         "target FPR, or by suite calibrate).")
 
 
 class PredictResponse(BaseModel):

@@ -8,7 +8,7 @@ from suite.bench import budget
 from suite.bench.plan import load_plan
 
 
-def _run(out, label, train, tuned, tfidf, nb, *, ci=None):
+def _run(out, label, train, tuned, tfidf, nb, *, ci=None, comparisons=None):
     folder = out / "runs" / f"spam-{label}"
     folder.mkdir(parents=True)
     models = {"tuned": {"f1": tuned, "recall_at_target_fpr": tuned / 2,
@@ -17,15 +17,22 @@ def _run(out, label, train, tuned, tfidf, nb, *, ci=None):
               "baseline:naive-bayes": {"f1": nb}}
     (folder / "metrics.json").write_text(json.dumps({
         "domain": "spam", "recipe": "default", "primary_metric": "f1", "greater_is_better": True, "models": models,
-        "data": {"train": train}}))
+        "data": {"train": train}, "comparisons": comparisons or {}}))
     return {"status": "ok", "run_dir": f"runs/spam-{label}"}
+
+
+# a spam run's paired bootstraps (F1 and ROC-AUC of the tuned model against the strongest baseline)
+_PAIRED = {"tuned vs baseline:tfidf-logreg: f1": {"metric": "f1", "a": 0.95, "b": 0.94, "difference": 0.01,
+                                                  "difference_low": -0.005, "difference_high": 0.02},
+           "tuned vs baseline:tfidf-logreg: roc_auc": {"metric": "roc_auc", "difference": 0.3,
+                                                       "difference_low": 0.2, "difference_high": 0.4}}
 
 
 @pytest.fixture
 def records(tmp_path):
     return {"budget-32": _run(tmp_path, "budget-32", 32, 0.74, 0.39, 0.50, ci=(0.60, 0.85)),
             "budget-128": _run(tmp_path, "budget-128", 128, 0.81, 0.86, 0.70),
-            "budget-512": _run(tmp_path, "budget-512", 512, 0.95, 0.94, 0.90),
+            "budget-512": _run(tmp_path, "budget-512", 512, 0.95, 0.94, 0.90, comparisons=_PAIRED),
             "budget-all": _run(tmp_path, "budget-all", 3800, 0.976, 0.975, 0.97),
             "full": {"status": "ok", "run_dir": "elsewhere"}}, tmp_path
 
@@ -45,6 +52,16 @@ def test_the_crossover_is_where_the_tuned_model_stays_ahead(records):
     sentence = budget.verdict("spam", curve)
     assert sentence.startswith("spam: the tuned model beats the best classical baseline from 512 labelled examples")
     assert "f1 0.9500 against tfidf-logreg's 0.9400" in sentence
+
+
+def test_the_crossover_quotes_the_paired_difference_and_says_when_its_interval_holds_0(records):
+    curve = budget.curve(*records)
+    assert set(curve["points"][2]["comparisons"]) == {"baseline:tfidf-logreg"}     # the primary metric only
+    sentence = budget.verdict("spam", curve)
+    assert ("against tfidf-logreg's 0.9400 there (paired difference +0.01, 95% CI -0.0050 to 0.0200, an interval "
+            "that holds 0: within the noise of this test set)") in sentence
+    curve["points"][2]["comparisons"]["baseline:tfidf-logreg"]["difference_low"] = 0.001
+    assert "95% CI 0.0010 to 0.0200)" in budget.verdict("spam", curve)
 
 
 def test_the_verdict_says_whether_tuning_beats_the_untuned_model_where_it_was_scored(records):

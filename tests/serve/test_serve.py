@@ -182,6 +182,20 @@ def test_health_and_info_describe_the_run(live, serve_runs, domain):
     assert (info["threshold"] is not None) == (domain in ("spam", "diagnostics"))
 
 
+def test_the_saved_hybrid_is_served_as_suite_load_gives_it(live, serve_runs):
+    import suite
+
+    server = live("spam", system="hybrid")
+    response = post(server, {"texts": TEXTS["spam"]})
+    assert response.status_code == 200, response.text
+    hybrid = suite.load(serve_runs["spam"], system="hybrid")
+    assert_same(response.json()["predictions"], hybrid.predict(TEXTS["spam"]))
+    info = httpx.get(f"{server.url}/info").json()
+    metrics = json.loads((serve_runs["spam"] / "metrics.json").read_text())
+    assert info["system"] == "hybrid" and info["threshold"] == hybrid.threshold
+    assert info["metrics"]["f1"] == metrics["models"]["hybrid"]["f1"]
+
+
 def test_openapi_schema_names_the_domain_fields(live):
     schema = httpx.get(f"{live('recommendation').url}/openapi.json").json()
     request = schema["components"]["schemas"]["PredictRequest"]["properties"]
