@@ -65,8 +65,8 @@ def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max
               file=sys.stderr)
     bound = listener.getsockname()[1]
     url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
-    print(f"serving {Path(run_dir).name} ({system}) on {url} (POST /predict; GET /health, /info, /stats, /docs); "
-          "SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
+    print(f"serving {Path(run_dir).name} on {url}, its {system} system (POST /predict; GET /health, /info, /stats, "
+          "/docs); SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=bound, log_level=log_level))
     server.run(sockets=[listener])
     if failures:

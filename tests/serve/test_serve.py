@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import queue
 import re
 import signal
 import socket
@@ -351,15 +352,27 @@ def test_sigterm_lets_the_in_flight_request_finish(serve_runs):
 
 
 def server_url(process, timeout=120):
-    """The address the server prints on start (``--port 0`` picks a free port)."""
+    """The address the server prints on start (``--port 0`` picks a free port), waiting at most ``timeout``
+    seconds for it even if the server prints nothing more."""
+    lines = queue.Queue()
+
+    def read():                      # keeps the pipe drained after the address, too
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
     deadline = time.monotonic() + timeout
-    for line in process.stderr:
+    while True:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"the server did not say where it listens within {timeout} s") from None
+        if line is None:
+            raise AssertionError(f"the server exited with {process.wait()} before it started")
         found = re.search(r"serving \S+ on (http://127\.0\.0\.1:\d+)", line)
         if found:
-            threading.Thread(target=process.stderr.read, daemon=True).start()   # keep the pipe drained
             return found.group(1)
-        assert time.monotonic() < deadline, "the server did not start"
-    raise AssertionError(f"the server exited with {process.wait()} before it started")
 
 
 def wait_until(condition, timeout=30):
