@@ -53,3 +53,13 @@ def test_examples_are_counted_from_the_data_set_not_from_the_first_tensor_of_a_b
 def test_a_short_last_batch_counts_the_examples_it_has():
     # one batch of 3 examples (a data set smaller than the batch size)
     assert measure_flops_per_sample(_Trainer([10], last=3), torch.nn.Linear(8, 2)) == pytest.approx(2 * 2 * 8 * 2 * 10)
+
+
+def test_a_depthwise_convolution_counts_its_weight_gradient_once_not_once_per_channel():
+    channels, size, kernel = 8, 10, 3
+    network = torch.nn.Conv2d(channels, channels, kernel, groups=channels, padding=1, bias=False)
+    trainer = _Trainer([1])
+    trainer.batches[0] = {"x": torch.randn(4, channels, size, size)}
+    forward = 2 * size * size * channels * kernel * kernel       # one example: each output position, one channel in
+    # forward, and backward for the weights only (the input needs no gradient): twice the forward
+    assert measure_flops_per_sample(trainer, network) == pytest.approx(2 * forward)
