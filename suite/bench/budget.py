@@ -128,7 +128,8 @@ def _paired_clause(paired: dict | None) -> str:
     low, high = paired["difference_low"], paired["difference_high"]
     like = paired.get("b") if is_number(paired.get("b")) else None
     noise = ", an interval that holds 0: within the noise of this test set" if low <= 0 <= high else ""
-    return (f" (paired difference {paired['difference']:+.4g}, 95% CI {_fmt(low, like=like)} to "
+    sign = "+" if paired["difference"] > 0 else ""
+    return (f" (paired difference {sign}{_fmt(paired['difference'], like=like)}, 95% CI {_fmt(low, like=like)} to "
             f"{_fmt(high, like=like)}{noise})")
 
 

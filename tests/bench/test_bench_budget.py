@@ -58,7 +58,7 @@ def test_the_crossover_quotes_the_paired_difference_and_says_when_its_interval_h
     curve = budget.curve(*records)
     assert set(curve["points"][2]["comparisons"]) == {"baseline:tfidf-logreg"}     # the primary metric only
     sentence = budget.verdict("spam", curve)
-    assert ("against tfidf-logreg's 0.9400 there (paired difference +0.01, 95% CI -0.0050 to 0.0200, an interval "
+    assert ("against tfidf-logreg's 0.9400 there (paired difference +0.0100, 95% CI -0.0050 to 0.0200, an interval "
             "that holds 0: within the noise of this test set)") in sentence
     curve["points"][2]["comparisons"]["baseline:tfidf-logreg"]["difference_low"] = 0.001
     assert "95% CI 0.0010 to 0.0200)" in budget.verdict("spam", curve)
