@@ -247,6 +247,7 @@ def _calibrate(args) -> int:
 
 def _predict(args) -> int:
     from suite.core import actions, calibration, registry
+    from suite.core.results import HYBRID
     from suite.core.runs import Run
 
     run = Run.open(_path(args.run_dir, "run folder"))
@@ -262,7 +263,7 @@ def _predict(args) -> int:
     if not inputs:
         raise SuiteError(f"--input {args.input}: holds no inputs")
     predictor = actions.load(run.path, args.system)
-    if getattr(predictor, "description", ""):
+    if args.system == HYBRID:
         print(f"using the hybrid: {predictor.description}", file=sys.stderr)
     in_effect = calibration.latest(run.path, args.system)
     if in_effect is not None:

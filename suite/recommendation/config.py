@@ -71,7 +71,8 @@ class RecDataConfig:
             raise ValueError(f"cold_start_items: expected a number in [0, 0.5), got {self.cold_start_items!r}")
         if self.max_train_per_user is not None and not (isinstance(self.max_train_per_user, int)
                                                         and self.max_train_per_user >= 1):
-            raise ValueError(f"max_train_per_user: expected a positive integer or null, got {self.max_train_per_user!r}")
+            raise ValueError(f"max_train_per_user: expected a positive integer or null, got "
+                             f"{self.max_train_per_user!r}")
         if not self.text_columns:
             raise ValueError("text_columns: expected at least one column name")
         if min(self.synthetic_users, self.synthetic_items) < 20:

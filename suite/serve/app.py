@@ -95,7 +95,7 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
     run.require_complete()
     if system == HYBRID:
         saved_hybrid.require(run.path)
-    info = {**run_info(run, system), "system": system}
+    info = run_info(run, system)
     spec = serving_spec(info["domain"])
     if loader is None:
         from suite.core import actions

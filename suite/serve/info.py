@@ -29,6 +29,7 @@ def run_info(run: Run, system: str = "tuned") -> dict:
         "run": run.path.name,
         "domain": metrics.get("domain"),
         "recipe": metrics.get("recipe"),
+        "system": system,
         "created": metrics.get("created"),
         "primary_metric": metrics.get("primary_metric"),
         "greater_is_better": metrics.get("greater_is_better"),
