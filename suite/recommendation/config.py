@@ -102,10 +102,14 @@ class RecModelConfig(ModelConfig):
                 "whole-catalogue softmax (cheap: no text is encoded for them)."})
     id_learning_rate_scale: float = field(default=100.0, metadata={
         "help": "The ID embeddings learn at this multiple of train.learning_rate (new weights, sparse updates)."})
-    text_weights: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0],
-                                      metadata={
+    text_weights: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0,
+                                                               4.0, 6.0], metadata={
         "help": "Weights (> 0: text must still rank cold items) of the text score against the ID score that are "
                 "tried on validation; checkpoints and the saved model use the best. Unused with id_dim 0."})
+    text_weight_halves_at: list[float | None] = field(default_factory=lambda: [None, 3.0, 5.0, 10.0, 20.0], metadata={
+        "help": "Tried on validation with each of text_weights: a user's text weight is text_weight x h / (h + n) "
+                "for n history items (half at h items: text leads for new users, IDs for known ones); null: the "
+                "same weight for every user."})
     loss: Literal["logq-mnrl", "mnrl"] = field(default="logq-mnrl", metadata={
         "help": "logq-mnrl: in-batch negatives with the popularity (sampling-bias) correction; mnrl: without it."})
     loss_scale: float = field(default=20.0, metadata={
@@ -130,6 +134,9 @@ class RecModelConfig(ModelConfig):
                              f"{self.id_draws!r}")
         if not self.text_weights or any(w <= 0 for w in self.text_weights):
             raise ValueError(f"text_weights: expected positive numbers, got {self.text_weights!r}")
+        if not self.text_weight_halves_at or any(h is not None and h <= 0 for h in self.text_weight_halves_at):
+            raise ValueError(f"text_weight_halves_at: expected positive numbers or null, got "
+                             f"{self.text_weight_halves_at!r}")
         if self.id_learning_rate_scale <= 0:
             raise ValueError(f"id_learning_rate_scale: expected a positive number, got {self.id_learning_rate_scale!r}")
 

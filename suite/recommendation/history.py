@@ -60,15 +60,15 @@ def shortened_histories(predictor, data, phases: dict[str, Phase], cfg) -> dict 
     popularity = np.asarray(data.matrix(*history_parts).sum(axis=0)).ravel()
     keep = predictor.model.history_items
     out = {name: [] for name in TEST_PHASES if name in phases}
-    full = predictor.text_weight * predictor.text_scores(
+    full = predictor.combine(predictor.text_scores(
         [history_text([data.item_texts[i] for i in bag], keep) for bag in full_bags],
-        batch_size=cfg.encode_batch_size) + predictor.id_scores(full_bags)
+        batch_size=cfg.encode_batch_size), full_bags)
     text_cache = {shown: predictor.text_scores([history_text([data.item_texts[i] for i in bag[-shown:]], keep)
                                                 for bag in full_bags], batch_size=cfg.encode_batch_size)
                   for shown in sorted({min(n, keep) for n in cfg.shortened_histories}, reverse=True)}
     for n in sorted(cfg.shortened_histories):       # (the longest first above: the full texts were just scored)
         bags = [bag[-n:] for bag in full_bags]
-        scores = predictor.text_weight * text_cache[min(n, keep)] + predictor.id_scores(bags)
+        scores = predictor.combine(text_cache[min(n, keep)], bags)
         for name in out:
             at = phases[name]
             enough = _lengths(data, at) >= n

@@ -100,7 +100,8 @@ class RecommendationDomain:
         predictor = Recommender.build(model.network, data, recipe.model, batch_size=batch_size, user_mode=mode,
                                       use_ids=model.tuned)
         if predictor.ids is not None:
-            predictor.calibrate(data, recipe.model.text_weights, batch_size=batch_size)
+            predictor.calibrate(data, recipe.model.text_weights, recipe.model.text_weight_halves_at,
+                                batch_size=batch_size)
         return predictor
 
     def outputs(self, predictor: Recommender, recipe: Any, data: Splits) -> dict:

@@ -111,6 +111,8 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
                for system, by_part in outputs.items()}
     if getattr(predictor, "ids", None) is not None and TUNED in metrics:
         metrics[TUNED]["text_weight"] = predictor.text_weight
+        if predictor.text_weight_halves_at is not None:
+            metrics[TUNED]["text_weight_halves_at"] = predictor.text_weight_halves_at
     comparisons = {}
     for name in ("test", "taste", "cold"):
         if name in phases:
@@ -123,7 +125,7 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
         sections.insert(0, comparison_section(comparisons, cases="test users",
                                               note="each phase (taste, cold) resamples its own users."))
     summary = {**data.summary(), "by_history_length": by_length, **({"shortened_history": newest} if newest else {})}
-    return Report(metrics=metrics, headline_metrics=headline, data=summary, notes=_notes(data, phases),
+    return Report(metrics=metrics, headline_metrics=headline, data=summary, notes=_notes(data, phases, predictor),
                   sections=sections, comparisons=comparisons)
 
 
@@ -136,7 +138,7 @@ def validation_ndcg(data: Splits, scores) -> float:
     return _validation_ndcg(scores, phases_of(data))
 
 
-def _notes(data: Splits, phases: dict) -> list[str]:
+def _notes(data: Splits, phases: dict, predictor=None) -> list[str]:
     notes = ["Full ranking of the catalogue with each user's other known positives removed; baselines are "
              "fitted on train + validation parts for the test phases, on train alone for validation (checkpoints, "
              "hybrid weights)."]
@@ -148,6 +150,9 @@ def _notes(data: Splits, phases: dict) -> list[str]:
         notes.append(f"Cold start: {data.cold_items.size} items removed from training; cold_* rank only them "
                      f"for the {phases['cold'].users.size} users whose test items include one. ALS and BPR "
                      "have no factors for such items (reported as –); popularity ranks them in index order.")
+    if getattr(predictor, "ids", None) is not None:
+        notes.append(f"Tuned score: text weight {predictor.weighting.describe()} x the text score, plus the ID "
+                     "score; chosen on validation.")
     return notes
 
 

@@ -24,7 +24,7 @@ from suite.core.errors import DataError
 from suite.recommendation.config import RecModelConfig
 from suite.recommendation.data import SEEN, TRAIN
 from suite.recommendation.pairs import history_text
-from suite.recommendation.towers import neutral_unknown
+from suite.recommendation.towers import TextWeight, neutral_unknown
 
 CATALOGUE_FILE = "catalogue.json"
 EMBEDDINGS_FILE = "item_embeddings.npy"
@@ -105,7 +105,8 @@ class Recommender:
     k: int = 10
     user_mode: Literal["history", "mean"] = "history"     # how users are embedded (zero-shot: may be "mean")
     ids: dict | None = None                                # the ID part (see model.id_tables), if any
-    text_weight: float = 1.0                               # of the text score against the ID score
+    text_weight: float = 1.0                               # of the text score against the ID score (see TextWeight)
+    text_weight_halves_at: float | None = None             # per user: the weight halves at this many history items
     _positions: dict[str, int] | None = field(default=None, init=False, repr=False)
     _last_text: tuple | None = field(default=None, init=False, repr=False)    # (texts, their text scores)
 
@@ -142,7 +143,8 @@ class Recommender:
             ids = load_file(str(folder / ID_FILE))
         return cls(encoder, catalogue["item_ids"], catalogue["item_texts"], np.load(folder / EMBEDDINGS_FILE),
                    catalogue["histories"], settings["model"], k=settings["k"], ids=ids,
-                   text_weight=settings.get("text_weight", 1.0))
+                   text_weight=settings.get("text_weight", 1.0),
+                   text_weight_halves_at=settings.get("text_weight_halves_at"))
 
     def save(self, folder: Path) -> None:
         """Write the encoder (safetensors), the ID part, the catalogue with its embeddings, user histories and
@@ -156,6 +158,7 @@ class Recommender:
         catalogue = {"item_ids": self.item_ids, "item_texts": self.item_texts, "histories": self.histories}
         (folder / CATALOGUE_FILE).write_text(json.dumps(catalogue, ensure_ascii=False), encoding="utf-8")
         save_settings(folder, {"model": self.model}, k=self.k, text_weight=self.text_weight,
+                      text_weight_halves_at=self.text_weight_halves_at,
                       orientation="users x items; recommendations rank catalogue items for one user or history")
 
     def score(self, texts: list[str], bags: list[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
@@ -163,7 +166,16 @@ class Recommender:
         if self.user_mode == "mean" and all(len(bag) for bag in bags):
             return mean_history(self.item_embeddings, bags) @ self.item_embeddings.T
         scores = self.text_scores(texts, batch_size=batch_size)
-        return scores if self.ids is None else self.text_weight * scores + self.id_scores(bags)
+        return scores if self.ids is None else self.combine(scores, bags)
+
+    @property
+    def weighting(self) -> TextWeight:
+        """The text score's weight against the ID score (per user where ``text_weight_halves_at`` is set)."""
+        return TextWeight(self.text_weight, self.text_weight_halves_at)
+
+    def combine(self, text_scores: np.ndarray, bags: list[np.ndarray]) -> np.ndarray:
+        """The tuned score: each user's weighted text scores plus the ID scores of their history ``bags``."""
+        return self.weighting.combine(text_scores, self.id_scores(bags), np.array([len(bag) for bag in bags]))
 
     def text_scores(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         """The content half: ``loss_scale`` x the cosine of each history text with every item text (the last
@@ -186,9 +198,11 @@ class Recommender:
                           else np.zeros(width, dtype=np.float32) for bag in bags])
         return neutral_unknown(users @ self.ids["item"].T + self.ids["bias"][None, :], known)
 
-    def calibrate(self, splits: Any, weights: list[float], *, batch_size: int) -> dict:
-        """Set ``text_weight`` to the one of ``weights`` that ranks best on validation (mean NDCG@10 of the
-        validation phases; see ``pairs.best_text_weight``) and return ``{"text_weight", <phase>_ndcg@10...}``."""
+    def calibrate(self, splits: Any, weights: list[float], halves_at: list[float | None] = (None,), *,
+                  batch_size: int) -> dict:
+        """Set the text weight to the one of ``weights`` x ``halves_at`` that ranks best on validation (mean NDCG@10
+        of the validation phases; see ``pairs.best_text_weight``) and return ``{"text_weight",
+        ["text_weight_halves_at",] <phase>_ndcg@10...}``."""
         from suite.recommendation.pairs import best_text_weight
         from suite.recommendation.phases import parts_of, phases_of
 
@@ -196,10 +210,13 @@ class Recommender:
         history_parts, users = parts_of(phases)["validation"]
         bags = [splits.history(int(u), *history_parts) for u in users]
         texts = [history_text([splits.item_texts[i] for i in bag], self.model.history_items) for bag in bags]
-        self.text_weight, values = best_text_weight(self.text_scores(texts, batch_size=batch_size),
-                                                    self.id_scores(bags) if self.ids is not None else None,
-                                                    phases, weights)
-        return {"text_weight": self.text_weight, **{f"{name}_ndcg@10": value for name, value in values.items()}}
+        weight, values = best_text_weight(self.text_scores(texts, batch_size=batch_size),
+                                          self.id_scores(bags) if self.ids is not None else None,
+                                          phases, np.array([len(bag) for bag in bags]), weights, halves_at)
+        self.text_weight, self.text_weight_halves_at = weight.weight, weight.halves_at
+        return {"text_weight": self.text_weight,
+                **({"text_weight_halves_at": weight.halves_at} if weight.halves_at is not None else {}),
+                **{f"{name}_ndcg@10": value for name, value in values.items()}}
 
     def part_scores(self, splits: Any, parts: dict, *, batch_size: int) -> dict:
         """Scores of each part's users against every catalogue item: ``{part: array}``.

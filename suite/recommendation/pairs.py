@@ -24,6 +24,7 @@ from suite.recommendation.config import RecModelConfig
 from suite.recommendation.data import TASTE_VALIDATION, TRAIN, VALIDATION, Splits
 from suite.recommendation.losses import log_frequencies
 from suite.recommendation.phases import VALIDATION_PHASES, evaluate_phase, parts_of, phases_of, rows
+from suite.recommendation.towers import TextWeight
 
 
 def history_text(texts: list[str], history_items: int) -> str:
@@ -121,30 +122,36 @@ def validation_inputs(splits: Splits, model: RecModelConfig) -> tuple[list[dict]
     loss) and the ``compute_metrics`` that scores them.
 
     The metric ``ndcg@10`` is the mean NDCG@10 over the validation phases (next item, and taste
-    where the split has it), at the best of ``model.text_weights``: what picks the checkpoint. Each
+    where the split has it), at the best text weight of ``model.text_weights`` x
+    ``model.text_weight_halves_at``: what picks the checkpoint. Each
     phase's own value (``next_ndcg@10``, ``taste_ndcg@10``) and the weight are logged beside it.
     """
     phases = {name: at for name, at in phases_of(splits).items() if name in VALIDATION_PHASES}
     history, users = parts_of(phases)["validation"]
+    lengths = np.array([splits.history(int(u), *history).size for u in users])
 
     def compute_metrics(prediction: Any) -> dict:
         order = np.argsort(np.asarray(prediction.label_ids))        # back in row order
         towers = prediction.predictions if isinstance(prediction.predictions, tuple) else (prediction.predictions,)
         text, ids = (*(np.asarray(t)[order] for t in towers), None)[:2]       # no ID tower: text alone
-        weight, values = best_text_weight(text, ids, phases, model.text_weights)
+        weight, values = best_text_weight(text, ids, phases, lengths, model.text_weights, model.text_weight_halves_at)
         named = {"next_ndcg@10" if name == "validation" else "taste_ndcg@10": value for name, value in values.items()}
-        return {"ndcg@10": float(np.mean(list(values.values()))), "text_weight": weight,
+        return {"ndcg@10": float(np.mean(list(values.values()))), "text_weight": weight.weight,
+                **({"text_weight_halves_at": weight.halves_at} if weight.halves_at is not None else {}),
                 **(named if len(values) > 1 else {})}
 
     return user_rows(splits, users, history, (VALIDATION, TASTE_VALIDATION), model.history_items), compute_metrics
 
 
-def best_text_weight(text: np.ndarray, ids: np.ndarray | None, phases: dict, weights: list[float]) -> tuple:
-    """``(w, {validation phase: NDCG@10})`` for the ``w`` of ``weights`` whose ``w * text + ids`` scores best on
-    the mean of the validation phases (ties: the larger ``w``); ``(1.0, ...)`` of ``text`` alone without ``ids``.
+def best_text_weight(text: np.ndarray, ids: np.ndarray | None, phases: dict, lengths: np.ndarray,
+                     weights: list[float], halves_at: list[float | None] = (None,)) -> tuple[TextWeight, dict]:
+    """``(w, {validation phase: NDCG@10})`` for the :class:`TextWeight` of ``weights`` x ``halves_at`` whose
+    ``w(u) * text + ids`` scores best on the mean of the validation phases (ties: the one tried first: one weight for
+    every user before a per-user one, larger weights first); ``TextWeight()`` and ``text`` alone without ``ids``.
 
     Args:
         text, ids: each tower's scores of the ``validation`` part (every validation user, see ``phases.parts_of``).
+        lengths: each of those users' number of history items.
     """
     users = parts_of(phases)["validation"][1]
 
@@ -153,6 +160,8 @@ def best_text_weight(text: np.ndarray, ids: np.ndarray | None, phases: dict, wei
                 if name in VALIDATION_PHASES}
 
     if ids is None:
-        return 1.0, values(text)
-    tried = [(w, values(w * text + ids)) for w in sorted(weights, reverse=True)]
+        return TextWeight(), values(text)
+    order = sorted(halves_at, key=lambda h: (h is not None, h or 0))
+    tried = [(w, values(w.combine(text, ids, lengths)))
+             for w in (TextWeight(weight, h) for h in order for weight in sorted(weights, reverse=True))]
     return max(tried, key=lambda pair: np.mean(list(pair[1].values())))

@@ -12,8 +12,10 @@ Score of item ``i`` for user ``u``::
   embeddings; ``item(i)`` and ``bias(i)`` (a learned popularity) exist only for items with
   training positives (the ``known`` buffer). An item without them gets the user's mean
   collaborative score, so it ranks by its text among the others.
-- ``w``: the content weight, chosen on validation from ``model.text_weights`` (the two towers'
-  scores come from different losses and are on different scales); 1 without a collaborative tower.
+- ``w``: the content weight (:class:`TextWeight`), chosen on validation from ``model.text_weights``
+  and ``model.text_weight_halves_at`` (the two towers' scores come from different losses and are
+  on different scales); 1 without a collaborative tower. With ``halves_at`` it is a user's own:
+  it shrinks as their history grows, so text leads for a new user and IDs for a known one.
 
 Each tower has the loss that suits it (see :mod:`suite.recommendation.losses`), summed:
 
@@ -30,6 +32,7 @@ resumes: the Trainer's own evaluation loop then yields users x items score matri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -149,6 +152,39 @@ class TwoTower(torch.nn.Module):
         if mode:
             self._catalogue = None
         return super().train(mode)
+
+
+@dataclass(frozen=True)
+class TextWeight:
+    """The weight of the content score against the collaborative one: ``weight`` for every user, or with
+    ``halves_at`` set, ``weight * halves_at / (halves_at + n)`` for a user with ``n`` history items. The ID
+    part knows a user better the more items they have, so text counts most for a new user and fades as
+    their history grows (half its weight at ``halves_at`` items).
+
+    Example:
+        >>> TextWeight(4.0, halves_at=5).of(np.array([0, 5, 15])).tolist()
+        [4.0, 2.0, 1.0]
+    """
+
+    weight: float = 1.0
+    halves_at: float | None = None
+
+    def of(self, lengths: np.ndarray) -> np.ndarray:
+        """Each user's text weight, given how many history items each has."""
+        lengths = np.asarray(lengths, dtype=np.float64)
+        if self.halves_at is None:
+            return np.full(lengths.shape, self.weight)
+        return self.weight * self.halves_at / (self.halves_at + lengths)
+
+    def combine(self, text: np.ndarray, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """``w(u) * text + ids`` for users x items score matrices."""
+        return self.of(lengths).astype(text.dtype)[:, None] * text + ids
+
+    def describe(self) -> str:
+        """E.g. ``"0.75"`` or ``"4 x 5 / (5 + history items)"``."""
+        if self.halves_at is None:
+            return f"{self.weight:g}"
+        return f"{self.weight:g} x {self.halves_at:g} / ({self.halves_at:g} + history items)"
 
 
 def neutral_unknown(scores, known):

@@ -11,6 +11,7 @@ from suite.core.errors import DataError
 from suite.core.recipe import load_recipe
 from suite.recommendation.data import TRAIN, VALIDATION, load_splits, read_prediction_inputs
 from suite.recommendation.model import encode
+from suite.recommendation.towers import TextWeight
 
 pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
@@ -63,7 +64,10 @@ def test_the_text_weight_is_chosen_on_validation_and_saved(rec_tiny_run):
     recipe = rec_tiny_run.recipe()
     tuned = rec_tiny_run.metrics()["models"]["tuned"]
     assert recipe.model.id_dim > 0 and tuned["text_weight"] in recipe.model.text_weights
-    assert suite.load(rec_tiny_run.path).text_weight == tuned["text_weight"]
+    assert tuned.get("text_weight_halves_at") in recipe.model.text_weight_halves_at
+    loaded = suite.load(rec_tiny_run.path)
+    assert loaded.weighting == TextWeight(tuned["text_weight"], tuned.get("text_weight_halves_at"))
+    assert f"text weight {loaded.weighting.describe()} x the text score" in (rec_tiny_run.path / "README.md").read_text()
     assert tuned["validation_ndcg@10"] == pytest.approx((tuned["next_validation_ndcg@10"] +
                                                          tuned["taste_validation_ndcg@10"]) / 2)
 

@@ -8,7 +8,7 @@ from suite.recommendation.config import RecModelConfig
 from suite.recommendation.data import TASTE_VALIDATION, TRAIN, VALIDATION, RecDataConfig, load_splits
 from suite.recommendation.pairs import Collator, best_text_weight, training_examples, validation_inputs
 from suite.recommendation.phases import parts_of, phases_of
-from suite.recommendation.towers import TwoTower, neutral_unknown
+from suite.recommendation.towers import TextWeight, TwoTower, neutral_unknown
 
 WORDS = 64
 
@@ -83,13 +83,38 @@ def test_evaluation_rows_give_each_towers_scores_and_cold_items_a_neutral_id_sco
     assert neutral_unknown(array, np.array([True, False, True])).tolist() == [[1.0, 2.0, 3.0]]
 
 
-def test_the_text_weight_is_the_best_on_validation(splits):
+def _validation_users(splits):
     phases = phases_of(splits)
-    users = parts_of(phases)["validation"][1]
-    rng = np.random.default_rng(0)
-    noise = rng.normal(size=(users.size, splits.n_items))
+    history, users = parts_of(phases)["validation"]
+    lengths = np.array([splits.history(int(u), *history).size for u in users])
     targets = splits.matrix(VALIDATION, TASTE_VALIDATION)[users].toarray()
-    weight, values = best_text_weight(targets * 10 + noise, noise, phases, [0.1, 1.0])
-    assert weight == 1.0 and min(values.values()) > 0.9         # the text scores know the answers
-    weight, _ = best_text_weight(noise, targets * 10 + noise, phases, [0.1, 1.0])
-    assert weight == 0.1
+    return phases, lengths, targets, np.random.default_rng(0).normal(size=targets.shape)
+
+
+def test_the_text_weight_is_the_best_on_validation(splits):
+    phases, lengths, targets, noise = _validation_users(splits)
+    weight, values = best_text_weight(targets * 10 + noise, noise, phases, lengths, [0.1, 1.0])
+    assert weight == TextWeight(1.0) and min(values.values()) > 0.9         # the text scores know the answers
+    weight, _ = best_text_weight(noise, targets * 10 + noise, phases, lengths, [0.1, 1.0])
+    assert weight == TextWeight(0.1)
+
+
+def test_a_per_user_text_weight_is_chosen_where_text_knows_new_users_and_ids_known_ones(splits):
+    phases, lengths, targets, noise = _validation_users(splits)
+    short = (lengths <= np.median(lengths))[:, None]
+    text = np.where(short, targets * 10 + noise, noise * 10)      # text: right for short histories, noise for long
+    ids = np.where(short, noise, targets * 10 + noise)            # ids: the other way round
+    weights, halves_at = [0.1, 1.0, 10.0], [None, 1.0, 3.0, 10.0]
+    same, same_values = best_text_weight(text, ids, phases, lengths, weights)
+    own, own_values = best_text_weight(text, ids, phases, lengths, weights, halves_at)
+    assert same.halves_at is None and own.halves_at in halves_at[1:]
+    assert np.mean(list(own_values.values())) > np.mean(list(same_values.values())) + 0.1
+    assert own_values == best_text_weight(own.weight * own.halves_at / (own.halves_at + lengths[:, None]) * text,
+                                          ids, phases, lengths, [1.0])[1]       # what combine computes
+
+
+def test_a_text_weight_halves_at_its_history_length():
+    assert TextWeight(4.0, halves_at=5).of(np.array([0, 5, 15])).tolist() == [4.0, 2.0, 1.0]
+    assert TextWeight(0.5).of(np.array([1, 100])).tolist() == [0.5, 0.5]
+    text, ids = np.ones((2, 3)), np.zeros((2, 3))
+    assert TextWeight(2.0, halves_at=1).combine(text, ids, np.array([1, 3])).tolist() == [[1.0] * 3, [0.5] * 3]
