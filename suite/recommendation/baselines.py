@@ -4,7 +4,9 @@ Each baseline is chosen by name in the recipe (``evaluation.baselines``), fitted
 binary users x items CSR matrix of training positives, and returns a function from
 user rows to a dense ``(len(users), n_items)`` score array, scored by the same ranking
 code as the tuned model. ALS and BPR are the `implicit` package's own models (imported
-here, not at ``import suite``); their threads follow the CPU count.
+here, not at ``import suite``); their threads follow the CPU count. EASE is a closed-form
+item-item model, the strongest of them on MovieLens-100K; it holds an items x items matrix,
+so catalogues above ``EASE_MAX_ITEMS`` are refused before anything is fitted.
 """
 
 from __future__ import annotations
@@ -18,22 +20,25 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
-class FactorParams:
-    """Matrix-factorisation settings (taken from the recipe's ``evaluation`` section)."""
+class BaselineParams:
+    """A baseline's settings (taken from the recipe's ``evaluation`` section); each reads the ones it has."""
 
-    factors: int
-    iterations: int
-    regularization: float
+    factors: int = 0
+    iterations: int = 0
+    regularization: float = 0.01
     learning_rate: float = 0.01
 
 
-def popularity(train: Any, params: FactorParams | None, seed: int) -> Scorer:
+EASE_MAX_ITEMS = 20_000     # its items x items float64 matrices: 3.2 GB each at this size
+
+
+def popularity(train: Any, params: BaselineParams | None, seed: int) -> Scorer:
     """Every user gets the items with most training positives (ties: lower index first)."""
     counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float32)
     return lambda users: np.broadcast_to(counts, (len(users), counts.size)).copy()
 
 
-def als(train: Any, params: FactorParams, seed: int) -> Scorer:
+def als(train: Any, params: BaselineParams, seed: int) -> Scorer:
     """implicit's alternating least squares (Hu, Koren & Volinsky 2008) on binary confidences."""
     from implicit.cpu.als import AlternatingLeastSquares
 
@@ -45,7 +50,7 @@ def als(train: Any, params: FactorParams, seed: int) -> Scorer:
     return _fit(model, train)
 
 
-def bpr(train: Any, params: FactorParams, seed: int) -> Scorer:
+def bpr(train: Any, params: BaselineParams, seed: int) -> Scorer:
     """implicit's Bayesian personalised ranking (Rendle et al. 2009) with sampled negatives."""
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 
@@ -54,6 +59,20 @@ def bpr(train: Any, params: FactorParams, seed: int) -> Scorer:
                                         learning_rate=params.learning_rate, regularization=params.regularization,
                                         random_state=seed, num_threads=1)
     return _fit(model, train)
+
+
+def ease(train: Any, params: BaselineParams, seed: int) -> Scorer:
+    """EASE (Steck 2019, "Embarrassingly shallow autoencoders for sparse data"): the item x item weights ``B`` with a
+    zero diagonal that best rebuild the training matrix ``X`` from itself under an L2 penalty
+    (``params.regularization``), in closed form: ``P = (X'X + lambda I)^-1``, ``B = -P / diag(P)``; a user's scores
+    are their row of ``X`` times ``B``. An item without training positives gets no weights (score 0)."""
+    matrix = train.tocsr().astype(np.float64)
+    gram = (matrix.T @ matrix).toarray()
+    gram[np.diag_indices_from(gram)] += params.regularization
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)[None, :]
+    weights[np.diag_indices_from(weights)] = 0.0
+    return lambda rows: np.asarray(matrix[np.asarray(rows)] @ weights, dtype=np.float32)
 
 
 def _fit(model: Any, train: Any) -> Scorer:
@@ -65,18 +84,18 @@ def _fit(model: Any, train: Any) -> Scorer:
     return lambda rows: users[np.asarray(rows)] @ items.T
 
 
-BASELINES: dict[str, Callable[[Any, FactorParams | None, int], Scorer]] = {
-    "popularity": popularity, "als": als, "bpr": bpr}
-NEEDS_ITEM_FACTORS = frozenset({"als", "bpr"})   # cannot score an item that had no training positive
+BASELINES: dict[str, Callable[[Any, BaselineParams | None, int], Scorer]] = {
+    "popularity": popularity, "als": als, "bpr": bpr, "ease": ease}
+NO_COLD_ITEMS = frozenset({"als", "bpr", "ease"})   # cannot score an item that had no training positive
 
 
-def fit_baseline(name: str, *, train: Any, params: FactorParams | None, seed: int) -> Scorer:
+def fit_baseline(name: str, *, train: Any, params: BaselineParams | None, seed: int) -> Scorer:
     """Fit baseline ``name`` on ``train`` (users x items CSR) and return its scorer.
 
     Args:
-        name: ``popularity``, ``als`` or ``bpr``.
+        name: ``popularity``, ``als``, ``bpr`` or ``ease``.
         train: binary users x items CSR of training positives.
-        params: factor settings for ``als``/``bpr`` (ignored by popularity).
+        params: settings for ``als``/``bpr`` (``ease`` reads only ``regularization``; ignored by popularity).
         seed: random state of the factor initialisation.
 
     Raises:

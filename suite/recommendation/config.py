@@ -146,15 +146,16 @@ class RecEvalConfig:
     """The recipe's ``evaluation`` section for recommendation."""
 
     ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={"help": "Cut-offs k of every metric."})
-    baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr"], metadata={
-        "help": "Classical recommenders fitted on the same split: popularity, als, bpr."})
+    baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr", "ease"], metadata={
+        "help": "Classical recommenders fitted on the same split: popularity, als, bpr, ease (closed-form item-item; "
+                "catalogues of at most 20,000 items)."})
     zero_shot: bool = field(default=True, metadata={
         "help": "Also evaluate the encoder before tuning, to show what tuning bought."})
     zero_shot_user: Literal["mean", "history"] = field(default="mean", metadata={
         "help": "How the untuned encoder represents a user: mean (of history item embeddings) or history "
                 "(the history text, as the tuned model does)."})
     hybrid_with: list[str] = field(default_factory=lambda: ["als"], metadata={
-        "help": "Baselines blended with the tuned score in the hybrid (als, bpr, popularity)."})
+        "help": "Baselines blended with the tuned score in the hybrid (als, bpr, ease, popularity)."})
     hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                                                    0.9, 1.0], metadata={
         "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
@@ -166,6 +167,8 @@ class RecEvalConfig:
     bpr_iterations: int = field(default=100, metadata={"help": "BPR epochs."})
     bpr_learning_rate: float = field(default=0.01, metadata={"help": "BPR learning rate."})
     bpr_regularization: float = field(default=0.01, metadata={"help": "BPR L2 regularisation."})
+    ease_regularization: float = field(default=300.0, metadata={
+        "help": "EASE's L2 penalty lambda (300: the best of 100, 300, 1,000 on MovieLens-100K's validation users)."})
     encode_batch_size: int = field(default=64, metadata={"help": "Texts per batch when encoding."})
     shortened_histories: list[int] = field(default_factory=lambda: [1, 2, 3, 5, 10, 20], metadata={
         "help": "History lengths n at which the tuned model scores the test users again from their newest n items "
@@ -182,6 +185,8 @@ class RecEvalConfig:
         check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
         if any(n < 1 for n in self.shortened_histories):
             raise ValueError(f"shortened_histories: expected positive integers, got {self.shortened_histories!r}")
+        if self.ease_regularization <= 0:
+            raise ValueError(f"ease_regularization: expected a positive number, got {self.ease_regularization!r}")
         for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")

@@ -22,7 +22,7 @@ from suite.core.errors import DataError
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.recommendation import data as rec_data
 from suite.recommendation import metrics as rec_metrics
-from suite.recommendation.baselines import FactorParams, fit_baseline
+from suite.recommendation.baselines import EASE_MAX_ITEMS, BaselineParams, fit_baseline
 from suite.recommendation.config import RecDataConfig, RecEvalConfig, RecModelConfig
 from suite.recommendation.data import MOVIELENS, Splits
 from suite.recommendation.model import Recommender, build_network
@@ -39,7 +39,7 @@ class RecommendationDomain:
 
     name = "recommendation"
     description = ("Sentence encoder + item embeddings tuned on user-item interactions; NDCG@10 (next item and "
-                   "whole taste) against popularity, ALS and BPR.")
+                   "whole taste) against popularity, ALS, BPR and EASE.")
     primary_metric = PRIMARY
     greater_is_better = True
     example_unit = "users"
@@ -62,6 +62,9 @@ class RecommendationDomain:
         if phase(splits, "validation") is None:
             raise DataError(f"data.source '{recipe.data.source}': no user has enough positives for a validation "
                             "item (needed to pick checkpoints and the hybrid weights)")
+        if "ease" in recipe.evaluation.baselines and splits.n_items > EASE_MAX_ITEMS:
+            raise DataError(f"evaluation.baselines: ease holds an items x items matrix, and {splits.n_items:,} items "
+                            f"is more than it allows ({EASE_MAX_ITEMS:,}); remove 'ease' from evaluation.baselines")
         return splits
 
     def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
@@ -72,9 +75,10 @@ class RecommendationDomain:
         parts for test), scoring that part's users."""
         ev = recipe.evaluation
         params = {"popularity": None,
-                  "als": FactorParams(ev.als_factors, ev.als_iterations, ev.als_regularization),
-                  "bpr": FactorParams(ev.bpr_factors, ev.bpr_iterations, ev.bpr_regularization,
-                                      ev.bpr_learning_rate)}
+                  "als": BaselineParams(ev.als_factors, ev.als_iterations, ev.als_regularization),
+                  "bpr": BaselineParams(ev.bpr_factors, ev.bpr_iterations, ev.bpr_regularization,
+                                      ev.bpr_learning_rate),
+                  "ease": BaselineParams(regularization=ev.ease_regularization)}
         parts = parts_of(phases_of(data))
         return {name: {part: fit_baseline(name, train=data.matrix(*history), params=params[name],
                                           seed=recipe.seed)(users) for part, (history, users) in parts.items()}

@@ -10,7 +10,7 @@ full ranking of the catalogue, with each user's other known positives removed (s
   protocol, on the same users and the same trained models;
 - ``cold`` (``cold_*``, with ``data.cold_start_items``): the test targets that are cold items,
   ranked among the cold items only; a system that cannot score an item without training data
-  (ALS and BPR have no factors) is reported as such;
+  (ALS, BPR and EASE have no weights for it) is reported as such;
 - ``validation_ndcg@10``: what picks checkpoints, the text weight and the hybrid's weights: the
   mean NDCG@10 of the validation phases (with ``next-and-taste`` also reported one by one as
   ``next_validation_ndcg@10`` and ``taste_validation_ndcg@10``).
@@ -29,7 +29,7 @@ from suite.core.metrics.ranking import per_user_metrics
 from suite.core.registry import Report
 from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
 from suite.recommendation import history
-from suite.recommendation.baselines import NEEDS_ITEM_FACTORS
+from suite.recommendation.baselines import NO_COLD_ITEMS
 from suite.recommendation.config import RecEvalConfig
 from suite.recommendation.data import Splits
 from suite.recommendation.phases import Phase, evaluate_phase, phase_scores, phases_of
@@ -129,7 +129,7 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
                   sections=sections, comparisons=comparisons)
 
 
-_NO_COLD_START = {baseline_system(name) for name in NEEDS_ITEM_FACTORS}
+_NO_COLD_START = {baseline_system(name) for name in NO_COLD_ITEMS}
 
 
 def validation_ndcg(data: Splits, scores) -> float:
@@ -148,8 +148,8 @@ def _notes(data: Splits, phases: dict, predictor=None) -> list[str]:
                      f"{phases['taste'].users.size} users), neither trained on.")
     if phases.get("cold") is not None:
         notes.append(f"Cold start: {data.cold_items.size} items removed from training; cold_* rank only them "
-                     f"for the {phases['cold'].users.size} users whose test items include one. ALS and BPR "
-                     "have no factors for such items (reported as –); popularity ranks them in index order.")
+                     f"for the {phases['cold'].users.size} users whose test items include one. ALS, BPR and "
+                     "EASE have no weights for such items (reported as –); popularity ranks them in index order.")
     if getattr(predictor, "ids", None) is not None:
         notes.append(f"Tuned score: text weight {predictor.weighting.describe()} x the text score, plus the ID "
                      "score; chosen on validation.")

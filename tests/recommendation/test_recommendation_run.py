@@ -15,7 +15,7 @@ from suite.recommendation.towers import TextWeight
 
 pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 
-SYSTEMS = {"tuned", "zero-shot", "hybrid", "baseline:popularity", "baseline:als", "baseline:bpr"}
+SYSTEMS = {"tuned", "zero-shot", "hybrid", "baseline:popularity", "baseline:als", "baseline:bpr", "baseline:ease"}
 
 
 def test_metrics_json_holds_every_system_on_the_same_users(rec_tiny_run):
@@ -187,9 +187,10 @@ def test_lora_with_cold_start(runs_dir, tmp_path):
     # LoRA adapts the encoder; the ID tables are new weights and train in full beside the adapters
     id_weights = metrics["data"]["items"] * (2 * run.recipe().model.id_dim + 1)
     assert id_weights < training["trainable_parameters"] < 0.1 * training["total_parameters"]
-    # Cold items had no training interaction: ALS and BPR cannot score them, the text models can (the tuned
+    # Cold items had no training interaction: ALS, BPR and EASE cannot score them, the text models can (the tuned
     # model's ID part gives them all the same score, so its text ranks them).
     assert models["baseline:als"]["cold_ndcg@10"] is None and models["baseline:bpr"]["cold_hr@10"] is None
+    assert models["baseline:ease"]["cold_ndcg@10"] is None
     assert models["tuned"]["cold_users"] == metrics["models"]["zero-shot"]["cold_users"] > 0
     assert models["tuned"]["cold_ndcg@10"] > models["baseline:popularity"]["cold_ndcg@10"]
     assert "cold_ndcg@10" in metrics["headline_metrics"]
