@@ -48,7 +48,9 @@ def system_report(outputs: dict, phases: dict[str, Phase], ks: list[int], *, sco
         outputs: ``{part: scores}`` of the system (see ``phases.parts_of``).
         phases: ``{phase name: Phase}``; must hold ``test``.
         ks: cut-offs.
-        scores_cold_items: False for systems that need training data for an item (ALS, BPR).
+        scores_cold_items: False for systems that need training data for an item (ALS, BPR, EASE). A system that
+            gives every cold item the same score for every user (a hybrid that gives the tuned model no weight)
+            cannot rank them either: its ``cold_*`` figures are ``None`` too, not the index order's.
     """
     report = evaluate_phase(phase_scores(outputs, phases["test"], phases), phases["test"], ks)
     if "validation" in outputs:
@@ -59,13 +61,21 @@ def system_report(outputs: dict, phases: dict[str, Phase], ks: list[int], *, sco
     for name in ("taste", "cold"):
         if name not in phases:
             continue
-        scored = name != "cold" or scores_cold_items
-        values = evaluate_phase(phase_scores(outputs, phases[name], phases), phases[name], ks) if scored else None
+        scores = phase_scores(outputs, phases[name], phases)
+        scored = name != "cold" or (scores_cold_items and _ranks(scores, phases[name].candidates))
+        values = evaluate_phase(scores, phases[name], ks) if scored else None
         for k in ks:
             for metric in ("ndcg", "hr", "recall"):
                 report[f"{name}_{metric}@{k}"] = values[f"{metric}@{k}"] if values else None
         report[f"{name}_users"] = phases[name].users.size
     return report
+
+
+def _ranks(scores: np.ndarray, candidates: np.ndarray | None) -> bool:
+    """Whether ``scores`` tell any of the ``candidates`` apart for some user (ties everywhere rank nothing)."""
+    among = scores if candidates is None else scores[:, candidates]
+    spread = among.max(axis=1) - among.min(axis=1)
+    return bool(np.any(spread > 1e-9 * (1.0 + np.abs(among).max())))
 
 
 def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], against: str, *,
@@ -164,7 +174,9 @@ def _comparisons(outputs: dict, metrics: dict, phases: dict[str, Phase], name: s
     if not baselines:
         return {}
     strongest = max(baselines, key=lambda system: metrics[system][key])
-    systems = [system for system in (TUNED, HYBRID) if system in outputs]
+    systems = [system for system in (TUNED, HYBRID) if system in outputs and metrics[system].get(key) is not None]
+    if not systems:
+        return {}
     at = phases[name]
     return compare({system: phase_scores(outputs[system], at, phases) for system in [*systems, strongest]}, at,
                    systems, strongest, metric="ndcg@10", seed=seed, label=f"{name}: " if name != "test" else "")

@@ -73,3 +73,18 @@ def test_compare_pairs_the_users_of_two_systems():
     assert c["metric"] == "ndcg@10" and c["a"] == pytest.approx(1.0) and c["b"] == pytest.approx(0.75)
     assert c["difference"] == pytest.approx(0.25) and c["difference_low"] >= 0 and c["cases"] == 4
     assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in comparison_section(result, cases="test users", note="")
+
+
+def test_a_system_that_ties_every_cold_item_has_no_cold_figures():
+    from suite.recommendation.metrics import system_report
+
+    # two users; items 2 and 3 are cold, and each user's target is item 2
+    targets = sp.csr_matrix(np.tile([0, 1, 0, 0], (2, 1)))
+    cold_targets = sp.csr_matrix(np.tile([0, 0, 1, 0], (2, 1)))
+    phases = {"test": Phase("test", np.arange(2), targets, sp.csr_matrix((2, 4)), (0,)),
+              "cold": Phase("cold", np.arange(2), cold_targets, sp.csr_matrix((2, 4)), (0,),
+                            candidates=np.array([2, 3]))}
+    ranks = system_report({"test": np.array([[1.0, 2, 3, 0], [1, 2, 3, 0]])}, phases, [1])
+    ties = system_report({"test": np.array([[1.0, 2, 0, 0], [2, 1, 0, 0]])}, phases, [1])   # e.g. ALS + EASE
+    assert ranks["cold_ndcg@1"] == 1.0 and ranks["cold_users"] == 2
+    assert ties["cold_ndcg@1"] is None and ties["ndcg@1"] is not None
