@@ -120,9 +120,7 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
     metrics = {system: system_report(by_part, phases, cfg.ks, scores_cold_items=system not in _NO_COLD_START)
                for system, by_part in outputs.items()}
     if getattr(predictor, "ids", None) is not None and TUNED in metrics:
-        metrics[TUNED]["text_weight"] = predictor.text_weight
-        if predictor.text_weight_halves_at is not None:
-            metrics[TUNED]["text_weight_halves_at"] = predictor.text_weight_halves_at
+        metrics[TUNED].update(predictor.weighting.as_metrics())
     comparisons = {}
     for name in ("test", "taste", "cold"):
         if name in phases:

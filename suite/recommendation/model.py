@@ -201,8 +201,8 @@ class Recommender:
     def calibrate(self, splits: Any, weights: list[float], halves_at: list[float | None] = (None,), *,
                   batch_size: int) -> dict:
         """Set the text weight to the one of ``weights`` x ``halves_at`` that ranks best on validation (mean NDCG@10
-        of the validation phases; see ``pairs.best_text_weight``) and return ``{"text_weight",
-        ["text_weight_halves_at",] <phase>_ndcg@10...}``."""
+        of the validation phases; see ``pairs.best_text_weight``) and return its ``as_metrics()`` and each
+        ``<phase>_ndcg@10``."""
         from suite.recommendation.pairs import best_text_weight
         from suite.recommendation.phases import parts_of, phases_of
 
@@ -214,9 +214,7 @@ class Recommender:
                                           self.id_scores(bags) if self.ids is not None else None,
                                           phases, np.array([len(bag) for bag in bags]), weights, halves_at)
         self.text_weight, self.text_weight_halves_at = weight.weight, weight.halves_at
-        return {"text_weight": self.text_weight,
-                **({"text_weight_halves_at": weight.halves_at} if weight.halves_at is not None else {}),
-                **{f"{name}_ndcg@10": value for name, value in values.items()}}
+        return {**weight.as_metrics(), **{f"{name}_ndcg@10": value for name, value in values.items()}}
 
     def part_scores(self, splits: Any, parts: dict, *, batch_size: int) -> dict:
         """Scores of each part's users against every catalogue item: ``{part: array}``.

@@ -136,8 +136,7 @@ def validation_inputs(splits: Splits, model: RecModelConfig) -> tuple[list[dict]
         text, ids = (*(np.asarray(t)[order] for t in towers), None)[:2]       # no ID tower: text alone
         weight, values = best_text_weight(text, ids, phases, lengths, model.text_weights, model.text_weight_halves_at)
         named = {"next_ndcg@10" if name == "validation" else "taste_ndcg@10": value for name, value in values.items()}
-        return {"ndcg@10": float(np.mean(list(values.values()))), "text_weight": weight.weight,
-                **({"text_weight_halves_at": weight.halves_at} if weight.halves_at is not None else {}),
+        return {"ndcg@10": float(np.mean(list(values.values()))), **weight.as_metrics(),
                 **(named if len(values) > 1 else {})}
 
     return user_rows(splits, users, history, (VALIDATION, TASTE_VALIDATION), model.history_items), compute_metrics

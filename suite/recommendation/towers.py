@@ -180,6 +180,11 @@ class TextWeight:
         """``w(u) * text + ids`` for users x items score matrices."""
         return self.of(lengths).astype(text.dtype)[:, None] * text + ids
 
+    def as_metrics(self) -> dict:
+        """``{"text_weight": w}``, with ``"text_weight_halves_at"`` where the weight is per user."""
+        per_user = {"text_weight_halves_at": self.halves_at} if self.halves_at is not None else {}
+        return {"text_weight": self.weight, **per_user}
+
     def describe(self) -> str:
         """E.g. ``"0.75"`` or ``"4 x 5 / (5 + history items)"``."""
         if self.halves_at is None:

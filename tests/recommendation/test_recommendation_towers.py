@@ -116,5 +116,7 @@ def test_a_per_user_text_weight_is_chosen_where_text_knows_new_users_and_ids_kno
 def test_a_text_weight_halves_at_its_history_length():
     assert TextWeight(4.0, halves_at=5).of(np.array([0, 5, 15])).tolist() == [4.0, 2.0, 1.0]
     assert TextWeight(0.5).of(np.array([1, 100])).tolist() == [0.5, 0.5]
+    assert TextWeight(0.5).as_metrics() == {"text_weight": 0.5}
+    assert TextWeight(4.0, 5.0).as_metrics() == {"text_weight": 4.0, "text_weight_halves_at": 5.0}
     text, ids = np.ones((2, 3)), np.zeros((2, 3))
     assert TextWeight(2.0, halves_at=1).combine(text, ids, np.array([1, 3])).tolist() == [[1.0] * 3, [0.5] * 3]
