@@ -33,9 +33,11 @@ EASE_MAX_ITEMS = 20_000     # its items x items float64 matrices: 3.2 GB each at
 
 
 def popularity(train: Any, params: BaselineParams | None, seed: int) -> Scorer:
-    """Every user gets the items with most training positives (ties: lower index first)."""
-    counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float32)
-    return lambda users: np.broadcast_to(counts, (len(users), counts.size)).copy()
+    """Every user gets the items with most training positives; ties, and the items nobody rated, in catalogue
+    order (each score is the count less ``index / (n_items + 1)``, so the order is in the scores themselves)."""
+    counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float64)
+    scores = (counts - np.arange(counts.size) / (counts.size + 1.0)).astype(np.float32)
+    return lambda users: np.broadcast_to(scores, (len(users), scores.size)).copy()
 
 
 def als(train: Any, params: BaselineParams, seed: int) -> Scorer:

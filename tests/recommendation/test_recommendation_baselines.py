@@ -42,3 +42,11 @@ def test_a_catalogue_too_large_for_ease_is_refused_before_any_model_loads(monkey
         get_domain("recommendation").prepare_data(recipe)
     without = load_recipe("recommendation/tiny", ["evaluation.baselines=[popularity,als]"])
     assert get_domain("recommendation").prepare_data(without).n_items > 100
+
+
+def test_popularity_ranks_by_count_then_catalogue_order_even_among_unrated_items():
+    scores = fit_baseline("popularity", train=TRAIN, params=None, seed=0)(np.arange(2))
+    assert (scores[0] == scores[1]).all()
+    # item 0 has 6 positives, item 1 has 5, items 2-5 have 4 each (a tie), item 6 none
+    assert np.argsort(-scores[0], kind="stable").tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert scores[0, 0] > scores[0, 1] and scores[0, 2] > scores[0, 3] > scores[0, 6]
