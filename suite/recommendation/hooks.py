@@ -77,7 +77,7 @@ class RecommendationDomain:
         params = {"popularity": None,
                   "als": BaselineParams(ev.als_factors, ev.als_iterations, ev.als_regularization),
                   "bpr": BaselineParams(ev.bpr_factors, ev.bpr_iterations, ev.bpr_regularization,
-                                      ev.bpr_learning_rate),
+                                        ev.bpr_learning_rate),
                   "ease": BaselineParams(regularization=ev.ease_regularization)}
         parts = parts_of(phases_of(data))
         return {name: {part: fit_baseline(name, train=data.matrix(*history), params=params[name],

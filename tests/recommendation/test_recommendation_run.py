@@ -67,7 +67,8 @@ def test_the_text_weight_is_chosen_on_validation_and_saved(rec_tiny_run):
     assert tuned.get("text_weight_halves_at") in recipe.model.text_weight_halves_at
     loaded = suite.load(rec_tiny_run.path)
     assert loaded.weighting == TextWeight(tuned["text_weight"], tuned.get("text_weight_halves_at"))
-    assert f"text weight {loaded.weighting.describe()} x the text score" in (rec_tiny_run.path / "README.md").read_text()
+    card = (rec_tiny_run.path / "README.md").read_text()
+    assert f"text weight {loaded.weighting.describe()} x the text score" in card
     assert tuned["validation_ndcg@10"] == pytest.approx((tuned["next_validation_ndcg@10"] +
                                                          tuned["taste_validation_ndcg@10"]) / 2)
 
