@@ -82,13 +82,17 @@ def _fit(model: Any, train: Any) -> Scorer:
 
     with threadpool_limits(1, "blas"):    # implicit's own threads do the work; BLAS threads would fight them
         model.fit(train.tocsr().astype(np.float32), show_progress=False)
-    users, items = np.asarray(model.user_factors), np.asarray(model.item_factors)
+    users, items = np.asarray(model.user_factors), np.array(model.item_factors)
+    items[np.asarray(train.sum(axis=0)).ravel() == 0] = 0.0   # see NO_COLD_ITEMS
     return lambda rows: users[np.asarray(rows)] @ items.T
 
 
 BASELINES: dict[str, Callable[[Any, BaselineParams | None, int], Scorer]] = {
     "popularity": popularity, "als": als, "bpr": bpr, "ease": ease}
-NO_COLD_ITEMS = frozenset({"als", "bpr", "ease"})   # cannot score an item that had no training positive
+# Cannot score an item that had no training positive: every such item scores 0 for every user (ALS solves its
+# factors to 0 anyway; BPR's would keep their random start, pushed down as sampled negatives, so they are set to 0),
+# so a blend that gives the tuned model no weight cannot rank cold items by noise either.
+NO_COLD_ITEMS = frozenset({"als", "bpr", "ease"})
 
 
 def fit_baseline(name: str, *, train: Any, params: BaselineParams | None, seed: int) -> Scorer:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from suite.core.blend import check_settings
+from suite.core.metrics.paired import check_compare_with
 from suite.core.recipe import ModelConfig
 from suite.recommendation.baselines import BASELINES
 from suite.recommendation.movielens import MOVIELENS
@@ -160,6 +161,9 @@ class RecEvalConfig:
                                                                    0.9, 1.0], metadata={
         "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
                 "combination adding up to 1 is scored on validation, the best kept ([] turns the hybrid off)."})
+    compare_with: list[str] = field(default_factory=list, metadata={
+        "help": "Baselines the tuned model and the hybrid are also compared with by the paired bootstrap (the "
+                "strongest baseline of each phase always is), e.g. [als]."})
     als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
     als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
     als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
@@ -183,6 +187,7 @@ class RecEvalConfig:
             if name not in BASELINES:
                 raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
         check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
+        check_compare_with(self.compare_with, self.baselines)
         if any(n < 1 for n in self.shortened_histories):
             raise ValueError(f"shortened_histories: expected positive integers, got {self.shortened_histories!r}")
         if self.ease_regularization <= 0:

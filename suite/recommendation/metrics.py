@@ -15,8 +15,8 @@ full ranking of the catalogue, with each user's other known positives removed (s
   mean NDCG@10 of the validation phases (with ``next-and-taste`` also reported one by one as
   ``next_validation_ndcg@10`` and ``taste_validation_ndcg@10``).
 
-The tuned model and the hybrid are compared with the strongest baseline of each test phase by a
-paired bootstrap over that phase's users; :mod:`suite.recommendation.history` adds how quality
+The tuned model and the hybrid are compared with the strongest baseline of each test phase (and with
+those named in ``evaluation.compare_with``) by a paired bootstrap over that phase's users; :mod:`suite.recommendation.history` adds how quality
 grows with the length of a user's history.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.core.metrics.paired import comparison_section, paired_bootstrap
+from suite.core.metrics.paired import comparison_section, paired_bootstrap, reference_baselines
 from suite.core.metrics.ranking import per_user_metrics
 from suite.core.registry import Report
 from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
@@ -124,7 +124,7 @@ def report(cfg: RecEvalConfig, data: Splits, outputs: dict[str, dict], *, seed: 
     comparisons = {}
     for name in ("test", "taste", "cold"):
         if name in phases:
-            comparisons.update(_comparisons(outputs, metrics, phases, name, seed))
+            comparisons.update(_comparisons(outputs, metrics, phases, name, seed, cfg.compare_with))
     by_length = history.by_history_length(data, phases, outputs)
     newest = history.shortened_histories(predictor, data, phases, cfg) if predictor is not None else None
     headline = [m for m in HEADLINE if m.split("_")[0] not in ("taste", "cold") or m.split("_")[0] in phases]
@@ -164,17 +164,18 @@ def _notes(data: Splits, phases: dict, predictor=None) -> list[str]:
     return notes
 
 
-def _comparisons(outputs: dict, metrics: dict, phases: dict[str, Phase], name: str, seed: int) -> dict:
-    """The tuned model and the hybrid against the baseline with the best NDCG@10 in phase ``name`` (among those
-    that can score it; none: no comparison)."""
+def _comparisons(outputs: dict, metrics: dict, phases: dict[str, Phase], name: str, seed: int,
+                 compare_with: list[str]) -> dict:
+    """The tuned model and the hybrid against the baseline with the best NDCG@10 in phase ``name`` and against
+    each baseline of ``compare_with`` (among those that can score it; none: no comparison)."""
     key = f"{_PREFIX[name]}ndcg@10"
-    baselines = [system for system in metrics if role_of(system) == BASELINE and metrics[system].get(key) is not None]
-    if not baselines:
-        return {}
-    strongest = max(baselines, key=lambda system: metrics[system][key])
+    references = reference_baselines({system: metrics[system].get(key) for system in metrics
+                                      if role_of(system) == BASELINE}, [baseline_system(n) for n in compare_with])
     systems = [system for system in (TUNED, HYBRID) if system in outputs and metrics[system].get(key) is not None]
-    if not systems:
+    if not references or not systems:
         return {}
     at = phases[name]
-    return compare({system: phase_scores(outputs[system], at, phases) for system in [*systems, strongest]}, at,
-                   systems, strongest, metric="ndcg@10", seed=seed, label=f"{name}: " if name != "test" else "")
+    scores = {system: phase_scores(outputs[system], at, phases) for system in [*systems, *references]}
+    label = f"{name}: " if name != "test" else ""
+    return {pair: value for against in references
+            for pair, value in compare(scores, at, systems, against, metric="ndcg@10", seed=seed, label=label).items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from suite.core.blend import ProbabilityHybridConfig, check_settings
+from suite.core.metrics.paired import check_compare_with
 from suite.core.recipe import ModelConfig
 from suite.spam.baselines import BASELINES
 
@@ -98,6 +99,9 @@ class SpamEvalConfig(ProbabilityHybridConfig):
         "help": "Classical baselines trained on the same split: tfidf-logreg, naive-bayes."})
     threshold_table: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9, 0.99], metadata={
         "help": "Thresholds listed in the report's threshold table."})
+    compare_with: list[str] = field(default_factory=list, metadata={
+        "help": "Baselines the tuned model and the hybrid are also compared with by the paired bootstrap (the "
+                "one of the best test F1 always is), e.g. [naive-bayes]."})
     hybrid_operating_weight: float = field(default=0.1, metadata={
         "help": "The validation score that picks the hybrid's weights is F1 at 0.5 plus this x the recall at the "
                 "threshold chosen for target_fpr (0: F1 alone); it keeps away blends that saturate at the top."})
@@ -111,6 +115,7 @@ class SpamEvalConfig(ProbabilityHybridConfig):
         if any(not 0 < t < 1 for t in self.threshold_table):
             raise ValueError(f"threshold_table: expected numbers in (0, 1), got {self.threshold_table!r}")
         check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
+        check_compare_with(self.compare_with, self.baselines)
         weight = self.hybrid_operating_weight
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1:
             raise ValueError(f"hybrid_operating_weight: expected a number in [0, 1], got {weight!r}")

@@ -6,8 +6,9 @@ For each system (tuned model and baselines) on the same test split:
   ``target_fpr`` of ham is flagged, and the recall and false-positive rate that
   threshold then gives on the test split (a false positive is a lost legitimate mail);
 - the confusion matrix at that threshold and a threshold table;
-- the tuned model and the hybrid against the strongest baseline, message by message: a
-  paired bootstrap of the differences in F1, ROC-AUC and recall at the operating point.
+- the tuned model and the hybrid against the strongest baseline (and those named in
+  ``evaluation.compare_with``), message by message: a paired bootstrap of the differences in
+  F1, ROC-AUC and recall at the operating point.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from suite.core.metrics import classification as cm
-from suite.core.metrics.paired import comparison_section
+from suite.core.metrics.paired import comparison_section, reference_baselines
 from suite.core.registry import Report
-from suite.core.results import BASELINE, HYBRID, TUNED, role_of
+from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
 from suite.spam.config import SpamEvalConfig
 from suite.spam.data import Splits, labels_of
 
@@ -119,7 +120,7 @@ def report(cfg: SpamEvalConfig, data: Splits, outputs: dict[str, dict], *, tuned
         metrics[system] = system_report(test_labels, scores["test"], threshold, cfg)
     if plots_dir is not None:
         _plots(test_labels, outputs, cfg, plots_dir)
-    comparisons = against_strongest_baseline(test_labels, outputs, metrics, seed=seed)
+    comparisons = against_baselines(test_labels, outputs, metrics, seed=seed, compare_with=cfg.compare_with)
     sections = [threshold_section(TUNED, metrics[TUNED])] if TUNED in metrics else []
     return Report(metrics=metrics, headline_metrics=HEADLINE, data=data.summary(), comparisons=comparisons,
                   sections=sections + ([comparison_section(comparisons, cases="test messages", note=CARD_NOTE)]
@@ -138,17 +139,20 @@ def _plots(test_labels: np.ndarray, outputs: dict[str, Any], cfg: SpamEvalConfig
 
 
 # -- paired comparisons, message by message ----------------------------------------------------
-def against_strongest_baseline(labels: np.ndarray, outputs: dict[str, dict], metrics: dict, *, seed: int) -> dict:
-    """The tuned model and the hybrid against the baseline of the best test F1 (see :func:`compare`); {} when
-    the run has no baseline or neither system."""
-    baselines = [system for system in metrics if role_of(system) == BASELINE]
+def against_baselines(labels: np.ndarray, outputs: dict[str, dict], metrics: dict, *, seed: int,
+                      compare_with: list[str]) -> dict:
+    """The tuned model and the hybrid against the baseline of the best test F1 and against each baseline of
+    ``compare_with`` (see :func:`compare`); {} when the run has no baseline or neither system."""
+    references = reference_baselines({system: metrics[system]["f1"] for system in metrics
+                                      if role_of(system) == BASELINE}, [baseline_system(n) for n in compare_with])
     systems = [system for system in (TUNED, HYBRID) if system in outputs]
-    if not baselines or not systems:
+    if not references or not systems:
         return {}
-    strongest = max(baselines, key=lambda system: metrics[system]["f1"])
-    return compare(labels, {system: outputs[system]["test"] for system in [*systems, strongest]},
-                   {system: metrics[system]["threshold"] for system in [*systems, strongest]}, systems, strongest,
-                   seed=seed)
+    everyone = [*systems, *references]
+    scores = {system: outputs[system]["test"] for system in everyone}
+    thresholds = {system: metrics[system]["threshold"] for system in everyone}
+    return {pair: value for against in references
+            for pair, value in compare(labels, scores, thresholds, systems, against, seed=seed).items()}
 
 
 def compare(labels, scores: dict[str, np.ndarray], thresholds: dict[str, float], systems: list[str], against: str,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from suite.core.metrics.paired import paired_bootstrap
+from suite.core.metrics.paired import check_compare_with, paired_bootstrap, reference_baselines
 
 
 def test_a_constant_gap_has_a_zero_width_interval():
@@ -55,3 +55,17 @@ def test_large_test_sets_are_resampled_in_chunks_with_the_same_draws(monkeypatch
     whole = paired_bootstrap(a, b, n=50, seed=7)
     monkeypatch.setattr(paired, "_DRAWS_PER_CHUNK", 7 * 300 + 5)      # 7 replicates per chunk, the last short
     assert paired_bootstrap(a, b, n=50, seed=7) == whole
+
+
+def test_the_strongest_baseline_comes_first_then_the_named_ones_each_once():
+    values = {"baseline:als": 0.27, "baseline:ease": 0.32, "baseline:bpr": None, "baseline:popularity": 0.15}
+    assert reference_baselines(values) == ["baseline:ease"]
+    assert reference_baselines(values, ["baseline:als", "baseline:ease", "baseline:als", "baseline:bpr"]) == \
+        ["baseline:ease", "baseline:als"]        # BPR cannot be scored here: no comparison with it
+    assert reference_baselines({"baseline:bpr": None}, ["baseline:bpr"]) == []
+
+
+def test_compare_with_must_name_a_baseline_of_the_run():
+    check_compare_with(["als"], ["als", "ease"])
+    with pytest.raises(ValueError, match="compare_with: 'bpr' is not one of this run's baselines"):
+        check_compare_with(["bpr"], ["als", "ease"])

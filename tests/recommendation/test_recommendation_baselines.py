@@ -35,6 +35,13 @@ def test_ease_gives_no_item_a_weight_on_itself():
     assert _ease_scores()[9, 0] == 0          # user 9 holds only item 0: the zero diagonal gives it nothing
 
 
+@pytest.mark.parametrize("name", ["als", "bpr"])
+def test_a_factor_model_gives_an_item_without_positives_the_same_score_for_everyone(name):
+    # BPR's factors for item 6 would keep their random start; a blend could then rank cold items by noise
+    scores = fit_baseline(name, train=TRAIN, params=BaselineParams(factors=4, iterations=20), seed=0)(np.arange(10))
+    assert np.all(scores[:, 6] == 0) and np.abs(scores[:, :6]).max() > 0
+
+
 def test_a_catalogue_too_large_for_ease_is_refused_before_any_model_loads(monkeypatch):
     recipe = load_recipe("recommendation/tiny")
     monkeypatch.setattr(hooks, "EASE_MAX_ITEMS", 100)

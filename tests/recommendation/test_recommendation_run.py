@@ -33,18 +33,22 @@ def test_metrics_json_holds_every_system_on_the_same_users(rec_tiny_run):
 
 @pytest.mark.parametrize("phase, prefix", [("test", ""), ("taste", "taste_")])
 def test_both_protocols_compare_tuned_and_hybrid_with_their_strongest_baseline(rec_tiny_run, phase, prefix):
-    """One run, two test phases (the next item, random earlier positives): each with its paired bootstrap."""
+    """One run, two test phases (the next item, random earlier positives): each with its paired bootstrap against
+    the strongest baseline and against popularity, which the tiny recipe names in evaluation.compare_with."""
     metrics, models = rec_tiny_run.metrics(), rec_tiny_run.metrics()["models"]
+    assert rec_tiny_run.recipe().evaluation.compare_with == ["popularity"]
     key = f"{prefix}ndcg@10"
     strongest = max((s for s in models if s.startswith("baseline:")), key=lambda s: models[s][key])
     label = "" if phase == "test" else f"{phase}: "
-    assert {f"{label}tuned vs {strongest}", f"{label}hybrid vs {strongest}"} <= set(metrics["comparisons"])
-    users = models["tuned"]["users" if phase == "test" else "taste_users"]
-    for system in ("tuned", "hybrid"):
-        c = metrics["comparisons"][f"{label}{system} vs {strongest}"]
-        assert c["phase"] == phase and c["cases"] == users
-        assert c["a"] == pytest.approx(models[system][key]) and c["b"] == pytest.approx(models[strongest][key])
-        assert c["difference_low"] <= c["difference"] <= c["difference_high"]
+    for against in dict.fromkeys([strongest, "baseline:popularity"]):
+        users = models["tuned"]["users" if phase == "test" else "taste_users"]
+        for system in ("tuned", "hybrid"):
+            c = metrics["comparisons"][f"{label}{system} vs {against}"]
+            assert c["phase"] == phase and c["cases"] == users
+            assert c["a"] == pytest.approx(models[system][key]) and c["b"] == pytest.approx(models[against][key])
+            assert c["difference_low"] <= c["difference"] <= c["difference_high"]
+    assert not any(name.startswith(f"{label}tuned vs baseline:") and name.split(" vs ")[1] not in
+                   (strongest, "baseline:popularity") for name in metrics["comparisons"])
     assert "## Against the strongest baseline" in (rec_tiny_run.path / "README.md").read_text(encoding="utf-8")
 
 

@@ -71,6 +71,37 @@ def _replicate_means(a: np.ndarray, b: np.ndarray, n: int, seed: int) -> tuple[n
     return means_a, means_b
 
 
+def reference_baselines(values: dict[str, float | None], named: Sequence[str] = ()) -> list[str]:
+    """The baselines a run compares its systems with: the one of the best value, then each of ``named`` (the
+    recipe's ``evaluation.compare_with``) that has a value too, each once.
+
+    Args:
+        values: baseline system -> its value on the metric that ranks them (greater is better; None: the
+            baseline cannot be scored there, e.g. on cold items).
+        named: baseline systems the recipe asks to compare with whether or not they are the strongest.
+
+    Example:
+        >>> reference_baselines({"baseline:als": 0.27, "baseline:ease": 0.32}, ["baseline:als"])
+        ['baseline:ease', 'baseline:als']
+    """
+    scored = {system: value for system, value in values.items() if value is not None}
+    if not scored:
+        return []
+    strongest = max(scored, key=scored.get)
+    return [strongest, *(system for system in dict.fromkeys(named) if system in scored and system != strongest)]
+
+
+def check_compare_with(names: Sequence[str], baselines: Sequence[str]) -> None:
+    """Validate a recipe's ``evaluation.compare_with``: every name must be one of the run's ``baselines``.
+
+    Raises:
+        ValueError: naming ``compare_with`` (the recipe key).
+    """
+    for name in names:
+        if name not in baselines:
+            raise ValueError(f"compare_with: {name!r} is not one of this run's baselines {list(baselines)!r}")
+
+
 def comparison_section(comparisons: dict, *, cases: str, note: str) -> str:
     """Markdown for a model card: paired comparisons (each a :func:`paired_bootstrap` result with ``a``, ``b``
     and, optionally, ``metric``), with what a resample draws (``cases``: "test messages") and a ``note``."""
@@ -87,6 +118,7 @@ def comparison_section(comparisons: dict, *, cases: str, note: str) -> str:
                                        f"{c['difference_high']:+.4f}]", ratio]) + " |")
     some = next(iter(comparisons.values()))
     return "\n".join([f"## Against the strongest baseline (paired bootstrap over {cases})", "",
+                      "The strongest baseline on test, and any the recipe names in `evaluation.compare_with`.", "",
                       f"{some['replicates']:,} resamples of the {some['cases']:,} {cases}, every system scored on "
                       f"the same draw; {note} An interval that holds 0 (or 1x) means the test split cannot tell the "
                       "two apart.", "", *rows])
