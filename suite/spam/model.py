@@ -149,7 +149,8 @@ class SpamPredictor:
                  "threshold": threshold} for p in scores]
 
 def weighted_loss(train_labels: np.ndarray):
-    """A Trainer ``compute_loss_func``: cross-entropy weighted by inverse class frequency."""
+    """A Trainer ``compute_loss_func``: cross-entropy weighted by inverse class frequency, scaled for gradient
+    accumulation as the Trainer expects of such a function."""
     import torch
 
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
@@ -157,6 +158,9 @@ def weighted_loss(train_labels: np.ndarray):
 
     def loss(outputs, labels, num_items_in_batch=None):
         logits = outputs["logits"]
-        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+        mean = torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+        # the Trainer does not divide a compute_loss_func's loss by the accumulation steps: this batch's share of
+        # the messages of the whole optimiser step does (1 without gradient accumulation)
+        return mean if num_items_in_batch is None else mean * labels.numel() / num_items_in_batch
 
     return loss

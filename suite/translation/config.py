@@ -106,6 +106,10 @@ class TranslationModelConfig(ModelConfig):
     strip_accelerators: bool = field(default=True, metadata={
         "help": "Take keyboard accelerators (GTK _Open, Qt &File) out of the source and the training targets, and "
                 "put the marker back before the word in the same position of the translation (review it)."})
+    label_smoothing: float = field(default=0.0, metadata={
+        "help": "Share of each target token's probability spread over the whole vocabulary in the training loss "
+                "(0: plain cross-entropy; 0.1 is common). The validation loss that picks the checkpoint is "
+                "smoothed the same way."})
     untuned_shortlist: bool = field(default=True, metadata={
         "help": "Firefox Translations: decode the untuned model (the zero-shot system) with its lexical "
                 "shortlist, as its native engine does. A tuned model never uses it: the list allows only the "
@@ -119,6 +123,8 @@ class TranslationModelConfig(ModelConfig):
             raise ValueError(f"no_repeat_ngram_size: expected 0 or a positive integer, got {self.no_repeat_ngram_size!r}")
         if self.decoder_layers is not None and self.decoder_layers < 1:
             raise ValueError(f"decoder_layers: expected a positive integer or null, got {self.decoder_layers!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing: expected a number in [0, 1), got {self.label_smoothing!r}")
         if not 0 < self.new_weights_lr_scale <= 1000:
             raise ValueError(f"new_weights_lr_scale: expected a number in (0, 1000], got {self.new_weights_lr_scale!r}")
 

@@ -22,7 +22,7 @@ from suite.translation.catalogs import fill_catalog
 from suite.translation.config import TranslationDataConfig, TranslationEvalConfig, TranslationModelConfig
 from suite.translation.data import Splits
 from suite.translation.model import (build_model, encode_pairs, load_tokenizer, model_kind, needs_restorer,
-                                     new_weights_lr_scale, untuned_shortlist)
+                                     new_weights_lr_scale, smoothed_loss, untuned_shortlist)
 from suite.translation.strings import SurfaceRestorer
 from suite.translation.translator import Translator, saved_target_language
 
@@ -82,7 +82,9 @@ class TranslationDomain:
             train_dataset=encode_pairs(tokenizer, _sources(data.train), _targets(data.train), recipe.model),
             eval_dataset=encode_pairs(tokenizer, _sources(data.validation), _targets(data.validation), recipe.model),
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model.network, label_pad_token_id=-100),
-            selection_metric="loss", selection_greater_is_better=False)   # chrF++ needs generation: too slow
+            selection_metric="loss", selection_greater_is_better=False,   # chrF++ needs generation: too slow
+            trainer_kwargs={"compute_loss_func": smoothed_loss(recipe.model.label_smoothing)
+                            if recipe.model.label_smoothing else None})
 
     def make_predictor(self, recipe: Any, data: Splits, model: Model) -> Translator:
         # the shortlist lists the words the original model used: only the untuned model decodes with it

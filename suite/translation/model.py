@@ -227,6 +227,21 @@ def new_weights_lr_scale(model: TranslationModelConfig, *, warm_started: bool):
     return lambda name: scale if "crossattention" in name or "predictions.transform" in name else 1.0
 
 
+def smoothed_loss(smoothing: float):
+    """A Trainer ``compute_loss_func``: cross-entropy over the target tokens (label -100 ignored) with
+    ``smoothing`` of each token's probability spread evenly over the vocabulary. The model then gets no labels,
+    only the ``decoder_input_ids`` the collator makes from them (``prepare_decoder_input_ids_from_labels``)."""
+    import torch
+
+    def loss(outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"]
+        summed = torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels.flatten().to(logits.device),
+                                                   ignore_index=-100, label_smoothing=smoothing, reduction="sum")
+        return summed / (num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum())
+
+    return loss
+
+
 def encode_pairs(tokenizer: Any, sources: list[str], targets: list[str], model: TranslationModelConfig):
     """A ``datasets.Dataset`` of token ids and labels, prepared as the translator prepares its inputs (placeholders
     and characters the tokenizer lacks masked, accelerators out: see masking.py)."""

@@ -306,6 +306,11 @@ class SsruTransformer(nn.Module):
             x = layer(x, *layer.cross_attn.keys_values(memory), mask)
         return self.lm_head(x, self.embed.weight)
 
+    def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
+        """The decoder's inputs for ``labels``: shifted right by one (what ``forward`` uses when given labels only;
+        transformers' seq2seq collator calls it too, so a loss computed outside the model sees the same inputs)."""
+        return F.pad(labels[:, :-1], (1, 0), value=self.config.pad_token_id)
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 labels: torch.Tensor | None = None, decoder_input_ids: torch.Tensor | None = None, **_: Any):
         """Teacher-forced logits and, with ``labels``, the mean cross-entropy (label -100 ignored).
@@ -324,7 +329,7 @@ class SsruTransformer(nn.Module):
         if decoder_input_ids is None:
             if labels is None:
                 raise ValueError("forward needs labels or decoder_input_ids")
-            decoder_input_ids = F.pad(labels[:, :-1], (1, 0), value=self.config.pad_token_id)
+            decoder_input_ids = self.prepare_decoder_input_ids_from_labels(labels)
         decoder_input_ids = decoder_input_ids.masked_fill(decoder_input_ids < 0, self.config.pad_token_id)
         memory, mask = self.encode(input_ids, attention_mask)
         logits = self.decode(decoder_input_ids, memory, mask)

@@ -16,6 +16,8 @@ def test_class_weighted_loss_matches_the_hand_computed_value():
     w = torch.tensor([4 / 6, 2.0])
     expected = -(w[0] * log_p[0, 0] + w[1] * log_p[1, 1]) / (w[0] + w[1])
     assert loss({"logits": logits}, batch).item() == pytest.approx(expected.item(), rel=1e-6)
+    # with gradient accumulation over two such batches the Trainer passes 4 messages and sums the two losses
+    assert loss({"logits": logits}, batch, num_items_in_batch=4).item() == pytest.approx(expected.item() / 2, rel=1e-6)
 
 
 @pytest.fixture(scope="module")

@@ -192,6 +192,26 @@ def test_loss_falls_when_training_a_few_steps(port, tokenizer):
     assert losses[-1] < 0.5 * losses[0]
 
 
+def test_smoothed_loss_outside_the_model_sees_what_the_model_trains_on(port, tokenizer):
+    from transformers import DataCollatorForSeq2Seq
+
+    from suite.translation.model import smoothed_loss
+
+    pairs = [{"input_ids": tokenizer(s)["input_ids"], "labels": tokenizer(text_target=t)["input_ids"]}
+             for s, t in zip(SOURCES[:3], ["Abrir o arquivo agora", "Salvar", "Sair do programa já"])]
+    batch = DataCollatorForSeq2Seq(tokenizer, model=port, label_pad_token_id=-100)(pairs)
+    labels = batch.pop("labels")
+    with torch.no_grad():
+        own = port(**batch, labels=labels).loss              # the model's own cross-entropy, labels shifted inside
+        outputs = port(**batch)                              # what the Trainer calls when a loss function is given
+    assert "decoder_input_ids" in batch and (labels == -100).any()      # padded: -100 must be ignored
+    assert smoothed_loss(0.0)(outputs, labels).item() == pytest.approx(own.item(), rel=1e-5)
+    assert smoothed_loss(0.1)(outputs, labels).item() > own.item()      # a confident model pays for smoothing
+    tokens = int((labels != -100).sum())                     # the Trainer's count when accumulating gradients
+    assert smoothed_loss(0.0)(outputs, labels, num_items_in_batch=2 * tokens).item() == pytest.approx(own.item() / 2,
+                                                                                                     rel=1e-5)
+
+
 def test_save_and_load_pretrained_give_the_same_outputs(port, tokenizer, tmp_path):
     port.save_pretrained(tmp_path)
     loaded = SsruTransformer.from_pretrained(tmp_path).eval()
