@@ -67,5 +67,6 @@ def test_the_strongest_baseline_comes_first_then_the_named_ones_each_once():
 
 def test_compare_with_must_name_a_baseline_of_the_run():
     check_compare_with(["als"], ["als", "ease"])
+    check_compare_with(["als"], [])             # no baselines (a benchmark's scratch run): no comparison at all
     with pytest.raises(ValueError, match="compare_with: 'bpr' is not one of this run's baselines"):
         check_compare_with(["bpr"], ["als", "ease"])

@@ -92,14 +92,16 @@ def reference_baselines(values: dict[str, float | None], named: Sequence[str] = 
 
 
 def check_compare_with(names: Sequence[str], baselines: Sequence[str]) -> None:
-    """Validate a recipe's ``evaluation.compare_with``: every name must be one of the run's ``baselines``.
+    """Validate a recipe's ``evaluation.compare_with``: every name must be one of the run's ``baselines`` (a run
+    without baselines compares with none, so it names none it lacks).
 
     Raises:
         ValueError: naming ``compare_with`` (the recipe key).
     """
-    for name in names:
+    for name in names if baselines else []:
         if name not in baselines:
-            raise ValueError(f"compare_with: {name!r} is not one of this run's baselines {list(baselines)!r}")
+            raise ValueError(f"compare_with: {name!r} is not one of this run's baselines {list(baselines)!r} "
+                             "(or set compare_with: [])")
 
 
 def comparison_section(comparisons: dict, *, cases: str, note: str) -> str:
