@@ -18,6 +18,7 @@ def test_tiny_run_trains_and_scores_every_system(translation_tiny_run):
     assert metrics["primary_metric"] == "chrf"
     assert set(metrics["models"]) == {"zero-shot", "tuned", "baseline:copy-source", "baseline:translation-memory"}
     assert metrics["data"]["warm_started"] is False
+    assert translation_tiny_run.recipe().model.label_smoothing > 0     # trained through the smoothed loss
     for system in metrics["models"].values():
         assert 0 <= system["chrf"] <= 100 and system["test_strings"] == metrics["data"]["test"]
         assert "nw:2" in system["signatures"]["chrf"]
