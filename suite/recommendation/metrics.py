@@ -16,8 +16,8 @@ full ranking of the catalogue, with each user's other known positives removed (s
   ``next_validation_ndcg@10`` and ``taste_validation_ndcg@10``).
 
 The tuned model and the hybrid are compared with the strongest baseline of each test phase (and with
-those named in ``evaluation.compare_with``) by a paired bootstrap over that phase's users; :mod:`suite.recommendation.history` adds how quality
-grows with the length of a user's history.
+those named in ``evaluation.compare_with``) by a paired bootstrap over that phase's users;
+:mod:`suite.recommendation.history` adds how quality grows with the length of a user's history.
 """
 
 from __future__ import annotations
