@@ -170,7 +170,7 @@ def _comparisons(outputs: dict, metrics: dict, phases: dict[str, Phase], name: s
     each baseline of ``compare_with`` (among those that can score it; none: no comparison)."""
     key = f"{_PREFIX[name]}ndcg@10"
     references = reference_baselines({system: metrics[system].get(key) for system in metrics
-                                      if role_of(system) == BASELINE}, [baseline_system(n) for n in compare_with])
+                                      if role_of(system) == BASELINE}, compare_with)
     systems = [system for system in (TUNED, HYBRID) if system in outputs and metrics[system].get(key) is not None]
     if not references or not systems:
         return {}

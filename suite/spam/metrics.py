@@ -21,7 +21,7 @@ import numpy as np
 from suite.core.metrics import classification as cm
 from suite.core.metrics.paired import comparison_section, reference_baselines
 from suite.core.registry import Report
-from suite.core.results import BASELINE, HYBRID, TUNED, baseline_system, role_of
+from suite.core.results import BASELINE, HYBRID, TUNED, role_of
 from suite.spam.config import SpamEvalConfig
 from suite.spam.data import Splits, labels_of
 
@@ -144,7 +144,7 @@ def against_baselines(labels: np.ndarray, outputs: dict[str, dict], metrics: dic
     """The tuned model and the hybrid against the baseline of the best test F1 and against each baseline of
     ``compare_with`` (see :func:`compare`); {} when the run has no baseline or neither system."""
     references = reference_baselines({system: metrics[system]["f1"] for system in metrics
-                                      if role_of(system) == BASELINE}, [baseline_system(n) for n in compare_with])
+                                      if role_of(system) == BASELINE}, compare_with)
     systems = [system for system in (TUNED, HYBRID) if system in outputs]
     if not references or not systems:
         return {}

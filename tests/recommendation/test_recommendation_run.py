@@ -40,8 +40,8 @@ def test_both_protocols_compare_tuned_and_hybrid_with_their_strongest_baseline(r
     key = f"{prefix}ndcg@10"
     strongest = max((s for s in models if s.startswith("baseline:")), key=lambda s: models[s][key])
     label = "" if phase == "test" else f"{phase}: "
+    users = models["tuned"]["users" if phase == "test" else "taste_users"]
     for against in dict.fromkeys([strongest, "baseline:popularity"]):
-        users = models["tuned"]["users" if phase == "test" else "taste_users"]
         for system in ("tuned", "hybrid"):
             c = metrics["comparisons"][f"{label}{system} vs {against}"]
             assert c["phase"] == phase and c["cases"] == users

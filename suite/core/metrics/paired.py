@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from suite.core.results import baseline_system
+
 _DRAWS_PER_CHUNK = 10_000_000     # case indices drawn at once (80 MB), whatever the number of cases
 
 
@@ -72,23 +74,24 @@ def _replicate_means(a: np.ndarray, b: np.ndarray, n: int, seed: int) -> tuple[n
 
 
 def reference_baselines(values: dict[str, float | None], named: Sequence[str] = ()) -> list[str]:
-    """The baselines a run compares its systems with: the one of the best value, then each of ``named`` (the
-    recipe's ``evaluation.compare_with``) that has a value too, each once.
+    """The baseline systems a run compares its systems with: the one of the best value, then the system of each
+    baseline in ``named`` (the recipe's ``evaluation.compare_with``) that has a value too, each once.
 
     Args:
         values: baseline system -> its value on the metric that ranks them (greater is better; None: the
             baseline cannot be scored there, e.g. on cold items).
-        named: baseline systems the recipe asks to compare with whether or not they are the strongest.
+        named: baseline names (``als``) the recipe asks to compare with whether or not they are the strongest.
 
     Example:
-        >>> reference_baselines({"baseline:als": 0.27, "baseline:ease": 0.32}, ["baseline:als"])
+        >>> reference_baselines({"baseline:als": 0.27, "baseline:ease": 0.32}, ["als"])
         ['baseline:ease', 'baseline:als']
     """
     scored = {system: value for system, value in values.items() if value is not None}
     if not scored:
         return []
     strongest = max(scored, key=scored.get)
-    return [strongest, *(system for system in dict.fromkeys(named) if system in scored and system != strongest)]
+    wanted = dict.fromkeys(baseline_system(name) for name in named)
+    return [strongest, *(system for system in wanted if system in scored and system != strongest)]
 
 
 def check_compare_with(names: Sequence[str], baselines: Sequence[str]) -> None:
