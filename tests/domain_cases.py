@@ -38,6 +38,12 @@ DOMAINS = {
                               lambda: ["Delete session", "%(count)s sites"]),
 }
 
+# The domains the test of a run killed and resumed trains (three runs each): one per way of training.
+# Recommendation goes through sentence-transformers' trainer, translation through a seq2seq model with a loss of
+# its own, diagnostics through a timm network with random augmentation; spam is transformers' Trainer on a sequence
+# classifier, the path translation already takes, and its resume stays covered in-process by the contract tests.
+RESUME_DOMAINS = ("recommendation", "translation", "diagnostics")
+
 
 def environment(**extra: str) -> dict:
     """The subprocess environment: offline, one thread, the repository importable."""

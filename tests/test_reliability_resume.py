@@ -1,6 +1,6 @@
 """Two runs at once, one killed: isolation, determinism and resume after a crash, in one pass per domain.
 
-For every domain of ``domain_cases.DOMAINS`` (tiny recipes, two epochs), the same recipe and
+For each domain of ``domain_cases.RESUME_DOMAINS`` (tiny recipes, two epochs), the same recipe and
 seed start twice at once into one runs folder, with no ``output.name``: each must get a folder
 of its own. One of them is killed with SIGKILL once its first checkpoint is complete and
 training has gone on past it, so the kill lands in the second epoch. The killed folder must
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from domain_cases import DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv, system_metrics
+from domain_cases import DOMAINS, RESUME_DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv, system_metrics
 
 from suite.core.runs import Run
 
@@ -88,7 +88,7 @@ def kill_after_first_checkpoint(argv: list[str], log: Path, *, timeout: float = 
     return run, int(checkpoint.name.split("-")[-1])
 
 
-@pytest.mark.parametrize("domain", list(DOMAINS))
+@pytest.mark.parametrize("domain", RESUME_DOMAINS)
 def test_two_runs_at_once_one_killed_mid_epoch_then_resumed_end_identical(domain, tmp_path):
     case = DOMAINS[domain]
     runs = tmp_path / "runs"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from suite.core.errors import RecipeError
+
 
 def parameter_groups(model: Any, *, learning_rate: float, weight_decay: float,
                      lr_scale: Callable[[str], float] = lambda name: 1.0) -> list[dict]:
@@ -31,3 +33,22 @@ def parameter_groups(model: Any, *, learning_rate: float, weight_decay: float,
             groups.setdefault((float(lr_scale(name)), parameter.ndim > 1), []).append(parameter)
     return [{"params": params, "lr": learning_rate * scale, "weight_decay": weight_decay if decays else 0.0}
             for (scale, decays), params in sorted(groups.items(), key=lambda item: item[0])]
+
+
+def frozen_parameters(model: Any, prefixes: list[str]) -> list:
+    """The parameters ``train.frozen`` names: each prefix is a parameter's name or a module path its
+    parameters start with (``embed``, ``encoder.layers.0``). Set their ``requires_grad`` to False once
+    adapters, which re-decide what trains, are in place.
+
+    Raises:
+        RecipeError: a prefix that names no parameter of ``model``.
+    """
+    chosen = []
+    for prefix in prefixes:
+        matched = [p for name, p in model.named_parameters() if name == prefix or name.startswith(prefix + ".")]
+        if not matched:
+            modules = sorted({name.split(".")[0] for name, _ in model.named_parameters()})
+            raise RecipeError(f"train.frozen: {prefix!r} names no parameter of this model (its top-level "
+                              f"modules: {', '.join(modules[:12])})")
+        chosen += matched
+    return chosen

@@ -29,6 +29,7 @@ from typing import Any
 from suite.core import (adapters, blend, distributed, logs, operating, paths, registry, report, saved_hybrid, sources,
                         training)
 from suite.core.errors import ModelSourceError, RunError, SuiteError, brief
+from suite.core.optim import frozen_parameters
 from suite.core.recipe import Recipe, load_recipe
 from suite.core.registry import Domain, Model, Outputs
 from suite.core.results import (HYBRID, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_name,
@@ -125,12 +126,15 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     Returns:
         The run's result and the domain's extra model-card sections.
     """
+    frozen = frozen_parameters(model.network, recipe.train.frozen)      # a wrong name fails before any work
     outputs: dict[str, Outputs] = {baseline_system(name): out
                                    for name, out in domain.fit_baselines(recipe, data).items()}
     if model.zero_shot:
         outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
     if recipe.lora.enabled:
         adapters.add_lora(model.network, recipe.lora, head=model.head)
+    for parameter in frozen:
+        parameter.requires_grad = False
     trained = training.train(recipe=recipe, run=run, model=model, inputs=domain.training_inputs(recipe, data, model),
                              primary_metric=domain.primary_metric, greater_is_better=domain.greater_is_better,
                              resume=resume)

@@ -71,6 +71,9 @@ class TrainConfig:
         "help": "Batch examples of similar length together, so dynamic padding wastes little."})
     logging_steps: int = field(default=10, metadata={"help": "Log the training loss every N steps."})
     save_total_limit: int = field(default=2, metadata={"help": "Checkpoints kept (the best one is always kept)."})
+    frozen: list[str] = field(default_factory=list, metadata={
+        "help": "Parameters kept as loaded: names or name prefixes, e.g. [embed] (translation: the shared "
+                "embedding of the Firefox Translations model). A name that matches no parameter is refused."})
     keep_checkpoints: bool = field(default=False, metadata={
         "help": "Keep the checkpoints once the run has finished (they are needed only to resume an unfinished "
                 "run; a finished one keeps model/)."})

@@ -48,6 +48,9 @@ class TranslationDataConfig:
         "help": "Share of the training pairs used to pick checkpoints."})
     min_chars: int = field(default=2, metadata={"help": "Drop pairs whose source is shorter."})
     max_chars: int = field(default=120, metadata={"help": "Drop pairs whose source or target is longer."})
+    max_train_chars: int | None = field(default=None, metadata={
+        "help": "Training and validation pairs may be this long instead (null: max_chars); the test keeps "
+                "max_chars, so raising it adds training data without changing the test set."})
     max_train_examples: int | None = field(default=None, metadata={
         "help": "Keep a random sample of this many training pairs (null: all)."})
     max_test_examples: int | None = field(default=None, metadata={
@@ -64,6 +67,9 @@ class TranslationDataConfig:
                 raise ValueError(f"{name}: expected a number strictly between 0 and 1, got {getattr(self, name)!r}")
         if not 0 < self.min_chars <= self.max_chars:
             raise ValueError(f"max_chars: expected 0 < min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
+        if self.max_train_chars is not None and self.max_train_chars < self.min_chars:
+            raise ValueError(f"max_train_chars: expected null or at least min_chars ({self.min_chars}), "
+                             f"got {self.max_train_chars!r}")
         for name in ("max_train_examples", "max_test_examples"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 10):

@@ -135,13 +135,15 @@ def _read_table(path: Path, cfg: TranslationDataConfig) -> list[Pair]:
 
 # -- cleaning and splitting ----------------------------------------------------------------
 def clean_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> tuple[list[Pair], dict]:
-    """Strip surrounding whitespace, drop empty, too short or too long pairs and exact duplicates."""
+    """Strip surrounding whitespace, drop empty, too short or too long pairs and exact duplicates (too long:
+    beyond the longer of ``max_chars`` and ``max_train_chars``; :func:`split_pairs` holds the test to ``max_chars``)."""
     kept, seen, counts = [], set(), {"empty_removed": 0, "length_removed": 0, "duplicates_removed": 0}
+    longest = max(cfg.max_chars, cfg.max_train_chars or 0)
     for pair in pairs:
         source, target = pair.source.strip(), pair.target.strip()
         if not source or not target:
             counts["empty_removed"] += 1
-        elif not cfg.min_chars <= len(source) <= cfg.max_chars or len(target) > cfg.max_chars:
+        elif not cfg.min_chars <= len(source) <= longest or len(target) > longest:
             counts["length_removed"] += 1
         elif (source, target, pair.context) in seen:
             counts["duplicates_removed"] += 1
@@ -150,7 +152,7 @@ def clean_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> tuple[list[Pai
             kept.append(Pair(source, target, pair.catalog, pair.context))
     if not kept:
         raise DataError("data: no pairs left after cleaning (empty, or every string outside "
-                        f"{cfg.min_chars}-{cfg.max_chars} characters)")
+                        f"{cfg.min_chars}-{longest} characters)")
     return kept, counts
 
 
@@ -178,6 +180,9 @@ def split_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> Splits:
         rng.shuffle(shuffled)
         cut = max(1, round(len(shuffled) * cfg.test_size))
         test, train = shuffled[:cut], shuffled[cut:]
+    if cfg.max_train_chars is not None:      # cleaning kept the longer of the two bounds
+        train = [p for p in train if _fits(p, cfg.max_train_chars)]
+        test = [p for p in test if _fits(p, cfg.max_chars)]
     seen = {p.source.casefold() for p in train}
     unseen_test = [p for p in test if p.source.casefold() not in seen]
     cleaning = {"test_seen_in_train_removed": len(test) - len(unseen_test)}
@@ -189,6 +194,10 @@ def split_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> Splits:
         raise DataError(f"data.split: the {cfg.split} split leaves {len(train)} training and {len(test)} test "
                         "pairs; use more catalogs or another split")
     return Splits(train, validation, test, cleaning)
+
+
+def _fits(pair: Pair, limit: int) -> bool:
+    return len(pair.source) <= limit and len(pair.target) <= limit
 
 
 def _pick_catalogs(pairs: list[Pair], catalogs: list[str], share: float, rng: random.Random) -> set[str]:

@@ -98,3 +98,24 @@ def test_eval_on_other_data_writes_beside_the_run_and_changes_nothing(tmp_path):
     assert result["evaluated_on"] == str(points) and set(result["models"]) == {TUNED, "baseline:mean"}
     assert all(p.read_bytes() == content for p, content in before.items())
     assert len(list((run.path / "evaluations").glob("*.json"))) == 1
+
+
+def test_frozen_weights_stay_as_loaded_while_the_rest_trains(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    run = pipeline.tune(_recipe(tmp_path, **{"train.frozen": ["hidden"]}))
+    assert run.metrics()["training"]["trainable_parameters"] == 4 + 1          # the head only
+    first = min((run.path / "checkpoints").glob("checkpoint-*"), key=lambda c: int(c.name.split("-")[1]))
+    start = load_file(str(first / "model.safetensors"))
+    final = torch.load(run.path / "model" / "toy.pt", weights_only=True)
+    assert torch.equal(start["hidden.weight"], final["hidden.weight"])
+    assert not torch.equal(start["head.weight"], final["head.weight"])
+
+
+def test_a_frozen_name_the_model_lacks_fails_before_any_work(tmp_path):
+    from suite.core.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="train.frozen: 'encoder' names no parameter of this model"):
+        pipeline.tune(_recipe(tmp_path, **{"train.frozen": ["encoder"]}))
+    assert not any((tmp_path / "runs").glob("*/model"))

@@ -181,7 +181,8 @@ def test_lora_with_cold_start(runs_dir, tmp_path):
     """One more tiny run: LoRA adapters (saved beside a merged model) and 20% of items cold."""
     run = suite.tune("recommendation/tiny", lora__enabled=True, train__learning_rate=1e-3,
                      model__id_learning_rate_scale=10,     # the ID tables' rate, 1e-2, as in recommendation/lora
-                     data__cold_start_items=0.2, train__keep_checkpoints=True, output__runs_dir=str(runs_dir),
+                     data__cold_start_items=0.2, data__synthetic_users=80, evaluation__bpr_iterations=10,
+                     train__keep_checkpoints=True, output__runs_dir=str(runs_dir),
                      output__name="rec-tiny-lora-cold")
     metrics = run.metrics()
     training, models = metrics["training"], metrics["models"]
@@ -214,6 +215,7 @@ def test_lora_with_cold_start(runs_dir, tmp_path):
 def test_the_text_tower_alone_on_leave_last_out(runs_dir):
     """``model.id_dim: 0`` (no ID tower) with the one-protocol split: one tower's scores reach the metrics."""
     run = suite.tune("recommendation/tiny", model__id_dim=0, data__split="leave-last-out", train__epochs=1,
+                     data__synthetic_users=80, evaluation__bpr_iterations=10,
                      evaluation__shortened_histories=[], output__runs_dir=str(runs_dir), output__name="rec-text-only")
     models = run.metrics()["models"]
     assert not any(key.startswith("taste_") for key in models["tuned"])

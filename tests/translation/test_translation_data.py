@@ -85,6 +85,21 @@ def test_by_catalog_split_never_tests_on_a_training_catalog_or_string(tmp_path):
     assert splits.cleaning["duplicates_removed"] == 2                  # exact copies in app1, app2
 
 
+def test_longer_training_pairs_leave_the_test_set_as_it_was(tmp_path):
+    folder = catalogs_folder(tmp_path)
+    for i in range(4):        # one long string per catalog: the test catalog's must stay out of the test set
+        po = polib.pofile(str(folder / f"app{i}.po"))
+        po.append(polib.POEntry(msgid=f"A rather long message of app {i}, longer than the limit",
+                                msgstr=f"Eine ziemlich lange Nachricht von App {i}, länger als die Grenze"))
+        po.save()
+    base = {"source": str(folder), "test_catalogs": ["app3"], "validation_size": 0.1, "max_chars": 40}
+    short, longer = prepare(TranslationDataConfig(**base)), prepare(TranslationDataConfig(**base, max_train_chars=80))
+    assert [(p.source, p.target) for p in longer.test] == [(p.source, p.target) for p in short.test]
+    assert all(len(p.source) <= 40 for p in longer.test)
+    assert {p.source for p in longer.train + longer.validation} - {p.source for p in short.train + short.validation} \
+        == {f"A rather long message of app {i}, longer than the limit" for i in range(3)}
+
+
 def test_in_domain_split_tests_on_held_out_strings_of_one_catalog(tmp_path):
     cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), split="in-domain", in_domain_catalog="app1",
                                 test_size=0.3)
