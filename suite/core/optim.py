@@ -1,8 +1,9 @@
-"""Optimiser parameter groups: the one place per-parameter learning rates are decided.
+"""What trains, and how fast: the one place per-parameter learning rates and frozen weights are decided.
 
 Domains that train some weights faster than others (a new classification head over a
 pretrained backbone, a new cross-attention in a warm-started decoder) pass a function of
 the parameter name; the Trainer receives the groups through ``optimizer_cls_and_kwargs``.
+A recipe keeps weights as loaded with ``train.frozen`` (:func:`frozen_parameters`).
 """
 
 from __future__ import annotations
