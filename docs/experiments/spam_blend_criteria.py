@@ -46,10 +46,11 @@ for name, criterion in criteria.items():
         print(f"    {key}: {c['a']:.4f} against {c['b']:.4f}, difference {c['difference']:+.4f} "
               f"[{c['difference_low']:+.4f}, {c['difference_high']:+.4f}]")
 
-grid = blend.weight_grid(list(outputs), recipe.evaluation.hybrid_weights)
-test_auc = [(roc_auc_score(y_test, blend.blend({s: outputs[s]["test"] for s in w}, w, "logit")), w) for w in grid]
-auc, weights = max(test_auc, key=lambda x: x[0])
-best = blend.blend({s: outputs[s]["test"] for s in weights}, weights, "logit")
+test_scores = {system: parts["test"] for system, parts in outputs.items()}
+blends = [(weights, blend.blend(test_scores, weights, "logit"))
+          for weights in blend.weight_grid(list(outputs), recipe.evaluation.hybrid_weights)]
+weights, best = max(blends, key=lambda item: roc_auc_score(y_test, item[1]))
+auc = roc_auc_score(y_test, best)
 bound = spam_metrics.compare(y_test, {"best": best, "tfidf": reference["test"]}, {"best": 0.5, "tfidf": 0.5},
                              ["best"], "tfidf", seed=recipe.seed)["best vs tfidf: roc_auc"]
 print(f"bound (weights chosen on test): {blend.describe(weights)}, ROC-AUC {auc:.4f}, difference to TF-IDF "

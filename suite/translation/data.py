@@ -143,7 +143,7 @@ def clean_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> tuple[list[Pai
         source, target = pair.source.strip(), pair.target.strip()
         if not source or not target:
             counts["empty_removed"] += 1
-        elif not cfg.min_chars <= len(source) <= longest or len(target) > longest:
+        elif len(source) < cfg.min_chars or not _fits(source, target, longest):
             counts["length_removed"] += 1
         elif (source, target, pair.context) in seen:
             counts["duplicates_removed"] += 1
@@ -181,8 +181,8 @@ def split_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> Splits:
         cut = max(1, round(len(shuffled) * cfg.test_size))
         test, train = shuffled[:cut], shuffled[cut:]
     if cfg.max_train_chars is not None:      # cleaning kept the longer of the two bounds
-        train = [p for p in train if _fits(p, cfg.max_train_chars)]
-        test = [p for p in test if _fits(p, cfg.max_chars)]
+        train = [p for p in train if _fits(p.source, p.target, cfg.max_train_chars)]
+        test = [p for p in test if _fits(p.source, p.target, cfg.max_chars)]
     seen = {p.source.casefold() for p in train}
     unseen_test = [p for p in test if p.source.casefold() not in seen]
     cleaning = {"test_seen_in_train_removed": len(test) - len(unseen_test)}
@@ -196,8 +196,9 @@ def split_pairs(pairs: list[Pair], cfg: TranslationDataConfig) -> Splits:
     return Splits(train, validation, test, cleaning)
 
 
-def _fits(pair: Pair, limit: int) -> bool:
-    return len(pair.source) <= limit and len(pair.target) <= limit
+def _fits(source: str, target: str, limit: int) -> bool:
+    """Whether neither side of a pair is longer than ``limit`` characters (the one length rule)."""
+    return len(source) <= limit and len(target) <= limit
 
 
 def _pick_catalogs(pairs: list[Pair], catalogs: list[str], share: float, rng: random.Random) -> set[str]:
