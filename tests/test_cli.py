@@ -25,7 +25,9 @@ def test_list_names_domains_recipes_data_and_models(capsys):
 def test_recipe_shows_resolved_values_with_help(capsys):
     code, out, _ = run_cli(capsys, "recipe", "spam/tiny", "train.epochs=5")
     assert code == 0
-    assert "train:\n  epochs: 5.0    # Passes over the training data." in out
+    assert "train:\n  strategy: \"fine-tune\"    # fine-tune: a new head and the whole network" in out
+    assert "\n  epochs: 5.0    # Passes over the training data." in out
+    assert "\n  contrastive.pairs_per_example: 20    # For every training example" in out
 
 
 @pytest.mark.slow

@@ -48,6 +48,10 @@ class RunPlan:
         "help": "Expected wall minutes on two idle cores; only drives the time-left estimate."})
     budget_size: float | None = field(default=None, metadata={
         "help": "Set by a domain's budget: the training size this run has (null: all, or not a budget run)."})
+    strategy: str | None = field(default=None, metadata={
+        "help": "Set by a domain's budget: the name of the training strategy this run tries."})
+    draw: int | None = field(default=None, metadata={
+        "help": "Set by a domain's budget: which draw of the labelled examples this run has."})
 
     def __post_init__(self):
         if not _LABEL.match(self.system) or self.system.startswith("baseline"):
@@ -62,28 +66,64 @@ class BudgetPlan:
     """A label-budget curve: one recipe trained on growing shares of the same training split (see budget.py)."""
 
     recipe: str = field(metadata={"help": "Bundled recipe name or a recipe YAML path."})
-    key: str = field(metadata={"help": "The recipe key that sets the labelled training examples, e.g. "
-                                       "data.train_examples (spam), data.train_fraction (diagnostics), "
+    key: str = field(metadata={"help": "The recipe key that sets the labelled examples, e.g. data.label_budget "
+                                       "(spam, diagnostics: labels in all, validation included), "
                                        "data.max_train_examples (translation), data.max_train_per_user "
                                        "(recommendation)."})
     sizes: list[float | None] = field(metadata={"help": "Values of `key`, smallest first (null: all examples)."})
     overrides: dict[str, Any] = field(default_factory=dict, metadata={"help": "Recipe keys for every budget run."})
     minutes: float = field(default=2.0, metadata={"help": "Expected wall minutes of one budget run."})
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict, metadata={
+        "help": "Training strategies tried at every size and draw, by name, each as recipe overrides, e.g. "
+                "{lp-ft: {train.strategy: lp-ft}}; validation picks one per size and draw (empty: the recipe's "
+                "own)."})
+    draws: list[int] | int = field(default=1, metadata={
+        "help": "Draws of the labelled examples at each size (one number for all, or one per size), every one "
+                "with the baselines refitted on it: the curve shows the mean, its spread and paired differences."})
+    draw_key: str = field(default="data.budget_draw", metadata={
+        "help": "The recipe key that picks a draw of the labelled examples."})
+    minutes_by_strategy: dict[str, float] = field(default_factory=dict, metadata={
+        "help": "Expected wall minutes of a run of each strategy, where it differs from `minutes`."})
+
     def __post_init__(self):
         if not self.sizes:
             raise ValueError("sizes: expected at least one size")
         if any(size is not None and size <= 0 for size in self.sizes):
             raise ValueError(f"sizes: expected positive sizes or null, got {self.sizes!r}")
-        if self.minutes <= 0:
-            raise ValueError(f"minutes: expected a positive number, got {self.minutes!r}")
+        if self.minutes <= 0 or any(m <= 0 for m in self.minutes_by_strategy.values()):
+            raise ValueError(f"minutes: expected positive numbers, got {self.minutes!r}")
+        draws = self.draws if isinstance(self.draws, list) else [self.draws] * len(self.sizes)
+        if len(draws) != len(self.sizes) or any(not 1 <= d <= 100 for d in draws):
+            raise ValueError(f"draws: expected one number from 1 to 100, or one per size, got {self.draws!r}")
+        bad = [name for name in self.strategies if not _LABEL.match(name)]
+        if bad:
+            raise ValueError(f"strategies: expected plain names (letters, digits, . _ -), got {bad[0]!r}")
+        unknown = sorted(set(self.minutes_by_strategy) - set(self.strategies))
+        if unknown:
+            raise ValueError(f"minutes_by_strategy: {unknown[0]!r} is not one of the strategies")
+
+    def draws_at(self) -> list[int]:
+        """The number of draws at each size."""
+        return self.draws if isinstance(self.draws, list) else [self.draws] * len(self.sizes)
 
     def runs(self) -> list[RunPlan]:
-        """One run per size, labelled ``budget-<size>``."""
+        """One run per size, draw and strategy, labelled ``budget-<size>`` (one draw, the recipe's strategy),
+        else ``budget-<size>-<strategy>-d<draw>``."""
         from suite.bench.budget import run_label
 
-        return [RunPlan(system=run_label(_whole(size)), recipe=self.recipe,
-                        overrides={**self.overrides, **({self.key: _whole(size)} if size is not None else {})},
-                        minutes=self.minutes, budget_size=size) for size in self.sizes]
+        strategies = self.strategies or {None: {}}
+        out = []
+        for size, draws in zip(self.sizes, self.draws_at()):
+            for draw in range(draws):
+                for name, overrides in strategies.items():
+                    label = run_label(_whole(size), strategy=name, draw=draw if self.draws != 1 else None)
+                    out.append(RunPlan(
+                        system=label, recipe=self.recipe,
+                        overrides={**self.overrides, **({self.key: _whole(size)} if size is not None else {}),
+                                   **({self.draw_key: draw} if draws > 1 else {}), **overrides},
+                        minutes=self.minutes_by_strategy.get(name, self.minutes), budget_size=size, strategy=name,
+                        draw=draw))
+        return out
 
 
 def _whole(size: float | None) -> float | int | None:

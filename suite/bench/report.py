@@ -295,7 +295,7 @@ def title(key: str, results: dict) -> str:
     if key.startswith("budget:"):
         name = key.split(":", 1)[1]
         curve = results["domains"][name]["budget"]
-        return f"{name}: label budget, test {curve['primary_metric']} by labelled training examples"
+        return f"{name}: label budget, test {curve['primary_metric']} by labelled examples"
     if key.startswith("domain:"):
         name = key.split(":", 1)[1]
         entry = results["domains"][name]

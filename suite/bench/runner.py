@@ -207,7 +207,8 @@ def _run_one(domain_name: str, domain: Any, run: Any, plan: Any, out: Path, cloc
     overrides = bench_plan.child_overrides(domain, run, seed=plan.seed)
     folder = f"{domain_name}-{run.system}"
     record = {"recipe": run.recipe, "overrides": overrides, "run_dir": f"runs/{folder}",
-              "log": f"logs/{folder}.log", "status": "failed", "error": None, "budget": run.budget_size}
+              "log": f"logs/{folder}.log", "status": "failed", "error": None, "budget": run.budget_size,
+              "strategy": run.strategy, "draw": run.draw}
     if problem:
         record.update(error=problem, log=None)
         clock.skip(index, f"{domain_name} / {run.system}", problem)

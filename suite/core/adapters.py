@@ -76,7 +76,7 @@ def target_modules_for(model: Any, *, head: list[str] = ()) -> list[str]:
     return sorted(names)
 
 
-def _under(name: str, modules: list[str]) -> bool:
+def in_modules(name: str, modules: list[str]) -> bool:
     """Whether parameter or module ``name`` lies inside one of ``modules`` (matched as dotted suffixes)."""
     dotted = f".{name}."
     return any(f".{m}." in dotted for m in modules)
@@ -108,7 +108,7 @@ def add_lora(model: Any, lora: Any, *, head: list[str] = ()) -> None:
     except ValueError as error:  # peft names the target it could not find
         raise RecipeError(f"lora.target_modules: {str(error).splitlines()[0]}") from None
     for name, parameter in model.named_parameters():
-        parameter.requires_grad = "lora_" in name or _under(name, list(head))
+        parameter.requires_grad = "lora_" in name or in_modules(name, list(head))
     for module in model.modules():
         if isinstance(module, BaseTunerLayer):
             module.register_state_dict_post_hook(_show_base_weights)
@@ -190,7 +190,7 @@ def save_lora_and_merge(model: Any, folder: Path) -> None:
     state = {f"base_model.model.{name.replace(f'.{ADAPTER_NAME}.', '.')}": value
              for name, value in adapter_state(model).items()}
     state.update({f"base_model.model.{name}": p.detach().contiguous() for name, p in model.named_parameters()
-                  if _under(name, config.modules_to_save or [])})
+                  if in_modules(name, config.modules_to_save or [])})
     save_file(state, str(target / "adapter_model.safetensors"), metadata={"format": "pt"})
     config.save_pretrained(str(target))
     for name, module in list(model.named_modules()):

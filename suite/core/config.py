@@ -54,7 +54,7 @@ def build(cls: type, values: dict | None, *, where: str, prefix: str = "") -> An
 def to_dict(obj: Any) -> Any:
     """Turn a (nested) recipe dataclass into plain dicts and lists, ready for YAML or JSON."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_dict(getattr(obj, f.name)) for f in ordered_fields(obj)}
     if isinstance(obj, (list, tuple)):
         return [to_dict(item) for item in obj]
     if isinstance(obj, dict):
@@ -66,7 +66,7 @@ def describe(cls: type, prefix: str = "") -> list[tuple[str, str, Any]]:
     """List ``(dotted key, help text, default)`` for every field of a section, recursively."""
     rows = []
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
+    for f in ordered_fields(cls):
         if dataclasses.is_dataclass(hints[f.name]):
             rows += describe(hints[f.name], f"{prefix}{f.name}.")
             continue
@@ -74,6 +74,13 @@ def describe(cls: type, prefix: str = "") -> list[tuple[str, str, Any]]:
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
         rows.append((f"{prefix}{f.name}", f.metadata.get("help", ""), default))
     return rows
+
+
+def ordered_fields(cls_or_obj: Any) -> list:
+    """A section's fields as a reader wants them: its own first, then the keyword-only ones it shares with other
+    sections (a label budget's keys, inherited from :class:`suite.core.label_budget.LabelBudget`)."""
+    fields = dataclasses.fields(cls_or_obj)
+    return [f for f in fields if not f.kw_only] + [f for f in fields if f.kw_only]
 
 
 def _suggest(key: str, known) -> str:

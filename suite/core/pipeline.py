@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from suite.core import (adapters, blend, distributed, logs, operating, paths, registry, report, saved_hybrid, sources,
-                        training)
-from suite.core.errors import ModelSourceError, RunError, SuiteError, brief
+                        strategies, training)
+from suite.core.errors import ModelSourceError, RecipeError, RunError, SuiteError, brief
+from suite.core.label_budget import LabelBudget
 from suite.core.optim import frozen_parameters
 from suite.core.recipe import Recipe, load_recipe
 from suite.core.registry import Domain, Model, Outputs
-from suite.core.results import (HYBRID, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_name,
+from suite.core.results import (HYBRID, STAGE, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_name,
                                 baseline_system, role_of)
 from suite.core.runs import METRICS_FILE, Run
 
@@ -59,6 +60,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     _warn_remote_code(recipe)
     Run.check_available(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
+    _check_strategy_processes(recipe)
     _start(recipe)
     model = build_model(domain, recipe, data)
     run = Run.create(recipe)
@@ -91,6 +93,7 @@ def resume(run_dir: str | Path) -> Run:
     _warn_remote_code(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
     distributed.on_main_then_share(run.discard_incomplete_checkpoints)
+    _check_strategy_processes(recipe)
     _start(recipe)
     return _finish(domain, recipe, run, data, build_model(domain, recipe, data), resume=True)
 
@@ -135,9 +138,11 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
         adapters.add_lora(model.network, recipe.lora, head=model.head)
     for parameter in frozen:
         parameter.requires_grad = False
-    trained = training.train(recipe=recipe, run=run, model=model, inputs=domain.training_inputs(recipe, data, model),
-                             primary_metric=domain.primary_metric, greater_is_better=domain.greater_is_better,
-                             resume=resume)
+
+    def score_stage(name: str) -> None:
+        outputs[name] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
+
+    trained = strategies.train(domain, recipe, run, data, model, resume=resume, score_stage=score_stage)
     model.tuned = True
     with run.writing_model() as folder:
         adapters.save_lora_and_merge(model.network, folder)
@@ -148,7 +153,8 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor,
                                     plots_dir=run.plots_dir)
     save_hybrid(domain, recipe, data, run, mixed)
-    training_figures = {**trained.summary(), "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
+    add_selection_scores(domain, recipe, data, outputs, evaluation)
+    training_figures = {**trained, "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
     result = result_of(domain, recipe, evaluation, training=training_figures, inference=inference)
     result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=("validation",
                                                                                                      "test"))
@@ -172,6 +178,17 @@ def _finish(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Model, *
     if not recipe.train.keep_checkpoints:
         run.discard_checkpoints()
     return run
+
+
+def add_selection_scores(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs],
+                         evaluation: registry.Report) -> None:
+    """The tuned model's and each stage's ``validation_score``: the domain's validation metric of its validation
+    outputs, what chooses between training strategies (``suite bench``) without looking at test (blending domains)."""
+    if not isinstance(domain, registry.Blends):
+        return
+    for name, metrics in evaluation.metrics.items():
+        if role_of(name) in (TUNED, STAGE) and name in outputs:
+            metrics["validation_score"] = float(domain.validation_score(recipe, data, outputs[name]["validation"]))
 
 
 def add_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs]) -> blend.Hybrid | None:
@@ -238,10 +255,20 @@ def timed_outputs(domain: Domain, predictor: Any, recipe: Recipe, data: Any) -> 
 def result_of(domain: Domain, recipe: Recipe, evaluation: registry.Report, *, training: dict | None,
             inference: Throughput | None) -> RunResult:
     systems = {name: SystemResult(name, role_of(name), metrics) for name, metrics in evaluation.metrics.items()}
+    data = dict(evaluation.data)
+    if isinstance(recipe.data, LabelBudget) and recipe.data.label_budget is not None:
+        data.update(label_budget=recipe.data.label_budget, budget_draw=recipe.data.budget_draw)
     return RunResult(domain=domain.name, recipe=recipe.name, primary_metric=domain.primary_metric,
                      greater_is_better=domain.greater_is_better, headline_metrics=evaluation.headline_metrics,
-                     systems=systems, data=evaluation.data, training=training, inference=inference,
+                     systems=systems, data=data, training=training, inference=inference,
                      comparisons=evaluation.comparisons, notes=evaluation.notes)
+
+
+def _check_strategy_processes(recipe: Recipe) -> None:
+    """A strategy that trains twice (contrastive, then fine-tuning) runs in one process only."""
+    if distributed.world_size() > 1 and strategies.trainings(recipe.train.strategy) > 1:
+        raise RecipeError(f"train.strategy {recipe.train.strategy} trains twice, which a torchrun / accelerate "
+                          "launch cannot; run it in one process")
 
 
 def _start(recipe: Recipe) -> None:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import yaml
 
-from suite.core import config, paths, registry, resources
+from suite.core import config, paths, registry, resources, strategies
 from suite.core.errors import RecipeError
 
 
@@ -43,10 +43,50 @@ class ModelConfig:
         "help": "Allow model code from the hub to run. Off unless you trust the source."})
 
 
+STRATEGIES = ("fine-tune", "linear-probe", "lp-ft", "contrastive", "contrastive-lp-ft")
+
+
+@dataclass
+class ContrastiveConfig:
+    """Contrastive tuning of a text encoder on pairs of labelled examples (``train.strategy: contrastive``)."""
+
+    pairs_per_example: int = field(default=20, metadata={
+        "help": "For every training example, this many partners of its own class and as many of another class "
+                "(SetFit's num_iterations): 2 x this x examples pairs in all, drawn again by the run's seed."})
+    max_pairs: int = field(default=2560, metadata={
+        "help": "At most this many pairs (a large label budget needs fewer partners per example)."})
+    epochs: float = field(default=1.0, metadata={"help": "Passes over the pairs."})
+    learning_rate: float = field(default=2.0e-5, metadata={"help": "Peak learning rate of the encoder."})
+    batch_size: int = field(default=16, metadata={"help": "Pairs per optimiser step."})
+
+    def __post_init__(self):
+        _check(0 < self.pairs_per_example <= 1000, "pairs_per_example: expected an integer from 1 to 1000",
+               self.pairs_per_example)
+        _check(2 <= self.max_pairs <= 10 ** 7, "max_pairs: expected an integer from 2 to 10**7", self.max_pairs)
+        _check(0 < self.epochs <= 100, "epochs: expected a number in (0, 100]", self.epochs)
+        _check(0 < self.learning_rate <= 1, "learning_rate: expected a number in (0, 1]", self.learning_rate)
+        _check(0 < self.batch_size <= 65_536, "batch_size: expected an integer from 1 to 65536", self.batch_size)
+
+
 @dataclass
 class TrainConfig:
     """How the shared Trainer runs; the same keys in every domain."""
 
+    strategy: Literal[STRATEGIES] = field(default="fine-tune", metadata={
+        "help": "fine-tune: a new head and the whole network trained together; linear-probe: only the head, "
+                "fitted by logistic regression on the frozen pretrained features (no fine-tuning steps); lp-ft: "
+                "that head first, then everything fine-tuned from it (Kumar et al. 2022); contrastive: the text "
+                "encoder tuned on same/different-label pairs, then the head fitted on it (SetFit); "
+                "contrastive-lp-ft: contrastive, then fine-tuning from there. linear-probe and lp-ft need a model "
+                "with a classification head (spam, diagnostics), contrastive a text encoder (spam)."})
+    backbone_lr_scale: float = field(default=1.0, metadata={
+        "help": "Weights outside the model's head learn at learning_rate x this (lp-ft: below 1 keeps the "
+                "pretrained features close to where the probe found them)."})
+    probe_c: float = field(default=0.1, metadata={
+        "help": "Inverse L2 strength of the probe's logistic regression, on standardised features (the "
+                "classical 'logistic regression on frozen features' baselines use 0.1)."})
+    contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig, metadata={
+        "help": "Pairs and optimiser of the contrastive strategies."})
     epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: use epochs)."})
     min_steps: int = field(default=0, metadata={
@@ -95,6 +135,9 @@ class TrainConfig:
             _check(0 < getattr(self, name) <= 65_536, f"{name}: expected an integer from 1 to 65536",
                    getattr(self, name))
         _check(0 < self.learning_rate <= 1, "learning_rate: expected a number in (0, 1]", self.learning_rate)
+        _check(0 < self.backbone_lr_scale <= 10, "backbone_lr_scale: expected a number in (0, 10]",
+               self.backbone_lr_scale)
+        _check(0 < self.probe_c <= 10 ** 6, "probe_c: expected a number in (0, 10**6]", self.probe_c)
         _check(0 <= self.weight_decay <= 1, "weight_decay: expected a number in [0, 1]", self.weight_decay)
         _check(self.max_grad_norm > 0, "max_grad_norm: expected a positive number", self.max_grad_norm)
         _check(0 <= self.warmup_ratio < 1, "warmup_ratio: expected a number in [0, 1)", self.warmup_ratio)
@@ -208,8 +251,10 @@ def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
         _check_paths(config.to_dict(built[name]), f"{name}.", origin)
     scalars = config.build(_Scalars, {k: values[k] for k in ("description", "offline", "seed") if k in values},
                            where=origin)
-    return Recipe(domain=values["domain"], name=values["name"], origin=origin,
-                  **dataclasses.asdict(scalars), **built)
+    recipe = Recipe(domain=values["domain"], name=values["name"], origin=origin,
+                    **dataclasses.asdict(scalars), **built)
+    strategies.check(domain, recipe)
+    return recipe
 
 
 @dataclass

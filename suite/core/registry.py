@@ -233,6 +233,33 @@ class SavesBaselines(Protocol):
 
 
 @runtime_checkable
+class FitsHead(Protocol):
+    """A domain whose network ends in one linear layer over pooled features (a classification head), so that the
+    core can fit that head by logistic regression on the features as they stand (``train.strategy``
+    ``linear-probe``, ``lp-ft`` and the contrastive ones; see :mod:`suite.core.probe`)."""
+
+    def head_layer(self, model: Model) -> Any:
+        """The head: a ``torch.nn.Linear`` whose outputs are the logits the domain's loss takes."""
+
+    def head_features(self, recipe: Any, data: Any, model: Model) -> tuple[Any, Any]:
+        """(pooled features, labels) of the training part, from the network as it is now, in eval mode and
+        without augmentation: exactly what the head sees. Labels are class indices (``N``) or, for multi-label
+        data, ``N x K`` 0/1 vectors."""
+
+
+@runtime_checkable
+class TunesEncoder(Protocol):
+    """A text domain whose network holds a sentence encoder that can be tuned on pairs of labelled examples, same
+    class or not (``train.strategy: contrastive``: SetFit, Tunstall et al. 2022; see :mod:`suite.core.contrastive`)."""
+
+    def encoder(self, model: Model) -> Any:
+        """The ``SentenceTransformer`` inside ``model.network`` (tuning it tunes the network)."""
+
+    def pair_examples(self, recipe: Any, data: Any) -> tuple[list[str], Any]:
+        """(texts, class indices) of the training part, the texts as the encoder reads them."""
+
+
+@runtime_checkable
 class Serves(Protocol):
     """A domain whose runs ``suite serve`` can put behind HTTP: it names its serving module (request and
     response models and the functions between them and the predictor; see :mod:`suite.serve.spec`)."""

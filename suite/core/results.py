@@ -32,9 +32,11 @@ TUNED = "tuned"
 ZERO_SHOT = "zero-shot"
 HYBRID = "hybrid"
 BASELINE = "baseline"
-ROLES = (TUNED, BASELINE, ZERO_SHOT, HYBRID)
+STAGE = "stage"                     # the model as an earlier phase of its strategy left it (stage:linear-probe)
+ROLES = (TUNED, BASELINE, ZERO_SHOT, HYBRID, STAGE)
 SERVABLE = (TUNED, HYBRID)          # the systems of a finished run that predict, serve and calibrate can load
 _BASELINE_PREFIX = "baseline:"
+_STAGE_PREFIX = "stage:"
 
 
 def baseline_system(name: str) -> str:
@@ -51,6 +53,8 @@ def role_of(system: str) -> str:
     """The role of a system from its name (what schema-1 files and plans imply)."""
     if system.startswith(_BASELINE_PREFIX):
         return BASELINE
+    if system.startswith(_STAGE_PREFIX):
+        return STAGE
     return system if system in ROLES else TUNED
 
 

@@ -125,6 +125,10 @@ class Run:
     def checkpoints_dir(self) -> Path:
         return self.path / "checkpoints"
 
+    def checkpoints_for(self, phase: str | None = None) -> Path:
+        """Where a training phase keeps its checkpoints: ``checkpoints/`` for the main one, else a sub-folder."""
+        return self.checkpoints_dir / phase if phase else self.checkpoints_dir
+
     @property
     def logs_dir(self) -> Path:
         return self.path / "logs"
@@ -143,21 +147,24 @@ class Run:
             raise RunError(f"{self.path}: the run has not finished (no {METRICS_FILE}); "
                            f"continue it with: suite train --resume {self.path}")
 
-    def last_checkpoint(self, *, required: tuple[str, ...] = ()) -> Path | None:
-        """The newest complete Trainer checkpoint, if any.
+    def last_checkpoint(self, *, required: tuple[str, ...] = (), phase: str | None = None) -> Path | None:
+        """The newest complete Trainer checkpoint of ``phase`` (the main training by default), if any.
 
         The Trainer writes ``trainer_state.json`` last, in place; a checkpoint counts as
         complete only when that file holds whole JSON for the checkpoint's own step (and the
         ``required`` files, written after it, exist), so a process killed while writing a
         checkpoint leaves one that is never picked.
         """
-        done = [p for p in self._checkpoints()
+        done = [p for p in self._checkpoints(self.checkpoints_for(phase))
                 if _checkpoint_is_complete(p) and all((p / name).is_file() for name in required)]
         return max(done, key=_step, default=None)
 
     def discard_incomplete_checkpoints(self) -> list[Path]:
-        """Remove checkpoint folders that a killed run left half-written; return what was removed."""
-        removed = [p for p in self._checkpoints() if not _checkpoint_is_complete(p)]
+        """Remove checkpoint folders (of every phase) that a killed run left half-written; return what was removed."""
+        folders = [self.checkpoints_dir, *(p for p in self.checkpoints_dir.glob("*")
+                                           if p.is_dir() and not p.name.startswith("checkpoint-"))] \
+            if self.checkpoints_dir.is_dir() else []
+        removed = [p for folder in folders for p in self._checkpoints(folder) if not _checkpoint_is_complete(p)]
         for path in removed:
             shutil.rmtree(path)
         return removed
@@ -166,10 +173,11 @@ class Run:
         """Remove every Trainer checkpoint (a finished run needs only ``model/``)."""
         shutil.rmtree(self.checkpoints_dir, ignore_errors=True)
 
-    def _checkpoints(self) -> list[Path]:
-        if not self.checkpoints_dir.is_dir():
+    @staticmethod
+    def _checkpoints(folder: Path) -> list[Path]:
+        if not folder.is_dir():
             return []
-        return [p for p in self.checkpoints_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+        return [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
 
     # -- reading -------------------------------------------------------------------------
     def recipe(self):

@@ -53,6 +53,9 @@ class TrainingResult:
     # times the samples trained; None where it could not be counted
     flops_per_sample: float | None = None
     training_flops: float | None = None
+    # the weights training started from were kept: they scored at least as well on validation as the best
+    # checkpoint (only where the start is a candidate: fine-tuning that continues a fitted head)
+    kept_start: bool = False
 
     def summary(self) -> dict:
         """JSON-ready figures (everything but the trainer)."""
@@ -75,14 +78,17 @@ def apply_threads(train: Any) -> int:
     return torch.get_num_threads()
 
 
-def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric: str, greater_is_better: bool):
+def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric: str, greater_is_better: bool,
+                       phase: str | None = None):
     """``TrainingArguments`` (or ``inputs.args_class``) from the recipe's ``train`` section.
 
     Args:
         recipe: the validated recipe; its ``train`` section and ``seed`` are used.
-        run: the run folder; checkpoints go to ``run.checkpoints_dir``.
-        inputs: the domain's training inputs (arguments class and extra arguments).
+        run: the run folder; checkpoints go to ``run.checkpoints_for(phase)``.
+        inputs: the domain's training inputs (arguments class and extra arguments); without an
+            ``eval_dataset`` nothing is evaluated and the last weights are kept.
         metric, greater_is_better: the validation value that picks the best checkpoint.
+        phase: a training phase before the main one (``contrastive``), with checkpoints of its own.
     """
     import torch
     from transformers import TrainingArguments
@@ -101,17 +107,19 @@ def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric:
     precision = t.precision if t.precision != "auto" else (
         "bf16" if on_gpu and torch.cuda.is_bf16_supported() else "fp32")
     grouped = t.group_by_length and _has_lengths(inputs.train_dataset) and not _own_batches(inputs.args_class)
+    evaluates = inputs.eval_dataset is not None
     values = dict(
-        output_dir=str(run.checkpoints_dir),
+        output_dir=str(run.checkpoints_for(phase)),
         num_train_epochs=t.epochs, max_steps=max_steps,
         per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
         gradient_accumulation_steps=t.gradient_accumulation_steps,
         learning_rate=t.learning_rate, weight_decay=t.weight_decay, warmup_steps=t.warmup_ratio,
         lr_scheduler_type=t.lr_scheduler, max_grad_norm=t.max_grad_norm,
-        eval_strategy="epoch" if per_epoch else "steps", save_strategy="epoch" if per_epoch else "steps",
-        eval_steps=None if per_epoch else every, save_steps=None if per_epoch else every,
-        save_total_limit=t.save_total_limit, load_best_model_at_end=True,
-        metric_for_best_model=metric, greater_is_better=greater_is_better,
+        eval_strategy=("epoch" if per_epoch else "steps") if evaluates else "no",
+        save_strategy="epoch" if per_epoch else "steps",
+        eval_steps=None if per_epoch or not evaluates else every, save_steps=None if per_epoch else every,
+        save_total_limit=t.save_total_limit, load_best_model_at_end=evaluates,
+        metric_for_best_model=metric if evaluates else None, greater_is_better=greater_is_better if evaluates else None,
         logging_strategy="steps", logging_steps=t.logging_steps, logging_first_step=True,
         train_sampling_strategy="group_by_length" if grouped else "random",
         seed=recipe.seed, data_seed=recipe.seed, use_cpu=use_cpu,
@@ -146,18 +154,29 @@ def _own_batches(args_class: type | None) -> bool:
 
 def optimizer(args: Any, model: Model, recipe: Any) -> tuple[type, dict]:
     """``optimizer_cls_and_kwargs`` for the Trainer: the optimiser ``args.optim`` names, over the parameter
-    groups of :func:`suite.core.optim.parameter_groups` (the domain's learning-rate scales, one no-decay rule)."""
+    groups of :func:`suite.core.optim.parameter_groups` (the domain's learning-rate scales times
+    ``train.backbone_lr_scale`` outside the model's head, one no-decay rule)."""
     from transformers import Trainer
 
     cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(args, model.network)
     groups = parameter_groups(model.network, learning_rate=recipe.train.learning_rate,
                               weight_decay=recipe.train.weight_decay,
-                              lr_scale=model.lr_scale or (lambda name: 1.0))
+                              lr_scale=learning_rate_scale(model, recipe.train.backbone_lr_scale))
     return cls, {**kwargs, "params": groups}
 
 
+def learning_rate_scale(model: Model, backbone_lr_scale: float):
+    """Parameter name -> multiplier of ``train.learning_rate``: the domain's own scale, times
+    ``backbone_lr_scale`` for every parameter outside ``model.head`` (a new head learns at the full rate)."""
+    own = model.lr_scale or (lambda name: 1.0)
+    if backbone_lr_scale == 1.0 or not model.head:
+        return own
+    return lambda name: own(name) * (1.0 if adapters.in_modules(name, model.head) else backbone_lr_scale)
+
+
 def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primary_metric: str,
-          greater_is_better: bool, resume: bool = False) -> TrainingResult:
+          greater_is_better: bool, resume: bool = False, phase: str | None = None,
+          start_is_candidate: bool = False) -> TrainingResult:
     """Train ``model.network`` as the recipe says and leave the best weights loaded in it.
 
     Args:
@@ -167,7 +186,11 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
         inputs: the domain's datasets, collator, metrics and trainer choice.
         primary_metric, greater_is_better: the domain's headline metric, used to pick the best
             checkpoint unless ``inputs.selection_metric`` names another.
-        resume: continue from the newest complete checkpoint in ``run.checkpoints_dir``.
+        resume: continue from the newest complete checkpoint of the phase.
+        phase: a training phase before the main one (``contrastive``): its own checkpoints, logs and
+            learning-curve plot, named after it.
+        start_is_candidate: the weights before the first step compete with the checkpoints on validation (a
+            head already fitted: ``lp-ft``); where none of them beats the start, the start is kept.
 
     Returns:
         A :class:`TrainingResult` with the trainer and the measured figures.
@@ -184,13 +207,16 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
                        f"trained one; finish it in one process with: suite train --resume {run.path}")
     metric = inputs.selection_metric or primary_metric
     better = greater_is_better if inputs.selection_greater_is_better is None else inputs.selection_greater_is_better
-    args = training_arguments(recipe, run, inputs, metric=metric, greater_is_better=better)
-    trainer = _trainer(recipe, run, model, inputs, args)
-    checkpoint = _resume_checkpoint(run, model) if resume else None
+    args = training_arguments(recipe, run, inputs, metric=metric, greater_is_better=better, phase=phase)
+    trainer = _trainer(recipe, run, model, inputs, args, phase=phase)
+    checkpoint = _resume_checkpoint(run, model, phase) if resume else None
     start = time.perf_counter()
+    initial = _StartCandidate(trainer, model, run, metric) if start_is_candidate and inputs.eval_dataset is not None \
+        else None
     output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds = time.perf_counter() - start
     _restore_best_adapters(model, trainer)
+    kept_start = initial.keep_if_better(better) if initial is not None else False
     _full_precision(model.network)
     per_sample = (measure_flops_per_sample(trainer, model.network, batches=flop_count_batches(trainer.state.global_step))
                   if trainer.is_world_process_zero() else None)
@@ -202,18 +228,44 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
     if trainer.is_world_process_zero():
         from suite.core import plots
 
-        run.write_json("logs/log_history.json", trainer.state.log_history)
-        plots.learning_curves(trainer.state.log_history, run.plots_dir / "learning_curves.png", metric=metric)
+        suffix = f"-{phase}" if phase else ""
+        run.write_json(f"logs/log_history{suffix}.json", trainer.state.log_history)
+        plots.learning_curves(trainer.state.log_history, run.plots_dir / f"learning_curves{suffix}.png", metric=metric)
     trainable, total = count_parameters(model.network)
     return TrainingResult(
         trainer=trainer, train_seconds=round(seconds, 2),
         train_samples_per_second=round(output.metrics.get("train_samples_per_second", math.nan), 3),
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0.0, 3),
         trainable_parameters=trainable, total_parameters=total, peak_rss_mb=peak_rss_mb(),
-        best_checkpoint=_relative(trainer.state.best_model_checkpoint, run),
+        best_checkpoint=None if kept_start else _relative(trainer.state.best_model_checkpoint, run), kept_start=kept_start,
         resumed_from=_relative(str(checkpoint) if checkpoint else None, run),
         total_flos=float(trainer.state.total_flos) or None, processes=trainer.args.world_size,
-        flops_per_sample=per_sample, training_flops=per_sample * _samples_trained(trainer) if per_sample else None)
+        flops_per_sample=per_sample, training_flops=per_sample * samples_trained(trainer) if per_sample else None)
+
+
+class _StartCandidate:
+    """The weights before fine-tuning, scored on validation, kept aside (on the CPU) until training has picked its
+    best checkpoint; restored where they score at least as well. Scored again on a resumed run (the
+    weights it starts from are the same: the strategy's earlier phases are repeated or reloaded first)."""
+
+    def __init__(self, trainer: Any, model: Model, run: Run, metric: str):
+        self.trainer, self.model, self.metric = trainer, model, metric
+        self.value = trainer.evaluate(metric_key_prefix="eval").get(f"eval_{metric}")
+        self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.network.state_dict().items()}
+        self.adapters = {k: v.detach().to("cpu", copy=True) for k, v in adapters.adapter_state(model.network).items()} \
+            if adapters.has_lora(model.network) else None
+        run.write_json("logs/start_evaluation.json", {"metric": metric, "value": self.value})
+
+    def keep_if_better(self, greater_is_better: bool) -> bool:
+        best = self.trainer.state.best_metric
+        if self.value is None or best is None:
+            return False
+        if (self.value < best) if greater_is_better else (self.value > best):
+            return False
+        self.model.network.load_state_dict(self.state)
+        if self.adapters is not None:
+            adapters.load_adapter_state(self.model.network, self.adapters)
+        return True
 
 
 def _full_precision(network: Any) -> None:
@@ -304,18 +356,18 @@ def _examples_in(trainer: Any, index: int) -> int:
         return size
 
 
-def _samples_trained(trainer: Any) -> int:
+def samples_trained(trainer: Any) -> int:
     """Examples the optimiser steps consumed (every process together)."""
     args = trainer.args
     return trainer.state.global_step * args.per_device_train_batch_size * args.gradient_accumulation_steps * \
         args.world_size
 
 
-def _trainer(recipe: Any, run: Run, model: Model, inputs: TrainingInputs, args: Any):
+def _trainer(recipe: Any, run: Run, model: Model, inputs: TrainingInputs, args: Any, *, phase: str | None):
     from transformers import EarlyStoppingCallback, ProgressCallback, Trainer
 
-    callbacks = [CsvLogCallback(run)]
-    if recipe.train.early_stopping_patience is not None:
+    callbacks = [CsvLogCallback(run, phase)]
+    if recipe.train.early_stopping_patience is not None and inputs.eval_dataset is not None:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
     if adapters.has_lora(model.network):
         callbacks.append(AdapterCheckpointCallback(model.network))
@@ -326,16 +378,16 @@ def _trainer(recipe: Any, run: Run, model: Model, inputs: TrainingInputs, args: 
         optimizer_cls_and_kwargs=optimizer(args, model, recipe), **inputs.trainer_kwargs)
     trainer.remove_callback(ProgressCallback)       # it prints every log dict; one bar is enough
     if trainer.is_world_process_zero():
-        trainer.add_callback(_tensorboard_callback(run))
-        trainer.add_callback(ProgressBarCallback(args.metric_for_best_model))
+        trainer.add_callback(_tensorboard_callback(run, phase))
+        trainer.add_callback(ProgressBarCallback(args.metric_for_best_model, phase))
     return trainer
 
 
-def _resume_checkpoint(run: Run, model: Model) -> Path | None:
+def _resume_checkpoint(run: Run, model: Model, phase: str | None) -> Path | None:
     """The newest complete checkpoint; with LoRA, its adapters are loaded into the model here (the
     trainer restores the base weights, the optimiser and the step itself)."""
     required = (ADAPTER_STATE_FILE,) if adapters.has_lora(model.network) else ()
-    checkpoint = run.last_checkpoint(required=required)
+    checkpoint = run.last_checkpoint(required=required, phase=phase)
     if checkpoint is not None and required:
         _load_adapters(model.network, checkpoint)
     return checkpoint
@@ -374,11 +426,12 @@ def _relative(path: str | None, run: Run) -> str | None:
         return path
 
 
-def _tensorboard_callback(run: Run):
+def _tensorboard_callback(run: Run, phase: str | None):
     from torch.utils.tensorboard import SummaryWriter
     from transformers.integrations import TensorBoardCallback
 
-    return TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(run.logs_dir / "tensorboard")))
+    folder = run.logs_dir / "tensorboard" / (phase or "")
+    return TensorBoardCallback(tb_writer=SummaryWriter(log_dir=str(folder)))
 
 
 class AdapterCheckpointCallback(TrainerCallback):
@@ -401,15 +454,16 @@ class AdapterCheckpointCallback(TrainerCallback):
 class ProgressBarCallback(TrainerCallback):
     """One progress bar for training, on stderr, with the last loss and validation metric beside it."""
 
-    def __init__(self, metric: str):
+    def __init__(self, metric: str | None, phase: str | None = None):
         self.bar = None
         self.shown: dict[str, str] = {}
-        self.keys = ("loss", f"eval_{metric}")
+        self.keys = ("loss", f"eval_{metric}") if metric else ("loss",)
+        self.description = f"training ({phase})" if phase else "training"
 
     def on_train_begin(self, args, state, control, **kwargs):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="training", unit="step",
+        self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=self.description, unit="step",
                         dynamic_ncols=True)
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -431,13 +485,14 @@ class ProgressBarCallback(TrainerCallback):
 
 
 class CsvLogCallback(TrainerCallback):
-    """Append every logged value to ``logs/metrics.csv`` as ``step,epoch,name,value`` rows.
+    """Append every logged value to ``logs/metrics.csv`` (``logs/metrics-<phase>.csv`` for an earlier phase) as
+    ``step,epoch,name,value`` rows.
 
     The long format survives a crash (each row is flushed) and a resume (rows append).
     """
 
-    def __init__(self, run: Run):
-        self.path = run.logs_dir / "metrics.csv"
+    def __init__(self, run: Run, phase: str | None = None):
+        self.path = run.logs_dir / (f"metrics-{phase}.csv" if phase else "metrics.csv")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

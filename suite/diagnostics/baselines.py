@@ -6,31 +6,25 @@
   (the same weights whether or not the tuned run starts from them), its pooled features
   at the model's input size, then logistic regression: the classic transfer-learning floor.
 
-Each baseline is chosen by name in the recipe (``evaluation.baselines``) and returns a
-function from images to probabilities shaped as the task's (see ``model.probabilities``).
+Both fit the core's logistic regression (:func:`suite.core.probe.fit_logistic`: standardised features, C 0.1),
+the same fitter that ``train.strategy: linear-probe`` writes into the network's head. Each baseline is chosen
+by name in the recipe (``evaluation.baselines``) and returns a function from images to probabilities shaped
+as the task's (see ``model.probabilities``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
+
+from suite.core import probe
 
 PIXEL_SIDE = 16
 
 
-def _classifier(task: str, seed: int):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    logreg = LogisticRegression(C=0.1, max_iter=3000, random_state=seed)
-    return make_pipeline(StandardScaler(), OneVsRestClassifier(logreg) if task == "multilabel" else logreg)
-
-
-def _probabilities(model: Any, features: np.ndarray, task: str) -> np.ndarray:
-    probs = model.predict_proba(features)
+def _probabilities(model: probe.LinearModel, features: np.ndarray, task: str) -> np.ndarray:
+    probs = model.probabilities(features)
     return probs[:, 1] if task == "binary" else probs
 
 
@@ -68,5 +62,5 @@ def fit_baseline(name: str, *, images: list[np.ndarray], labels: np.ndarray, tas
     if name not in BASELINES:
         raise KeyError(name)
     featurise = pixel_features if name == "logreg-pixels" else imagenet_features()
-    model = _classifier(task, seed).fit(featurise(images), labels)
+    model = probe.fit_logistic(featurise(images), labels, C=probe.DEFAULT_C, seed=seed)
     return lambda new_images: _probabilities(model, featurise(new_images), task)

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from suite.core.blend import ProbabilityHybridConfig, check_settings
+from suite.core.label_budget import LabelBudget
 from suite.core.recipe import ModelConfig
 from suite.diagnostics.baselines import BASELINES
 from suite.diagnostics.synthetic import SyntheticConfig
 
 
 @dataclass
-class DiagnosticsDataConfig:
+class DiagnosticsDataConfig(LabelBudget):
     """The recipe's ``data`` section for diagnostics."""
 
     source: str = field(default="synthetic", metadata={
@@ -37,20 +38,17 @@ class DiagnosticsDataConfig:
         "help": "CSV column of patient ids; split by patient. Default: patient_id/patient/subject_id if present."})
     test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (folder/CSV data)."})
     validation_size: float = field(default=0.1, metadata={"help": "Share of the rest used for validation."})
-    train_fraction: float = field(default=1.0, metadata={
-        "help": "Use this stratified share of the training images (sample-efficiency studies)."})
     on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
         "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
     cache_dir: str | None = field(default=None, metadata={
         "help": "Where generated/downloaded .npz files are kept (default ~/.cache/suite/diagnostics)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the split and the train_fraction sample."})
+    seed: int = field(default=0, metadata={"help": "Seed of the split and of the label budget's draws."})
 
     def __post_init__(self):
         for name in ("test_size", "validation_size"):
             if not 0 < getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        if not 0 < self.train_fraction <= 1:
-            raise ValueError(f"train_fraction: expected a number in (0, 1], got {self.train_fraction!r}")
+        self.check_budget()
 
 
 @dataclass
@@ -82,12 +80,10 @@ class DiagnosticsModelConfig(ModelConfig):
     architecture: str = field(default="auto", metadata={
         "help": "timm model name; auto: from the bundled name or the folder's config.json."})
     image_size: int = field(default=64, metadata={"help": "Input side in pixels (images are resized to it)."})
-    strategy: Literal["full", "linear-probe", "last-blocks"] = field(default="full", metadata={
-        "help": "full: train everything; linear-probe: only the head; last-blocks: the head and the last "
-                "unfreeze_blocks blocks. lora.enabled replaces all three with adapters."})
-    unfreeze_blocks: int = field(default=2, metadata={"help": "Blocks trained with strategy last-blocks."})
-    backbone_lr_scale: float = field(default=0.3, metadata={
-        "help": "Backbone learning rate = train.learning_rate x this (the head gets the full rate)."})
+    trainable: Literal["all", "last-blocks"] = field(default="all", metadata={
+        "help": "What fine-tuning updates: all: every weight; last-blocks: the head and the last unfreeze_blocks "
+                "blocks. lora.enabled replaces both with adapters; a linear probe is train.strategy: linear-probe."})
+    unfreeze_blocks: int = field(default=2, metadata={"help": "Blocks trained with trainable: last-blocks."})
     drop_rate: float = field(default=0.2, metadata={"help": "Dropout before the classifier head."})
     batchnorm_stats: Literal["auto", "adapt", "frozen"] = field(default="auto", metadata={
         "help": "Running statistics of BatchNorm layers whose weights are frozen: adapt to the new images or keep "
@@ -97,9 +93,8 @@ class DiagnosticsModelConfig(ModelConfig):
     def __post_init__(self):
         if self.image_size < 16:
             raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
-        if self.unfreeze_blocks < 0 or not 0 < self.backbone_lr_scale <= 10:
-            raise ValueError("unfreeze_blocks/backbone_lr_scale: expected >= 0 and a number in (0, 10], got "
-                             f"{self.unfreeze_blocks!r}, {self.backbone_lr_scale!r}")
+        if self.unfreeze_blocks < 0:
+            raise ValueError(f"unfreeze_blocks: expected an integer of at least 0, got {self.unfreeze_blocks!r}")
 
 
 @dataclass

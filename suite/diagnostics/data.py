@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.core import label_budget
 from suite.core.errors import DataError, brief
 from suite.diagnostics.config import DiagnosticsDataConfig
 from suite.diagnostics.images import IMAGE_SUFFIXES, read_images, to_uint8
@@ -48,6 +49,12 @@ class ImageSet:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def concat(self, other: "ImageSet") -> "ImageSet":
+        """This set followed by ``other``."""
+        patients = None if self.patients is None or other.patients is None else self.patients + other.patients
+        return ImageSet(self.images + other.images, np.concatenate([self.labels, other.labels]),
+                        self.names + other.names, patients)
 
     def subset(self, index) -> "ImageSet":
         index = list(index)
@@ -85,8 +92,8 @@ def load_splits(cfg: DiagnosticsDataConfig) -> Splits:
             a split with one class only, or a patient in two splits.
     """
     splits = read_source(cfg)
-    if cfg.train_fraction < 1:
-        splits.train = sample_fraction(splits.train, cfg.train_fraction, cfg.seed)
+    if cfg.label_budget is not None:
+        splits.train, splits.validation = budget_parts(splits, cfg)
     for name in SPLITS:
         require_classes(getattr(splits, name).labels, splits.task, where=f"data.source '{cfg.source}' ({name} split)")
     return splits
@@ -98,7 +105,7 @@ def with_test_data(cfg: DiagnosticsDataConfig, splits: Splits, source: str) -> S
     Raises:
         DataError: unreadable data, or classes other than the ones the model was trained on.
     """
-    other = read_source(dataclasses.replace(cfg, source=source, train_fraction=1.0))
+    other = read_source(dataclasses.replace(cfg, source=source, label_budget=None))
     npz = source.endswith(".npz") or source == "synthetic" or source.startswith("medmnist:")
     if other.class_names != splits.class_names and not npz:
         raise DataError(f"{source}: classes {other.class_names} differ from the trained model's {splits.class_names}")
@@ -299,13 +306,18 @@ def assert_no_patient_leak(*parts: ImageSet) -> None:
                 raise DataError(f"patient '{patient}' is in two splits; the split must be by patient")
 
 
-def sample_fraction(part: ImageSet, fraction: float, seed: int) -> ImageSet:
-    """A stratified random ``fraction`` of ``part`` (in the original order)."""
-    from sklearn.model_selection import train_test_split
-
-    labels = part.labels if part.labels.ndim == 1 else part.labels.max(axis=1)
-    index, _ = train_test_split(np.arange(len(part)), train_size=fraction, random_state=seed, stratify=labels)
-    return part.subset(sorted(index))
+def budget_parts(splits: Splits, cfg: DiagnosticsDataConfig) -> tuple[ImageSet, ImageSet]:
+    """The label budget's training and validation images, drawn from the training and validation splits together
+    (:mod:`suite.core.label_budget`). Where patients are known, an image drawn for validation whose patient also
+    has an image drawn for training goes to training, so that no patient is in both."""
+    pool = splits.train.concat(splits.validation)
+    classes = None if splits.task == "multilabel" else len(splits.class_names)
+    learn, check = label_budget.draw(pool.labels, cfg, seed=cfg.seed, classes=classes)
+    if pool.patients is not None:
+        training_patients = {pool.patients[i] for i in learn}
+        moved = [i for i in check if pool.patients[i] in training_patients]
+        learn, check = np.sort(np.concatenate([learn, moved]).astype(np.int64)), np.setdiff1d(check, moved)
+    return pool.subset(learn), pool.subset(check)
 
 
 def require_classes(labels: np.ndarray, task: str, *, where: str) -> None:

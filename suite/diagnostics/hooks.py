@@ -1,8 +1,8 @@
 """The diagnostics domain's hooks (see :class:`suite.core.registry.Domain`): what differs from the shared run.
 
-The data are labelled images split three ways (by patient where patients are known); the model
-is a timm backbone with a new head, trained in full, as a linear probe, in its last blocks or with
-LoRA; every system's outputs are probabilities on validation (to choose its operating threshold)
+The data are labelled images split three ways (by patient where patients are known), or a label
+budget drawn from the first two; the model is a timm backbone with a linear head, which the core fits
+as a probe (``train.strategy``) or trains with the rest, in full, in its last blocks or with LoRA; every system's outputs are probabilities on validation (to choose its operating threshold)
 and test (to report it in clinical terms).
 """
 
@@ -22,13 +22,7 @@ from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsEvalConfig, DiagnosticsModelConfig
 from suite.diagnostics.data import Splits
 from suite.diagnostics.images import check_image_file, list_inputs
-from suite.diagnostics.model import (
-    DiagnosticsPredictor,
-    apply_strategy,
-    build_network,
-    head_lr_scale,
-    imagenet_features,
-)
+from suite.diagnostics.model import DiagnosticsPredictor, apply_trainable, build_network, imagenet_features, pooled_features
 from suite.diagnostics.saliency import saliency_pngs
 from suite.diagnostics.transforms import ImageDataset, build_transform, collate, data_config
 
@@ -64,11 +58,17 @@ class DiagnosticsDomain:
     def build_model(self, recipe: Any, data: Splits) -> Model:
         network = build_network(recipe.model, num_outputs=_outputs(data), task=data.task, lora=recipe.lora.enabled)
         if not recipe.lora.enabled:
-            apply_strategy(network, recipe.model)
+            apply_trainable(network, recipe.model)
         classifier = network.backbone.pretrained_cfg.get("classifier", "classifier")
         return Model(network=network, head=[classifier.rsplit(".", 1)[-1]],
-                     lr_scale=head_lr_scale(network, recipe.model.backbone_lr_scale),
                      extras={"data_config": data_config(network.backbone, recipe.model.image_size)})
+
+    def head_layer(self, model: Model) -> Any:
+        return model.network.backbone.get_classifier()
+
+    def head_features(self, recipe: Any, data: Splits, model: Model) -> tuple:
+        transform = build_transform(model.extras["data_config"], None)
+        return pooled_features(model.network, data.train.images, transform), data.train.labels
 
     def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
         config = model.extras["data_config"]

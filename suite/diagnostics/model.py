@@ -97,20 +97,19 @@ def head_parameter_names(network: Any) -> set[str]:
     return {name for name, _ in network.named_parameters() if f".{classifier}." in f".{name}"}
 
 
-def apply_strategy(network: Any, cfg: DiagnosticsModelConfig) -> None:
-    """Freeze what ``cfg.strategy`` says, in place.
+def apply_trainable(network: Any, cfg: DiagnosticsModelConfig) -> None:
+    """Freeze what ``cfg.trainable`` says, in place.
 
-    ``full`` freezes nothing; ``linear-probe`` everything but the head; ``last-blocks`` all
-    but the head and the last ``cfg.unfreeze_blocks`` parameter groups of timm's
-    ``group_matcher(coarse=False)`` (single blocks, stem first), so it works for any timm model.
+    ``all`` freezes nothing; ``last-blocks`` all but the head and the last ``cfg.unfreeze_blocks`` parameter
+    groups of timm's ``group_matcher(coarse=False)`` (single blocks, stem first), so it works for any timm model.
     """
     from timm.models import group_parameters
 
-    if cfg.strategy == "full":
+    if cfg.trainable == "all":
         return
     head = head_parameter_names(network)
     trainable = set(head)
-    if cfg.strategy == "last-blocks" and cfg.unfreeze_blocks:
+    if cfg.unfreeze_blocks:
         backbone = network.backbone
         groups = [g for g in group_parameters(backbone, backbone.group_matcher(coarse=False)).values()
                   if not {f"backbone.{n}" for n in g} <= head]
@@ -120,11 +119,23 @@ def apply_strategy(network: Any, cfg: DiagnosticsModelConfig) -> None:
         parameter.requires_grad = name in trainable
 
 
-def head_lr_scale(network: Any, backbone_lr_scale: float):
-    """``lr_scale`` for the core's parameter groups: the new head learns at the full rate, the backbone
-    (or its adapters) at ``backbone_lr_scale`` times it."""
-    classifier = network.backbone.pretrained_cfg.get("classifier", "classifier")
-    return lambda name: 1.0 if f".{classifier}." in f".{name}" else backbone_lr_scale
+def pooled_features(network: Any, images: list[np.ndarray], transform, *, batch_size: int = 64) -> np.ndarray:
+    """What the head sees: the backbone's pooled features (``forward_head(pre_logits=True)``) of each image, in
+    eval mode (no dropout, BatchNorm with its running statistics)."""
+    backbone = getattr(network, "backbone", network)
+    was_training = backbone.training
+    backbone.eval()
+    weight = next(backbone.parameters())
+    out = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                batch = torch.stack([transform(to_pil(im)) for im in images[start:start + batch_size]])
+                batch = batch.to(weight.device, weight.dtype)
+                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).float().cpu().numpy())
+    finally:
+        backbone.train(was_training)
+    return np.concatenate(out) if out else np.empty((0, backbone.num_features), dtype=np.float32)
 
 
 def probabilities(network: Any, images: list[np.ndarray], transform, task: str, *, batch_size: int = 64) -> np.ndarray:
@@ -142,21 +153,12 @@ def probabilities(network: Any, images: list[np.ndarray], transform, task: str, 
 
 def imagenet_features(cfg: DiagnosticsModelConfig) -> Callable[[list[np.ndarray]], np.ndarray]:
     """A function from images to the frozen pretrained backbone's pooled features (no head): what the
-    ``logreg-imagenet-features`` baseline learns from."""
+    ``logreg-imagenet-features`` baseline learns from, and what a linear probe of the untuned network sees."""
     path = sources.resolve(cfg.source)
     with torch.random.fork_rng(devices=[]):       # building it must not move the seeded stream the run draws from
         backbone = pretrained_backbone(architecture_of(cfg, path), path).eval()
     transform = build_transform(data_config(backbone, cfg.image_size), None)
-
-    def features(images: list[np.ndarray]) -> np.ndarray:
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(images), 128):
-                batch = torch.stack([transform(to_pil(im)) for im in images[start:start + 128]])
-                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).numpy())
-        return np.concatenate(out)
-
-    return features
+    return lambda images: pooled_features(backbone, images, transform, batch_size=128)
 
 
 # -- saved model and predictor ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from suite.core import sources
+from suite.core.text_encoder import encode, load_encoder
 from suite.core.config import load_settings, save_settings
 from suite.core.errors import DataError
 from suite.recommendation.config import RecModelConfig
@@ -33,16 +33,8 @@ ID_FILE = "item_ids.safetensors"
 
 def build_encoder(model: RecModelConfig) -> Any:
     """Load the sentence encoder (or, with ``pretrained: false``, the same architecture with random weights)."""
-    from sentence_transformers import SentenceTransformer
-
-    encoder = SentenceTransformer(str(sources.resolve(model.source)), device="cpu" if not _cuda() else None,
-                                  trust_remote_code=model.trust_remote_code)
-    if not model.pretrained:
-        from transformers import AutoModel
-
-        encoder[0].model = AutoModel.from_config(encoder[0].model.config)
-    encoder.max_seq_length = model.max_length
-    return encoder
+    return load_encoder(model.source, pretrained=model.pretrained, max_length=model.max_length,
+                        trust_remote_code=model.trust_remote_code)
 
 
 def build_network(model: RecModelConfig, splits: Any, *, batch_size: int) -> Any:
@@ -65,20 +57,6 @@ def id_tables(network: Any) -> dict | None:
             "item": network.item_embeddings.weight.detach().cpu().numpy().copy(),
             "bias": network.item_bias.weight.detach().cpu().numpy()[:, 0].copy(),
             "known": network.known.cpu().numpy().astype(np.uint8)}
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 embeddings, one row per text."""
-    if not texts:
-        return np.zeros((0, encoder.get_embedding_dimension()), dtype=np.float32)
-    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
 
 
 def mean_history(item_embeddings: np.ndarray, bags: list[np.ndarray]) -> np.ndarray:
@@ -129,13 +107,10 @@ class Recommender:
     @classmethod
     def from_folder(cls, folder: Path) -> "Recommender":
         """Load what :meth:`save` wrote."""
-        from sentence_transformers import SentenceTransformer
-
         folder = Path(folder)
         settings = load_settings(folder, {"model": RecModelConfig})
         catalogue = json.loads((folder / CATALOGUE_FILE).read_text(encoding="utf-8"))
-        encoder = SentenceTransformer(str(folder), device="cpu" if not _cuda() else None)
-        encoder.max_seq_length = settings["model"].max_length
+        encoder = load_encoder(folder, max_length=settings["model"].max_length)
         ids = None
         if (folder / ID_FILE).is_file():
             from safetensors.numpy import load_file

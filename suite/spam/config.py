@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from suite.core.blend import ProbabilityHybridConfig, check_settings
+from suite.core.label_budget import LabelBudget
 from suite.core.metrics.paired import check_compare_with
 from suite.core.recipe import ModelConfig
 from suite.spam.baselines import BASELINES
@@ -17,7 +18,7 @@ BUNDLED_NAME = "spamassassin"
 
 
 @dataclass
-class SpamDataConfig:
+class SpamDataConfig(LabelBudget):
     """The recipe's ``data`` section for spam."""
 
     source: str = field(default=BUNDLED_NAME, metadata={
@@ -37,9 +38,6 @@ class SpamDataConfig:
         "help": "Share of the remaining messages used to pick checkpoints and thresholds."})
     max_examples: int | None = field(default=None, metadata={
         "help": "Keep a stratified random sample of this many messages (after deduplication, before splitting)."})
-    train_examples: int | None = field(default=None, metadata={
-        "help": "Train on a stratified sample of this many of the training split's messages; validation and test "
-                "stay whole (a label-budget curve's knob; null: all)."})
     seed: int = field(default=0, metadata={"help": "Seed of the sample and the split."})
 
     def __post_init__(self):
@@ -62,9 +60,8 @@ class SpamDataConfig:
         is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
         check(self.max_examples is None or is_int(self.max_examples) and self.max_examples >= 20, "max_examples",
               "an integer of at least 20, or null")
-        check(self.train_examples is None or is_int(self.train_examples) and self.train_examples >= 4,
-              "train_examples", "an integer of at least 4, or null")
         check(is_int(self.seed) and 0 <= self.seed < 2 ** 32, "seed", "an integer from 0 to 2**32 - 1")
+        self.check_budget()
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from suite.core import resources
+from suite.core import label_budget, resources
 from suite.core.errors import DataError
 from suite.core.tables import iter_table, utf8_error
 from suite.spam.config import BUNDLED_NAME, SpamDataConfig, label_key
@@ -251,7 +251,9 @@ def split_messages(messages: list[Message], cfg: SpamDataConfig) -> Splits:
 
     Deduplication comes first, so no text is in two splits. ``max_examples`` then draws a
     stratified sample of the unique messages, which is split like the full set would be:
-    test is ``test_size`` of it, validation ``validation_size`` of the rest.
+    test is ``test_size`` of it, validation ``validation_size`` of the rest. A ``label_budget``
+    then draws that many of the training and validation messages and splits them again
+    (:mod:`suite.core.label_budget`); the test split stays as it was.
 
     Args:
         messages: what :func:`load_messages` returned.
@@ -271,14 +273,15 @@ def split_messages(messages: list[Message], cfg: SpamDataConfig) -> Splits:
                                        stratify=[m.label for m in pool])
         rest, test = train_test_split(pool, test_size=cfg.test_size, random_state=cfg.seed,
                                       stratify=[m.label for m in pool])
-        train, validation = train_test_split(rest, test_size=cfg.validation_size, random_state=cfg.seed,
-                                             stratify=[m.label for m in rest])
-        if cfg.train_examples is not None and cfg.train_examples < len(train):
-            train, _ = train_test_split(train, train_size=cfg.train_examples, random_state=cfg.seed,
-                                        stratify=[m.label for m in train])
+        if cfg.label_budget is None:
+            train, validation = train_test_split(rest, test_size=cfg.validation_size, random_state=cfg.seed,
+                                                 stratify=[m.label for m in rest])
     except ValueError as error:
         raise DataError(f"data.source '{cfg.source}': too few messages to split ({len(pool)} after "
                         f"deduplication): {error}") from None
+    if cfg.label_budget is not None:          # drawn from what train and validation would share, whatever its split
+        learn, check = label_budget.draw(labels_of(rest), cfg, seed=cfg.seed, classes=2)
+        train, validation = [rest[i] for i in learn], [rest[i] for i in check]
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         missing = [kind for label, kind in ((0, "ham"), (1, "spam")) if label not in {m.label for m in part}]
         if missing:

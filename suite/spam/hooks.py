@@ -1,8 +1,9 @@
 """The spam domain's hooks (see :class:`suite.core.registry.Domain`): what differs from the shared run.
 
-The data are e-mails split three ways; the model is a pretrained text encoder with a new
-two-class head; the systems are scored as P(spam) on validation (to choose each operating
-threshold) and test (to report it).
+The data are e-mails split three ways (or a label budget drawn from the first two); the model is a
+pretrained sentence encoder with a two-class linear head, which the core can fit as a probe and whose
+encoder it can tune on pairs (every ``train.strategy``); the systems are scored as P(spam) on validation
+(to choose each operating threshold) and test (to report it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from suite.spam import metrics as spam_metrics
 from suite.spam.baselines import FittedBaseline, fit_baseline
 from suite.spam.config import SpamDataConfig, SpamEvalConfig, SpamModelConfig
 from suite.spam.data import Splits, labels_of, texts_of
-from suite.spam.model import SpamPredictor, build_classifier, tokenize, weighted_loss
+from suite.spam.model import SpamPredictor, build_classifier, embeddings, tokenize, weighted_loss
 
 
 class SpamDomain:
@@ -55,6 +56,20 @@ class SpamDomain:
     def build_model(self, recipe: Any, data: Splits) -> Model:
         network, tokenizer = build_classifier(recipe.model)
         return Model(network=network, processing_class=tokenizer, head=["classifier"])
+
+    def head_layer(self, model: Model) -> Any:
+        return model.network.classifier
+
+    def head_features(self, recipe: Any, data: Splits, model: Model) -> tuple:
+        cfg = recipe.model
+        return embeddings(model.network, model.processing_class, texts_of(data.train), max_length=cfg.max_length,
+                          tail_tokens=cfg.tail_tokens), labels_of(data.train)
+
+    def encoder(self, model: Model) -> Any:
+        return model.network.encoder
+
+    def pair_examples(self, recipe: Any, data: Splits) -> tuple:
+        return texts_of(data.train), labels_of(data.train)
 
     def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
         from transformers import DataCollatorWithPadding

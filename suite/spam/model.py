@@ -1,4 +1,8 @@
-"""The spam classifier: a pretrained text encoder with a two-class head, and its predictor.
+"""The spam classifier: a sentence encoder's pooled embedding and one linear layer over it, and its predictor.
+
+The encoder is a sentence-transformers model (the bundled all-MiniLM-L6-v2: mean pooling, unit length), so
+the head sees the embedding the encoder was pretrained to produce: what a linear probe fits
+(``train.strategy: linear-probe``, ``lp-ft``) and what contrastive tuning shapes (``contrastive``).
 
 Orientation: label 1 is spam, 0 is ham; every score is the probability of spam.
 """
@@ -10,29 +14,64 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from suite.core import sources
 from suite.core.config import load_settings, save_settings
+from suite.core.errors import ModelSourceError
+from suite.core.text_encoder import load_encoder
 from suite.spam.config import SpamDataConfig, SpamModelConfig
 
 LABELS = {0: "ham", 1: "spam"}
+HEAD_FILE = "classifier.safetensors"
 
 
-def build_classifier(model: SpamModelConfig) -> tuple[Any, Any]:
-    """Load (or, with ``pretrained: false``, randomly initialise) a 2-class classifier and its tokenizer."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+class SpamClassifier(torch.nn.Module):
+    """``forward(input_ids, attention_mask, labels=None) -> {"loss", "logits"}``: two logits (ham, spam) from a
+    linear layer over the sentence encoder's embedding, so the shared Trainer trains it.
 
-    folder = str(sources.resolve(model.source))
-    labels = {"id2label": dict(LABELS), "label2id": {name: i for i, name in LABELS.items()}}
-    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=model.trust_remote_code)
-    if model.pretrained:
-        network = AutoModelForSequenceClassification.from_pretrained(
-            folder, num_labels=2, trust_remote_code=model.trust_remote_code, **labels)
-    else:
-        config = AutoConfig.from_pretrained(folder, num_labels=2, trust_remote_code=model.trust_remote_code,
-                                            **labels)
-        network = AutoModelForSequenceClassification.from_config(config)
-    return network, tokenizer
+    Args:
+        encoder: a ``SentenceTransformer``.
+        dropout: dropout on the embedding before the head, while training.
+    """
+
+    main_input_name = "input_ids"
+
+    def __init__(self, encoder: Any, *, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = torch.nn.Dropout(dropout)
+        self.classifier = torch.nn.Linear(encoder.get_embedding_dimension(), len(LABELS))
+
+    def embed(self, input_ids, attention_mask):
+        """The encoder's sentence embedding of each text."""
+        return self.encoder({"input_ids": input_ids, "attention_mask": attention_mask})["sentence_embedding"]
+
+    def forward(self, input_ids, attention_mask, labels=None):
+        logits = self.classifier(self.dropout(self.embed(input_ids, attention_mask)))
+        out = {"logits": logits}
+        if labels is not None:
+            out["loss"] = torch.nn.functional.cross_entropy(logits.float(), labels)
+        return out
+
+
+def build_classifier(model: SpamModelConfig) -> tuple[SpamClassifier, Any]:
+    """The classifier and its tokenizer from ``model.source``: a new head over a pretrained (or, with
+    ``pretrained: false``, random) encoder, or a spam model a run saved (its head too: a run continued on new
+    labels)."""
+    path = sources.resolve(model.source)
+    encoder = load_encoder(path, pretrained=model.pretrained, max_length=model.max_length,
+                           trust_remote_code=model.trust_remote_code)
+    network = SpamClassifier(encoder)
+    if (path / HEAD_FILE).is_file() and model.pretrained:
+        _load_head(network, path)
+    return network, encoder.tokenizer
+
+
+def _load_head(network: SpamClassifier, folder: Path) -> None:
+    from safetensors.torch import load_file
+
+    network.classifier.load_state_dict(load_file(str(folder / HEAD_FILE)))
 
 
 def encode(tokenizer: Any, texts: list[str], *, max_length: int, tail_tokens: int = 0) -> list[list[int]]:
@@ -78,23 +117,43 @@ def tokenize(tokenizer: Any, texts: list[str], labels: list[int] | None, model: 
     return Dataset.from_dict(columns)
 
 
-def spam_probabilities(network: Any, tokenizer: Any, texts: list[str], *, max_length: int, tail_tokens: int = 0,
-                       batch_size: int = 64) -> np.ndarray:
-    """P(spam) for each text (truncated as :func:`encode` says); batches sorted by length so padding stays small."""
-    import torch
+def spam_probabilities(network: SpamClassifier, tokenizer: Any, texts: list[str], *, max_length: int,
+                       tail_tokens: int = 0, batch_size: int = 64) -> np.ndarray:
+    """P(spam) for each text (truncated as :func:`encode` says)."""
+    def score(batch):
+        return torch.softmax(network(**batch)["logits"].float(), dim=-1)[:, 1]
 
+    return _batched(network, tokenizer, texts, score, max_length=max_length, tail_tokens=tail_tokens,
+                    batch_size=batch_size)
+
+
+def embeddings(network: SpamClassifier, tokenizer: Any, texts: list[str], *, max_length: int, tail_tokens: int = 0,
+               batch_size: int = 64) -> np.ndarray:
+    """The encoder's embedding of each text, as the head sees it (no dropout): what a linear probe fits."""
+    return _batched(network, tokenizer, texts, lambda batch: network.embed(**batch).float(), max_length=max_length,
+                    tail_tokens=tail_tokens, batch_size=batch_size)
+
+
+def _batched(network: SpamClassifier, tokenizer: Any, texts: list[str], fn, *, max_length: int, tail_tokens: int,
+             batch_size: int) -> np.ndarray:
+    """``fn`` of each text's tokens in eval mode, batched by length so that padding stays small; rows in order."""
     device = next(network.parameters()).device
     ids = encode(tokenizer, texts, max_length=max_length, tail_tokens=tail_tokens)
     order = np.argsort([len(row) for row in ids], kind="stable")
-    scores = np.empty(len(texts), dtype=np.float64)
+    rows: list = [None] * len(texts)
+    was_training = network.training
     network.eval()
-    with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            index = order[start:start + batch_size]
-            batch = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="pt").to(device)
-            logits = network(**batch).logits.float()
-            scores[index] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
-    return scores
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                index = order[start:start + batch_size]
+                padded = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="pt")
+                batch = {"input_ids": padded["input_ids"].to(device), "attention_mask": padded["attention_mask"].to(device)}
+                for i, value in zip(index, fn(batch).cpu().numpy().astype(np.float64)):
+                    rows[i] = value
+    finally:
+        network.train(was_training)
+    return np.asarray(rows) if rows else np.empty(0)
 
 
 @dataclass
@@ -117,19 +176,27 @@ class SpamPredictor:
 
     @classmethod
     def from_folder(cls, folder: Path) -> "SpamPredictor":
-        """Load what :meth:`save` wrote."""
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        """Load what :meth:`save` wrote.
 
+        Raises:
+            ModelSourceError: a model folder written by an earlier version (a BERT classification head).
+        """
         settings = load_settings(folder, {"model": SpamModelConfig, "data": SpamDataConfig})
-        network = AutoModelForSequenceClassification.from_pretrained(str(folder))
-        tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        return cls(network, tokenizer, settings["model"], settings["data"], settings["threshold"],
-                   settings["target_fpr"])
+        if not (Path(folder) / HEAD_FILE).is_file():
+            raise ModelSourceError(f"{folder}: a spam model of an earlier version of suite (no {HEAD_FILE}); "
+                                   "train it again")
+        network = SpamClassifier(load_encoder(Path(folder), max_length=settings["model"].max_length))
+        _load_head(network, Path(folder))
+        return cls(network.eval(), network.encoder.tokenizer, settings["model"], settings["data"],
+                   settings["threshold"], settings["target_fpr"])
 
     def save(self, folder: Path) -> None:
-        """Write weights (safetensors), tokenizer and the predictor settings to ``folder``."""
-        self.network.save_pretrained(str(folder))
-        self.tokenizer.save_pretrained(str(folder))
+        """Write the encoder (a sentence-transformers folder, safetensors), the head and the settings."""
+        from safetensors.torch import save_file
+
+        self.network.encoder.save(str(folder), create_model_card=False)
+        save_file({k: v.contiguous() for k, v in self.network.classifier.state_dict().items()},
+                  str(Path(folder) / HEAD_FILE))
         save_settings(folder, {"model": self.model, "data": self.data}, threshold=self.threshold,
                       target_fpr=self.target_fpr, labels={str(k): v for k, v in LABELS.items()})
 

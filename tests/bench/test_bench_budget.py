@@ -119,3 +119,72 @@ def test_a_plan_budget_expands_into_one_run_per_size():
     runs = plan.domains["spam"].all_runs()
     assert [r.system for r in runs] == ["budget-32", "budget-128", "budget-all"]
     assert runs[0].overrides == {"data.train_examples": 32} and runs[-1].overrides == {}
+
+
+def _strategy_run(out, label, *, strategy, draw, tuned, validation, nb, seconds, stage=None):
+    """A spam budget run of 32 labels: its tuned model (and the stage before its fine-tuning) with validation
+    scores, and naive Bayes refitted on the same draw."""
+    folder = out / "runs" / f"spam-{label}"
+    folder.mkdir(parents=True)
+    models = {"tuned": {"f1": tuned, "validation_score": validation}, "baseline:naive-bayes": {"f1": nb},
+              "hybrid": {"f1": max(tuned, nb)}}
+    phases = [{"phase": "fine-tune", "seconds": seconds, "flops": 1e12}]
+    if stage:
+        models[f"stage:{stage[0]}"] = {"f1": stage[1], "validation_score": stage[2]}
+        phases.insert(0, {"phase": "probe", "seconds": 1.0, "flops": 1e9})
+    (folder / "metrics.json").write_text(json.dumps({
+        "domain": "spam", "recipe": "default", "primary_metric": "f1", "greater_is_better": True, "models": models,
+        "data": {"train": 24, "validation": 8, "label_budget": 32},
+        "training": {"strategy": strategy, "train_seconds": seconds + (1.0 if stage else 0.0),
+                     "training_flops": 1e12, "phases": phases}}))
+    return {"status": "ok", "run_dir": f"runs/spam-{label}", "budget": 32, "strategy": strategy, "draw": draw}
+
+
+def test_validation_picks_the_strategy_of_each_draw_and_the_draws_are_paired(tmp_path):
+    # draw 0: contrastive best on validation (and on test); draw 1: lp-ft's stage (the probe) ties lp-ft on
+    # validation and is cheaper, though lp-ft is better on test; draw 2: contrastive again
+    values = {0: ((0.80, 1.0, ("linear-probe", 0.70, 0.9)), (0.86, 1.1)),
+              1: ((0.90, 1.0, ("linear-probe", 0.75, 1.0)), (0.85, 0.9)),
+              2: ((0.78, 0.8, ("linear-probe", 0.70, 0.7)), (0.84, 1.05))}
+    records = {}
+    for draw, ((lp, lp_val, stage), (con, con_val)) in values.items():
+        nb = 0.82 + draw * 0.01
+        records[f"budget-32-lp-ft-d{draw}"] = _strategy_run(tmp_path, f"lp{draw}", strategy="lp-ft", draw=draw,
+                                                            tuned=lp, validation=lp_val, nb=nb, seconds=10.0,
+                                                            stage=stage)
+        records[f"budget-32-contrastive-d{draw}"] = _strategy_run(tmp_path, f"c{draw}", strategy="contrastive",
+                                                                  draw=draw, tuned=con, validation=con_val, nb=nb,
+                                                                  seconds=60.0)
+    curve = budget.curve(records, tmp_path)
+    point = curve["points"][0]
+    assert point["train_examples"] == 32 and point["draws"] == 3
+    assert point["picked"] == {"contrastive": 2, "linear-probe": 1}              # never lp-ft: test is not looked at
+    assert point["systems"]["tuned"] == pytest.approx((0.86 + 0.75 + 0.84) / 3)
+    assert point["systems"]["lp-ft"] == pytest.approx((0.80 + 0.90 + 0.78) / 3)
+    assert point["roles"]["linear-probe"] == "strategy" and point["roles"]["baseline:naive-bayes"] == "baseline"
+    paired = point["paired"]["baseline:naive-bayes"]
+    assert paired["draws"] == 3 and paired["ahead"] == 1
+    assert paired["difference"] == pytest.approx(((0.86 - 0.82) + (0.75 - 0.83) + (0.84 - 0.84)) / 3)
+    assert paired["difference_low"] < paired["difference"] < paired["difference_high"]
+    assert point["spread"]["tuned"]["n"] == 3 and point["costs"]["linear-probe"]["train_seconds"] == 1.0
+    header, rows = budget.table(curve)
+    assert header[:4] == ["labelled examples", "draws", "tuned (validation-picked)", "contrastive"]
+    assert rows[0][-2] == "contrastive 2, linear-probe 1" and rows[0][-1].startswith("-0.0133 (")
+    sentence = budget.verdict("spam", curve)
+    assert sentence.startswith("spam: the classical naive-bayes stays ahead up to all 32 labelled examples")
+    assert budget.plot("spam", curve, tmp_path / "spam.png").stat().st_size > 5_000
+
+
+def test_a_budget_with_strategies_and_draws_expands_into_one_run_each():
+    plan = load_plan({"name": "b", "domains": {"spam": {"budget": {
+        "recipe": "spam/tiny", "key": "data.label_budget", "sizes": [32, None], "draws": [2, 1],
+        "strategies": {"lp-ft": {"train.strategy": "lp-ft"}, "contrastive": {"train.strategy": "contrastive"}},
+        "minutes_by_strategy": {"contrastive": 3}}}}})
+    runs = plan.domains["spam"].all_runs()
+    assert [r.system for r in runs] == ["budget-32-lp-ft-d0", "budget-32-contrastive-d0", "budget-32-lp-ft-d1",
+                                        "budget-32-contrastive-d1", "budget-all-lp-ft-d0", "budget-all-contrastive-d0"]
+    assert runs[2].overrides == {"data.label_budget": 32, "data.budget_draw": 1, "train.strategy": "lp-ft"}
+    assert runs[4].overrides == {"train.strategy": "lp-ft"} and runs[1].minutes == 3
+    with pytest.raises(Exception, match="draws: expected one number from 1 to 100, or one per size"):
+        load_plan({"name": "b", "domains": {"spam": {"budget": {
+            "recipe": "spam/tiny", "key": "data.label_budget", "sizes": [32, None], "draws": [2]}}}})

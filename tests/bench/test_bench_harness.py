@@ -31,7 +31,8 @@ PLAN = {
                         "runs": [{"system": "full", "recipe": "diagnostics/tiny"},
                                  {"system": "scratch", "recipe": "diagnostics/tiny",
                                   "overrides": {"model.pretrained": False, "evaluation.baselines": []}}],
-                        "budget": {"recipe": "diagnostics/tiny", "key": "data.train_fraction", "sizes": [0.5, None],
+                        "budget": {"recipe": "diagnostics/tiny", "key": "data.label_budget", "sizes": [24, None],
+                                   "draws": [2, 1], "strategies": {"lp-ft": {"train.strategy": "lp-ft"}},
                                    "overrides": {"evaluation.hybrid_weights": []}}},
         "nosuch": {"runs": [{"system": "full", "recipe": "spam/tiny"}]},   # fails before starting
     },
@@ -83,8 +84,13 @@ def test_every_planned_system_is_present_with_sane_values(bench_out):
     assert spam["full"]["inference_samples_per_second"] > 0
     assert results["domains"]["diagnostics"]["systems"]["scratch"]["metrics"]["auroc"] <= 1.0
     curve = results["domains"]["diagnostics"]["budget"]
-    assert [point["train_examples"] for point in curve["points"]] == [32, 64]
-    assert all({"tuned", "baseline:logreg-pixels"} <= set(point["systems"]) for point in curve["points"])
+    assert [point["train_examples"] for point in curve["points"]] == [24, 96]     # labels in all: 64 + 32 validation
+    assert [point["draws"] for point in curve["points"]] == [2, 1]
+    for point in curve["points"]:        # lp-ft and its stage before fine-tuning, validation's pick, the baseline
+        assert {"tuned", "lp-ft", "linear-probe", "baseline:logreg-pixels"} <= set(point["systems"])
+        assert sum(point["picked"].values()) == point["draws"] and set(point["picked"]) <= {"lp-ft", "linear-probe"}
+    assert set(curve["points"][0]["paired"]) == {"baseline:logreg-pixels"}       # over the two draws
+    assert curve["points"][0]["paired"]["baseline:logreg-pixels"]["draws"] == 2
     assert results["finished"] and results["compute"]["matmul_peak_flops"] > 0
     assert results["environment"]["packages"]["torch"] and results["environment"]["cpu_model"]
 
@@ -158,8 +164,9 @@ def test_a_budget_curve_is_collected_plotted_and_said_in_one_sentence(bench_out)
     results, reports, _, out = bench_out
     curve = results["domains"]["diagnostics"]["budget"]
     examples = [point["train_examples"] for point in curve["points"]]
-    assert examples == [32, 64] and all("baseline:logreg-pixels" in p["systems"] for p in curve["points"])
+    assert examples == [24, 96] and all("baseline:logreg-pixels" in p["systems"] for p in curve["points"])
     assert (out / "plots" / "diagnostics-budget.png").is_file()
     markdown = reports["markdown"].read_text(encoding="utf-8")
     assert "## Where tuning pays" in markdown and "- diagnostics: " in markdown
-    assert "diagnostics: label budget, test auroc by labelled training examples" in markdown
+    assert "diagnostics: label budget, test auroc by labelled examples" in markdown
+    assert "| labelled examples | draws | tuned (validation-picked) |" in markdown

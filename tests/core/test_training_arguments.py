@@ -1,18 +1,23 @@
 """How a recipe's ``train`` section becomes the Trainer's arguments (no model is built)."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from suite.core.recipe import load_recipe
 from suite.core.registry import TrainingInputs
+from suite.core.runs import Run
 from suite.core.training import training_arguments
 
 
-def _arguments(tmp_path, examples: int, *overrides: str):
+def _arguments(tmp_path, examples: int, *overrides: str, evaluated: bool = True, phase: str | None = None):
     recipe = load_recipe("spam/tiny", ["train.batch_size=16", "train.epochs=2", *overrides])
-    return training_arguments(recipe, SimpleNamespace(checkpoints_dir=tmp_path),
-                              TrainingInputs(train_dataset=list(range(examples))), metric="f1", greater_is_better=True)
+    inputs = TrainingInputs(train_dataset=list(range(examples)), eval_dataset=[0, 1] if evaluated else None)
+    return training_arguments(recipe, Run(tmp_path), inputs, metric="f1", greater_is_better=True, phase=phase)
+
+
+def test_without_validation_data_nothing_is_evaluated_and_the_last_weights_stay(tmp_path):
+    args = _arguments(tmp_path, 160, evaluated=False, phase="contrastive")   # contrastive tuning's pairs
+    assert args.eval_strategy == "no" and not args.load_best_model_at_end and args.save_strategy == "epoch"
+    assert args.output_dir == str(tmp_path / "checkpoints" / "contrastive")
 
 
 def test_enough_data_trains_by_epochs_and_evaluates_every_epoch(tmp_path):

@@ -47,9 +47,12 @@ def test_synthetic_source_is_cached_and_read_like_medmnist(tmp_path):
     assert (len(splits.train), len(splits.validation), len(splits.test)) == (40, 12, 20)
     assert splits.task == "binary" and "SYNTHETIC" in splits.origin
     assert len(list(tmp_path.glob("synthetic-scans-*.npz"))) == 1
-    half = load_splits(DiagnosticsDataConfig(source="synthetic", synthetic=SyntheticConfig(**SMALL),
-                                             cache_dir=str(tmp_path), train_fraction=0.5))
-    assert len(half.train) == 20 and half.train.labels.sum() == 10           # stratified share
+    budget = load_splits(DiagnosticsDataConfig(source="synthetic", synthetic=SyntheticConfig(**SMALL),
+                                               cache_dir=str(tmp_path), label_budget=20))
+    assert (len(budget.train), len(budget.validation), len(budget.test)) == (16, 4, 20)   # 20 in all; test whole
+    assert budget.train.labels.sum() == 8 and budget.validation.labels.sum() == 2          # stratified
+    assert not set(budget.train.names) & set(budget.validation.names)
+    assert budget.test.names == splits.test.names
 
 
 def test_npz_multiclass_and_multilabel(tmp_path):

@@ -1,4 +1,4 @@
-"""Diagnostics weights, strategies and metrics: converted ImageNet weights classify real photos correctly,
+"""Diagnostics weights, freezing and metrics: converted ImageNet weights classify real photos correctly,
 local checkpoints load safely, freezing does what it says, and the clinical numbers match hand computation."""
 
 import numpy as np
@@ -10,10 +10,12 @@ from suite.core.errors import ModelSourceError
 from suite.core.metrics.classification import roc_auc
 from suite.core.adapters import target_modules_for
 from suite.core.optim import parameter_groups
+from suite.core.registry import Model
+from suite.core.training import learning_rate_scale
 from suite.diagnostics import metrics as dx
 from suite.diagnostics.backbones import convert_state_dict, pretrained_backbone, read_state_dict
 from suite.diagnostics.config import DiagnosticsModelConfig
-from suite.diagnostics.model import apply_strategy, build_network, head_lr_scale
+from suite.diagnostics.model import apply_trainable, build_network
 
 LITE0 = "tf_efficientnet_lite0"
 
@@ -76,19 +78,17 @@ def _trainable(network):
     return sum(p.numel() for p in network.parameters() if p.requires_grad)
 
 
-def test_strategies_freeze_what_they_say():
-    network, cfg = _network(strategy="linear-probe")
-    apply_strategy(network, cfg)
-    assert _trainable(network) == 1280 * 2 + 2                       # the new head only
-    network.train()
-    assert not network.backbone.bn1.training and network.training     # frozen BatchNorm keeps its statistics
-    partial, cfg = _network(strategy="last-blocks", unfreeze_blocks=2)
-    apply_strategy(partial, cfg)
+def test_trainable_freezes_what_it_says_and_the_backbone_learns_at_its_scale():
+    partial, cfg = _network(trainable="last-blocks", unfreeze_blocks=2)
+    apply_trainable(partial, cfg)
     assert 1280 * 2 + 2 < _trainable(partial) < 0.6 * sum(p.numel() for p in partial.parameters())
     assert not partial.backbone.conv_stem.weight.requires_grad and partial.backbone.conv_head.weight.requires_grad
-    full, cfg = _network(strategy="full", backbone_lr_scale=0.1)
-    apply_strategy(full, cfg)
-    groups = parameter_groups(full, learning_rate=1e-3, weight_decay=0.01, lr_scale=head_lr_scale(full, 0.1))
+    partial.train()
+    assert not partial.backbone.bn1.training and partial.training     # frozen BatchNorm keeps its statistics
+    full, cfg = _network()
+    apply_trainable(full, cfg)
+    model = Model(network=full, head=["classifier"])
+    groups = parameter_groups(full, learning_rate=1e-3, weight_decay=0.01, lr_scale=learning_rate_scale(model, 0.1))
     by_lr = {}
     for group in groups:
         lr = round(group["lr"], 9)

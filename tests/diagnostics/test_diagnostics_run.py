@@ -143,13 +143,15 @@ def test_bad_inputs_give_one_line(tiny_run, tmp_path, capsys):
     assert "no such file or folder 'nowhere.csv'" in capsys.readouterr().err
 
 
-def test_linear_probe_trains_only_the_head(runs_dir, cache_dir):
-    run = suite.tune("diagnostics/tiny", model__strategy="linear-probe", train__learning_rate=2e-2,
-                     evaluation__baselines=[], output__runs_dir=str(runs_dir), output__name="dx-tiny-probe",
-                     data__cache_dir=cache_dir)
+def test_a_linear_probe_is_the_logistic_regression_on_frozen_features(runs_dir, cache_dir):
+    run = suite.tune("diagnostics/tiny", train__strategy="linear-probe", evaluation__baselines=["logreg-imagenet-features"],
+                     output__runs_dir=str(runs_dir), output__name="dx-tiny-probe", data__cache_dir=cache_dir)
     metrics = run.metrics()
-    assert metrics["training"]["trainable_parameters"] == 1280 * 2 + 2
-    assert metrics["models"]["tuned"]["auroc"] > 0.6
+    tuned, baseline = metrics["models"]["tuned"], metrics["models"]["baseline:logreg-imagenet-features"]
+    assert tuned["auroc"] > 0.9 and tuned["auroc"] == pytest.approx(baseline["auroc"], abs=1e-9)   # the same model
+    assert metrics["training"]["strategy"] == "linear-probe" and metrics["training"]["steps"] == 0
+    assert [phase["phase"] for phase in metrics["training"]["phases"]] == ["probe"]
+    assert metrics["training"]["training_flops"] > 0
 
 
 def test_multiclass_and_multilabel_npz_end_to_end(runs_dir, cache_dir, tmp_path):

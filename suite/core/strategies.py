@@ -1,0 +1,139 @@
+"""The ways to train (``train.strategy``): which phases run, in which order, on the same model.
+
+====================  ==========================================  ============================================
+strategy              phases                                      for
+====================  ==========================================  ============================================
+``fine-tune``         fine-tune                                   a new head and the network trained together
+``linear-probe``      probe                                       the head alone, on the frozen features
+``lp-ft``             probe, fine-tune                            Kumar et al. 2022: fine-tuning from a fitted
+                                                                  head distorts the pretrained features less
+``contrastive``       contrastive, probe                          SetFit (Tunstall et al. 2022): few labels
+``contrastive-lp-ft`` contrastive, probe, fine-tune               SetFit, then fine-tuning from its head
+====================  ==========================================  ============================================
+
+- *contrastive*: the text encoder tuned on pairs of labelled examples (:mod:`suite.core.contrastive`);
+- *probe*: the head fitted by logistic regression on the network's features as they stand
+  (:mod:`suite.core.probe`): the frozen pretrained ones, or the contrastively tuned ones;
+- *fine-tune*: the shared Trainer (:mod:`suite.core.training`), with everything outside the head at
+  ``train.backbone_lr_scale`` times the learning rate. After a probe, the weights it starts from compete with
+  its checkpoints on validation and are kept where none beats them (fine-tuning never loses what the probe
+  had, as far as validation can tell).
+
+Where fine-tuning follows a probe, the model as the probe left it is also scored, as the system
+``stage:<strategy>`` (``stage:linear-probe``, ``stage:contrastive``): one run gives both curves of a label-budget
+benchmark, and validation can choose between them. Every phase's time and FLOPs are recorded in the run's
+``training.phases``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from suite.core import registry
+from suite.core.errors import RecipeError
+
+FINE_TUNE, PROBE, CONTRASTIVE = "fine-tune", "probe", "contrastive"
+PHASES: dict[str, tuple[str, ...]] = {
+    "fine-tune": (FINE_TUNE,),
+    "linear-probe": (PROBE,),
+    "lp-ft": (PROBE, FINE_TUNE),
+    "contrastive": (CONTRASTIVE, PROBE),
+    "contrastive-lp-ft": (CONTRASTIVE, PROBE, FINE_TUNE),
+}
+STAGE_NAMES = {(PROBE,): "linear-probe", (CONTRASTIVE, PROBE): "contrastive"}
+"""The strategy a run's phases before fine-tuning amount to: the name of its ``stage:`` system."""
+
+
+def check(domain: Any, recipe: Any) -> None:
+    """Refuse a strategy the domain cannot run, before anything loads.
+
+    Raises:
+        RecipeError: one line naming the key and what would work.
+    """
+    strategy, phases = recipe.train.strategy, PHASES[recipe.train.strategy]
+    if PROBE in phases and not isinstance(domain, registry.FitsHead):
+        raise RecipeError(f"{recipe.origin}: train.strategy: {strategy} fits a classification head, and the "
+                          f"{domain.name} model has none; use fine-tune")
+    if CONTRASTIVE in phases and not isinstance(domain, registry.TunesEncoder):
+        raise RecipeError(f"{recipe.origin}: train.strategy: {strategy} tunes a text encoder on pairs of labelled "
+                          f"examples, which the {domain.name} domain has not; use fine-tune, linear-probe or lp-ft"
+                          if isinstance(domain, registry.FitsHead) else
+                          f"{recipe.origin}: train.strategy: {strategy} needs a text classifier; use fine-tune")
+    if recipe.lora.enabled and FINE_TUNE not in phases and CONTRASTIVE not in phases:
+        raise RecipeError(f"{recipe.origin}: lora.enabled: train.strategy {strategy} trains no weights but the "
+                          "head's; turn LoRA off, or use lp-ft")
+
+
+def trainings(strategy: str) -> int:
+    """How many Trainer runs the strategy makes (more than one cannot share a torchrun launch)."""
+    return sum(phase in (FINE_TUNE, CONTRASTIVE) for phase in PHASES[strategy])
+
+
+def train(domain: Any, recipe: Any, run: Any, data: Any, model: Any, *, resume: bool,
+          score_stage: Callable[[str], None]) -> dict:
+    """Run the recipe's strategy on ``model``, in place; return the figures that go under ``training``.
+
+    Args:
+        domain, recipe, run, data, model: as the pipeline has them (adapters added, frozen weights frozen).
+        resume: go on from the newest checkpoint of the phase a killed run was in.
+        score_stage: called with ``stage:<name>`` once the phases before fine-tuning have run, to score the
+            model as they left it.
+
+    Returns:
+        ``{"strategy", "phases": [{"phase", "seconds", "steps", "examples", "flops"}...], "train_seconds",
+        "training_flops", ...}`` and, where fine-tuning ran, the Trainer's figures (steps, best checkpoint...).
+    """
+    from suite.core import training
+
+    strategy = recipe.train.strategy
+    phases = PHASES[strategy]
+    done: list[dict] = []
+    figures: dict = {}
+    for index, phase in enumerate(phases):
+        if phase == CONTRASTIVE:
+            from suite.core import contrastive
+
+            texts, labels = domain.pair_examples(recipe, data)
+            done.append(contrastive.tune_encoder(encoder=domain.encoder(model), texts=texts, labels=labels,
+                                                 recipe=recipe, run=run, resume=resume))
+        elif phase == PROBE:
+            done.append(fit_head(domain, recipe, data, model))
+        else:
+            if index:
+                score_stage(f"stage:{STAGE_NAMES[phases[:index]]}")
+            result = training.train(recipe=recipe, run=run, model=model,
+                                    inputs=domain.training_inputs(recipe, data, model),
+                                    primary_metric=domain.primary_metric, greater_is_better=domain.greater_is_better,
+                                    resume=resume, start_is_candidate=index > 0)
+            figures = result.summary()
+            done.append({"phase": FINE_TUNE, "seconds": result.train_seconds, "steps": result.steps,
+                         "examples": training.samples_trained(result.trainer), "flops": result.training_flops,
+                         "kept_start": result.kept_start})
+    seconds = round(sum(p["seconds"] for p in done), 2)
+    flops = [p["flops"] for p in done]
+    trainable, total = training.count_parameters(model.network)
+    return {**figures, "strategy": strategy, "phases": done, "train_seconds": seconds,
+            "training_flops": sum(flops) if all(f for f in flops) else None,
+            "steps": figures.get("steps", 0), "trainable_parameters": figures.get("trainable_parameters", trainable),
+            "total_parameters": total, "peak_rss_mb": training.peak_rss_mb()}
+
+
+def fit_head(domain: Any, recipe: Any, data: Any, model: Any) -> dict:
+    """The probe phase: the head fitted by logistic regression on the training part's features, as they stand;
+    its time and the FLOPs of the forward passes that made the features (counted by torch)."""
+    import numpy as np
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from suite.core import probe
+
+    start = time.perf_counter()
+    with FlopCounterMode(display=False) as counter:
+        features, labels = domain.head_features(recipe, data, model)
+    layer = domain.head_layer(model)
+    fitted = probe.fit_logistic(features, np.asarray(labels), outputs=layer.out_features, C=recipe.train.probe_c,
+                                seed=recipe.seed)
+    probe.write_head(layer, fitted)
+    return {"phase": PROBE, "seconds": round(time.perf_counter() - start, 2), "steps": None,
+            "examples": int(len(features)), "flops": float(counter.get_total_flops()) or None}
+
