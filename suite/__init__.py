@@ -20,7 +20,7 @@ from typing import Any
 from suite.core.errors import DataError, ModelSourceError, RecipeError, RunError, SuiteError
 
 __version__ = "0.1.0"
-__all__ = ["tune", "resume", "load", "evaluate", "calibrate", "bench", "serve", "list_domains", "SuiteError", "RecipeError", "DataError",
+__all__ = ["tune", "resume", "load", "evaluate", "calibrate", "adapt", "bench", "serve", "list_domains", "SuiteError", "RecipeError", "DataError",
            "ModelSourceError", "RunError"]
 
 
@@ -121,6 +121,35 @@ def calibrate(run_dir: str | Path, *, data: str, target_fpr: float | None = None
     target = Target("fpr", target_fpr) if target_fpr is not None else \
         Target("tpr", target_sensitivity) if target_sensitivity is not None else None
     return actions.calibrate(run_dir, data, target=target, system=system)
+
+
+def adapt(run_dir: str | Path, *, data: str, strategy: str = "lp-ft", **overrides: Any):
+    """Continue a finished run's tuned model on newly labelled examples ``data``, as a new run (the old one stays).
+
+    The new run starts from the run's tuned model (head included), trains with the few-label ``strategy`` on the
+    new examples (default ``lp-ft``: the head fitted again, then fine-tuning from there), chooses its thresholds
+    on the new validation data, and refits the baselines on the old training data and the new together. Its
+    ``recipe.yaml`` names the run it continues (``parent``).
+
+    Args:
+        run_dir: a finished spam or diagnostics run.
+        data: the new labelled examples, read like the recipe's ``data.source``.
+        strategy: ``train.strategy`` of the new run.
+        **overrides: recipe keys of the new run, with ``__`` for dots (``train__learning_rate=1e-5``).
+
+    Returns:
+        The new, finished :class:`suite.core.runs.Run`.
+
+    Raises:
+        SuiteError: not a finished run of a domain that adapts, or a problem with the new data or recipe.
+
+    Example:
+        >>> adapted = suite.adapt("runs/spam-default-...", data="labelled-new-mail.csv")
+        >>> suite.load(adapted.path).predict(["WIN a FREE cruise"])
+    """
+    from suite.core import actions
+
+    return actions.adapt(run_dir, data, strategy=strategy, overrides=overrides or None)
 
 
 def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None, out: str | Path | None = None):

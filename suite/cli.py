@@ -6,6 +6,7 @@
     suite train --resume RUN_DIR                 continue an interrupted run from its last checkpoint
     suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
     suite calibrate RUN_DIR --data PATH [--target-fpr X] [--system hybrid]  re-set a binary run's threshold
+    suite adapt RUN_DIR --data PATH [--strategy S] [key=value ...]  continue a run's model on new labelled data
     suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE] [--system hybrid]
     suite export RUN_DIR OUT_DIR --format F      write the run's model in another format (translation: marian)
     suite serve RUN_DIR [--host H] [--port P] [--system hybrid]  an HTTP API for the run's model, micro-batched
@@ -103,6 +104,18 @@ def _add_finished_run_commands(sub) -> None:
     targets.add_argument("--target-sensitivity", type=float, metavar="X", help="find at least this share of positives")
     add_system_argument(calibrate)
     calibrate.set_defaults(handler=_calibrate)
+
+    from suite.core.actions import ADAPT_STRATEGY
+    from suite.core.recipe import STRATEGIES
+
+    adapt = sub.add_parser("adapt", help="continue a finished run's model on newly labelled data (a new run)")
+    adapt.add_argument("run_dir")
+    adapt.add_argument("--data", required=True, help="the new labelled examples, read like the recipe's data.source")
+    adapt.add_argument("--strategy", choices=STRATEGIES, default=ADAPT_STRATEGY,
+                       help=f"train.strategy of the new run (default: {ADAPT_STRATEGY}: the head fitted again on the "
+                            "new examples, then fine-tuning from there)")
+    adapt.add_argument("overrides", nargs="*", metavar="key=value", help="other recipe keys of the new run")
+    adapt.set_defaults(handler=_adapt)
 
     predict = sub.add_parser("predict", help="run a tuned model on new inputs")
     predict.add_argument("run_dir")
@@ -242,6 +255,15 @@ def _calibrate(args) -> int:
           f"{record['previous_threshold']:.6g}), chosen on {args.data}")
     print(OperatingPoint(**record["operating_point"]).describe())
     print("suite predict, serve and eval of this run now use it; the run's own files are unchanged")
+    return 0
+
+
+def _adapt(args) -> int:
+    from suite.core import actions
+
+    run = actions.adapt(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), strategy=args.strategy,
+                        overrides=args.overrides)
+    _print_metrics(run.metrics(), header=f"adapted run: {run.path} (from {args.run_dir}, which is unchanged)")
     return 0
 
 

@@ -132,6 +132,26 @@ SPAM = {
                                 "unknown label 'maybe'; spam labels: spam"),
     "wrong section value type": lambda f: (["train", "spam/tiny", "model.max_length=long"],
                                            "model.max_length: expected an integer"),
+    "label budget below two per class": lambda f: (["train", "spam/tiny", "data.label_budget=3"],
+                                                   "3 labelled examples are fewer than 2 x 2 classes"),
+    "label budget larger than the data": lambda f: (["train", "spam/tiny", "data.label_budget=5000"],
+                                                    "5,000 labelled examples asked for, but the training and "
+                                                    "validation splits hold 160"),
+    "contrastive on a one-class sample": lambda f: (["train", "spam/tiny", "train.strategy=contrastive", "data.source="
+                                                     + f.text("one.csv", "text,label\n" + "".join(
+                                                         f"hello {i},ham\n" for i in range(50)))],
+                                                    "only one class"),
+    "contrastive with a lone example of a class": lambda f: (["train", "spam/tiny", "train.strategy=contrastive",
+                                                              "data.label_budget=4"], "has one training example"),
+    "LoRA with a strategy that trains only the head": lambda f: (["train", "spam/tiny", "lora.enabled=true",
+                                                                  "train.strategy=linear-probe"],
+                                                                 "trains no weights but the head's"),
+    "unknown strategy": lambda f: (["train", "spam/tiny", "train.strategy=setfit"],
+                                   "train.strategy: expected one of 'fine-tune'"),
+    "adapt: new data that is missing": lambda f: (["adapt", finished("spam"), "--data", f.missing("new.csv")],
+                                                  "no such file or folder"),
+    "adapt: a run that has not finished": lambda f: (["adapt", _folder(f, "half", {"recipe.yaml": "domain: spam\n"}),
+                                                      "--data", f.missing("new.csv")], "the run has not finished"),
 }
 
 
@@ -163,6 +183,11 @@ RECOMMENDATION = {
         "latin-items.csv", "item,title\ni1,caf\xe9\n".encode("latin-1"))), "not UTF-8"),
     "wrong section value type": lambda f: (["train", "recommendation/tiny", "model.history_items=many"],
                                            "model.history_items: expected an integer"),
+    "a strategy that fits a head it has not": lambda f: (["train", "recommendation/tiny", "train.strategy=lp-ft"],
+                                                         "lp-ft fits a classification head, and the recommendation "
+                                                         "model has none"),
+    "adapt: a domain that cannot": lambda f: (["adapt", finished("recommendation"), "--data", _interactions(f)],
+                                              "recommendation runs cannot be continued on new data"),
 }
 
 
@@ -201,6 +226,15 @@ DIAGNOSTICS = {
                                 "broken.png: cannot read image"),
     "wrong section value type": lambda f: (["train", "diagnostics/tiny", "model.image_size=big"],
                                            "model.image_size: expected an integer"),
+    "label budget below two per class": lambda f: (["train", "diagnostics/tiny", "data.label_budget=3"],
+                                                   "fewer than 2 x 2 classes"),
+    "label budget larger than the data": lambda f: (["train", "diagnostics/tiny", "data.label_budget=100000"],
+                                                    "but the training and validation splits hold 320"),
+    "contrastive tuning of an image model": lambda f: (["train", "diagnostics/tiny", "train.strategy=contrastive"],
+                                                       "tunes a text encoder on pairs of labelled examples, which the "
+                                                       "diagnostics domain has not"),
+    "a model strategy key that moved": lambda f: (["train", "diagnostics/tiny", "model.strategy=linear-probe"],
+                                                  "unknown key 'model.strategy'"),
 }
 
 def _catalogs(f: Files, entries: str = 'msgid "Open file"\nmsgstr "Datei öffnen"\n', count: int = 2) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 
 from suite.core import calibration, logs, operating, registry, saved_hybrid
 from suite.core.errors import DataError, RunError
-from suite.core.pipeline import add_hybrid, build_model, operating_point, report_with_hybrid, result_of, timed_outputs
+from suite.core.pipeline import (add_hybrid, baseline_data, build_model, operating_point, report_with_hybrid,
+                                 result_of, timed_outputs)
 from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult, baseline_system
 from suite.core.runs import Run
 
@@ -73,7 +74,8 @@ def _evaluate(domain: Any, recipe: Any, run: Run, data: str | None) -> dict:
     prepared = domain.prepare_data(recipe)
     if data is not None:
         prepared = domain.with_test_data(recipe, prepared, data)
-    outputs = {baseline_system(name): out for name, out in domain.fit_baselines(recipe, prepared).items()}
+    outputs = {baseline_system(name): out
+               for name, out in domain.fit_baselines(recipe, baseline_data(domain, recipe, prepared)).items()}
     if ZERO_SHOT in RunResult.from_json(run.metrics()).systems:
         untuned = domain.make_predictor(recipe, prepared, build_model(domain, recipe, prepared))
         outputs[ZERO_SHOT] = domain.outputs(untuned, recipe, prepared)
@@ -144,6 +146,46 @@ def calibrate(run_dir: str | Path, data: str, *, target: operating.Target | None
                                 system=system)
     run.write_json(calibration.file_name(), record)
     return record
+
+
+ADAPT_STRATEGY = "lp-ft"
+
+
+def adapt(run_dir: str | Path, data: str, *, strategy: str = ADAPT_STRATEGY,
+          overrides: dict | list[str] | None = None) -> Run:
+    """Continue a finished run's tuned model on newly labelled examples; a new run, the old one unchanged.
+
+    The new run's recipe is the parent's with ``parent`` set to it, ``model.source`` its tuned model (head
+    included), ``data.source`` the new examples (split into training, validation and test as the parent's data
+    section says), and ``train.strategy`` the few-label ``strategy``: by default ``lp-ft``, the head fitted again
+    on the new examples, then everything fine-tuned from there, keeping the start where validation prefers it.
+    Its baselines learn from the parent's training data and the new training data together; its thresholds (the
+    tuned model's and the hybrid's) are chosen on the new validation data.
+
+    Args:
+        run_dir: a finished run of a domain that adapts (spam, diagnostics).
+        data: the new labelled examples, read like the recipe's ``data.source``.
+        strategy: ``train.strategy`` of the new run.
+        overrides: recipe keys to change beside these (``{"train.learning_rate": 1e-5}``).
+
+    Raises:
+        RunError: not a finished run, or of a domain that cannot adapt.
+        SuiteError: a recipe, data or model problem of the new run, before any model loads.
+    """
+    from suite.core import pipeline
+    from suite.core.recipe import load_recipe
+
+    parent = _finished(run_dir)
+    recipe = parent.recipe()
+    if not isinstance(registry.get_domain(recipe.domain), registry.Adapts):
+        raise RunError(f"{parent.path}: {recipe.domain} runs cannot be continued on new data")
+    values = recipe.to_dict()
+    values.update(parent=str(parent.path.resolve()), name=f"{recipe.name}-adapted")
+    values["model"].update(source=str(parent.model_dir.resolve()), pretrained=True)
+    values["data"].update(source=str(data), label_budget=None)
+    values["train"]["strategy"] = strategy
+    values["output"]["name"] = None
+    return pipeline.tune(load_recipe(values, overrides))
 
 
 def _finished(run_dir: str | Path) -> Run:

@@ -39,13 +39,7 @@ def pairs(texts: list[str], labels: np.ndarray, *, per_example: int, max_pairs: 
         DataError: a class with a single example (it has no partner of its own class), or one class only.
     """
     labels = np.asarray(labels)
-    classes, counts = np.unique(labels, return_counts=True)
-    if len(classes) < 2:
-        raise DataError("train.strategy contrastive: the training examples hold one class only; pairs of "
-                        "different classes need two")
-    if counts.min() < 2:
-        raise DataError(f"train.strategy contrastive: class {classes[np.argmin(counts)]!r} has one training "
-                        "example, so it has no partner of its own class; label at least two of every class")
+    classes = check_labels(labels)
     per_example = max(1, min(per_example, max_pairs // (2 * len(texts))))
     rng = np.random.default_rng(seed)
     members = {value: np.flatnonzero(labels == value) for value in classes}
@@ -59,6 +53,23 @@ def pairs(texts: list[str], labels: np.ndarray, *, per_example: int, max_pairs: 
             second += [texts[int(j)] for j in partners]
             target += [similarity] * per_example
     return first, second, target
+
+
+def check_labels(labels: np.ndarray) -> np.ndarray:
+    """The classes of the training labels, once they are known to make pairs of both kinds.
+
+    Raises:
+        DataError: one class only, or a class with a single example (it has no partner of its own class).
+    """
+    classes, counts = np.unique(np.asarray(labels), return_counts=True)
+    if len(classes) < 2:
+        raise DataError("train.strategy contrastive: the training examples hold one class only; pairs of "
+                        "different classes need two")
+    if counts.min() < 2:
+        raise DataError(f"train.strategy contrastive: class {classes[np.argmin(counts)]} has one training example, "
+                        "so it has no partner of its own class; label at least two of every class for training "
+                        "(with data.label_budget, at least 3 per class)")
+    return classes
 
 
 def tune_encoder(*, encoder: Any, texts: list[str], labels: np.ndarray, recipe: Any, run: Any,

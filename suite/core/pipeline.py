@@ -55,7 +55,9 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     """
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides)
     domain = registry.get_domain(recipe.domain)
+    check_parent(domain, recipe)
     data = domain.prepare_data(recipe)
+    strategies.check_data(domain, recipe, data)
     _check_source(domain, recipe)
     _warn_remote_code(recipe)
     Run.check_available(recipe)
@@ -88,7 +90,9 @@ def resume(run_dir: str | Path) -> Run:
         raise RunError(f"{run.path}: the run already finished ({METRICS_FILE} exists); nothing to resume")
     recipe = run.recipe()
     domain = registry.get_domain(recipe.domain)
+    check_parent(domain, recipe)
     data = domain.prepare_data(recipe)
+    strategies.check_data(domain, recipe, data)
     _check_source(domain, recipe)
     _warn_remote_code(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
@@ -130,8 +134,9 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
         The run's result and the domain's extra model-card sections.
     """
     frozen = frozen_parameters(model.network, recipe.train.frozen)      # a wrong name fails before any work
+    learned_by_baselines = baseline_data(domain, recipe, data)
     outputs: dict[str, Outputs] = {baseline_system(name): out
-                                   for name, out in domain.fit_baselines(recipe, data).items()}
+                                   for name, out in domain.fit_baselines(recipe, learned_by_baselines).items()}
     if model.zero_shot:
         outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
     if recipe.lora.enabled:
@@ -152,7 +157,7 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     mixed = add_hybrid(domain, recipe, data, outputs)
     evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor,
                                     plots_dir=run.plots_dir)
-    save_hybrid(domain, recipe, data, run, mixed)
+    save_hybrid(domain, recipe, learned_by_baselines, run, mixed)
     add_selection_scores(domain, recipe, data, outputs, evaluation)
     training_figures = {**trained, "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
     result = result_of(domain, recipe, evaluation, training=training_figures, inference=inference)
@@ -178,6 +183,32 @@ def _finish(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Model, *
     if not recipe.train.keep_checkpoints:
         run.discard_checkpoints()
     return run
+
+
+def baseline_data(domain: Domain, recipe: Recipe, data: Any) -> Any:
+    """What the classical baselines learn from: the run's data, and for a run that continues a parent on new data
+    (``recipe.parent``, ``suite adapt``) the parent's training data too, and its parent's, so that the baselines
+    see every label the tuned model has seen."""
+    if recipe.parent is None:
+        return data
+    parent = Run.open(recipe.parent).recipe()
+    return domain.with_earlier_training(data, baseline_data(domain, parent, domain.prepare_data(parent)))
+
+
+def check_parent(domain: Domain, recipe: Recipe) -> None:
+    """A run that continues a parent: the parent must be a finished run of the same domain, which can adapt.
+
+    Raises:
+        RunError: one line naming the folder.
+    """
+    if recipe.parent is None:
+        return
+    if not isinstance(domain, registry.Adapts):
+        raise RunError(f"parent: {domain.name} runs cannot be continued on new data")
+    parent = Run.open(recipe.parent)
+    parent.require_complete()
+    if parent.recipe().domain != domain.name:
+        raise RunError(f"parent: {parent.path} is a {parent.recipe().domain} run, not a {domain.name} one")
 
 
 def add_selection_scores(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs],

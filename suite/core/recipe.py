@@ -7,6 +7,7 @@ A recipe has the same sections in every domain::
     description: ...
     offline: true             # runs with no network (bundled data and weights)
     seed: 0
+    parent: null              # a finished run this one continues on new data (suite adapt)
     data: {...}               # the domain's DataConfig
     model: {...}              # the domain's ModelConfig (always has `source`)
     evaluation: {...}         # the domain's EvalConfig
@@ -83,8 +84,8 @@ class TrainConfig:
         "help": "Weights outside the model's head learn at learning_rate x this (lp-ft: below 1 keeps the "
                 "pretrained features close to where the probe found them)."})
     probe_c: float = field(default=0.1, metadata={
-        "help": "Inverse L2 strength of the probe's logistic regression, on standardised features (the "
-                "classical 'logistic regression on frozen features' baselines use 0.1)."})
+        "help": "Inverse L2 strength of the probe's logistic regression, on centred features divided by one "
+                "common scale (the classical 'logistic regression on frozen features' baselines use 0.1)."})
     contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig, metadata={
         "help": "Pairs and optimiser of the contrastive strategies."})
     epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
@@ -190,6 +191,9 @@ class Recipe:
     description: str = ""
     offline: bool = True
     seed: int = 0
+    parent: str | None = field(default=None, metadata={
+        "help": "A finished run this one continues on new labelled data (suite adapt): training starts from its "
+                "tuned model, and its training data joins the new data for the baselines (null: none)."})
     train: TrainConfig = field(default_factory=TrainConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -202,7 +206,7 @@ class Recipe:
         return values
 
 
-_TOP_LEVEL = {"domain", "name", "description", "offline", "seed", "data", "model", "evaluation", "train",
+_TOP_LEVEL = {"domain", "name", "description", "offline", "seed", "parent", "data", "model", "evaluation", "train",
               "lora", "output"}
 
 
@@ -249,8 +253,8 @@ def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
              for name, cls in sections.items()}
     for name in ("data", "model", "evaluation", "output"):
         _check_paths(config.to_dict(built[name]), f"{name}.", origin)
-    scalars = config.build(_Scalars, {k: values[k] for k in ("description", "offline", "seed") if k in values},
-                           where=origin)
+    scalars = config.build(_Scalars, {k: values[k] for k in ("description", "offline", "seed", "parent")
+                                      if k in values}, where=origin)
     recipe = Recipe(domain=values["domain"], name=values["name"], origin=origin,
                     **dataclasses.asdict(scalars), **built)
     strategies.check(domain, recipe)
@@ -262,9 +266,12 @@ class _Scalars:
     description: str = ""
     offline: bool = True
     seed: int = 0
+    parent: str | None = None
 
     def __post_init__(self):
         _check(0 <= self.seed < 2 ** 32, "seed: expected an integer from 0 to 2**32 - 1", self.seed)
+        _check(self.parent is None or (self.parent.strip() and not paths.problem(self.parent)),
+               "parent: expected the folder of a finished run", self.parent)
 
 
 def _read(recipe: str | Path | dict) -> tuple[dict, str]:

@@ -260,6 +260,16 @@ class TunesEncoder(Protocol):
 
 
 @runtime_checkable
+class Adapts(Protocol):
+    """A domain whose finished runs can be continued on new labelled data (``suite adapt``): its ``build_model``
+    loads a model folder a run saved (its head included) as ``model.source``, and its data can take in an
+    earlier run's training part, which the adapted run's baselines learn from beside the new data."""
+
+    def with_earlier_training(self, data: Any, earlier: Any) -> Any:
+        """``data`` whose training part also holds ``earlier``'s training part (validation and test unchanged)."""
+
+
+@runtime_checkable
 class Serves(Protocol):
     """A domain whose runs ``suite serve`` can put behind HTTP: it names its serving module (request and
     response models and the functions between them and the predictor; see :mod:`suite.serve.spec`)."""

@@ -20,16 +20,19 @@ BUNDLED_ARCHITECTURES = {f"bundled:efficientnet-lite{i}": f"tf_efficientnet_lite
 
 
 def architecture_of(cfg: DiagnosticsModelConfig, path: Path) -> str:
-    """The timm architecture: explicit, implied by a bundled name, or read from a folder's config.json."""
+    """The timm architecture: explicit, implied by a bundled name, or read from a folder's config.json (timm's) or
+    suite.json (a model folder a run saved)."""
     if cfg.architecture != "auto":
         return cfg.architecture
     if cfg.source in BUNDLED_ARCHITECTURES:
         return BUNDLED_ARCHITECTURES[cfg.source]
-    config = path / "config.json" if path.is_dir() else None
-    if config is not None and config.is_file():
-        values = json.loads(config.read_text(encoding="utf-8"))
-        if values.get("architecture"):
-            return values["architecture"]
+    for name, read in (("config.json", lambda v: v.get("architecture")),
+                       ("suite.json", lambda v: (v.get("state") or {}).get("architecture"))):
+        config = path / name if path.is_dir() else None
+        if config is not None and config.is_file():
+            found = read(json.loads(config.read_text(encoding="utf-8")))
+            if isinstance(found, str) and found:
+                return found
     raise ModelSourceError(f"model.architecture: cannot tell the timm architecture of '{cfg.source}'; "
                            "set model.architecture (e.g. tf_efficientnet_lite0)")
 

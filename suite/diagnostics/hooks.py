@@ -8,12 +8,15 @@ and test (to report it in clinical terms).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from suite.core import strategies
 from suite.core.config import load_settings
+from suite.core.errors import DataError
 from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.diagnostics import data as dx_data
@@ -56,7 +59,8 @@ class DiagnosticsDomain:
         return out
 
     def build_model(self, recipe: Any, data: Splits) -> Model:
-        network = build_network(recipe.model, num_outputs=_outputs(data), task=data.task, lora=recipe.lora.enabled)
+        network = build_network(recipe.model, num_outputs=_outputs(data), task=data.task, lora=recipe.lora.enabled,
+                                drop_rate=strategies.head_dropout(recipe, recipe.model.drop_rate))
         if not recipe.lora.enabled:
             apply_trainable(network, recipe.model)
         classifier = network.backbone.pretrained_cfg.get("classifier", "classifier")
@@ -69,6 +73,12 @@ class DiagnosticsDomain:
     def head_features(self, recipe: Any, data: Splits, model: Model) -> tuple:
         transform = build_transform(model.extras["data_config"], None)
         return pooled_features(model.network, data.train.images, transform), data.train.labels
+
+    def with_earlier_training(self, data: Splits, earlier: Splits) -> Splits:
+        if (earlier.task, earlier.class_names) != (data.task, data.class_names):
+            raise DataError(f"data.source: classes {data.class_names} ({data.task}) differ from the parent run's "
+                            f"{earlier.class_names} ({earlier.task})")
+        return dataclasses.replace(data, train=earlier.train.concat(data.train))
 
     def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
         config = model.extras["data_config"]

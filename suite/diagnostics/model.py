@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from suite.core import sources
-from suite.core.config import load_settings, save_settings
+from suite.core.config import SETTINGS_FILE, load_settings, save_settings
 from suite.diagnostics.backbones import architecture_of, create_backbone, pretrained_backbone
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsModelConfig
 from suite.diagnostics.metrics import decisions, logits_to_probabilities
@@ -28,25 +28,30 @@ WEIGHTS_FILE = "model.safetensors"
 
 
 # -- the network ----------------------------------------------------------------------------------
-def build_network(cfg: DiagnosticsModelConfig, *, num_outputs: int, task: str, lora: bool = False):
-    """The backbone with a new head of ``num_outputs``, pretrained as the recipe says, wrapped for the Trainer.
+def build_network(cfg: DiagnosticsModelConfig, *, num_outputs: int, task: str, lora: bool = False,
+                  drop_rate: float | None = None):
+    """The backbone with a new head of ``num_outputs``, pretrained as the recipe says, wrapped for the Trainer; from
+    a model folder a run saved (``suite adapt``), its own head too, where it has ``num_outputs`` outputs.
 
     Args:
         cfg: the recipe's ``model`` section (source, architecture, pretrained, drop_rate...).
         num_outputs: 2 for binary tasks (softmax), the class or label count otherwise.
         task: ``binary``, ``multiclass`` or ``multilabel`` (picks the loss).
         lora: LoRA adapters will be added (``batchnorm_stats: auto`` then lets the statistics adapt).
+        drop_rate: dropout before the head (default: the recipe's ``drop_rate``).
 
     Raises:
         ModelSourceError: the source cannot be resolved, read, or does not fit the architecture.
     """
     path = sources.resolve(cfg.source)
     architecture = architecture_of(cfg, path)
+    drop_rate = cfg.drop_rate if drop_rate is None else drop_rate
     if cfg.pretrained:
-        backbone = pretrained_backbone(architecture, path, drop_rate=cfg.drop_rate)
-        backbone.reset_classifier(num_outputs)
+        backbone = pretrained_backbone(architecture, path, drop_rate=drop_rate)
+        if not (is_saved_model(path) and backbone.num_classes == num_outputs):
+            backbone.reset_classifier(num_outputs)
     else:
-        backbone = create_backbone(architecture, pretrained=False, num_classes=num_outputs, drop_rate=cfg.drop_rate)
+        backbone = create_backbone(architecture, pretrained=False, num_classes=num_outputs, drop_rate=drop_rate)
     frozen_stats = cfg.batchnorm_stats == "frozen" or (cfg.batchnorm_stats == "auto" and not lora)
     return ImageClassifier(backbone, task=task, freeze_batchnorm_stats=frozen_stats)
 
@@ -88,6 +93,11 @@ class ImageClassifier(torch.nn.Module):
                         p.requires_grad for p in module.parameters(recurse=False)):
                     module.eval()
         return self
+
+
+def is_saved_model(path: Path) -> bool:
+    """Whether ``path`` is a model folder a diagnostics run saved (weights beside their settings)."""
+    return path.is_dir() and (path / SETTINGS_FILE).is_file() and (path / WEIGHTS_FILE).is_file()
 
 
 def head_parameter_names(network: Any) -> set[str]:

@@ -8,10 +8,11 @@ encoder it can tune on pairs (every ``train.strategy``); the systems are scored 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from suite.core import sources
+from suite.core import sources, strategies
 from suite.core.config import load_settings
 from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
@@ -54,7 +55,7 @@ class SpamDomain:
         return fit_baseline(name, texts_of(data.train), labels_of(data.train).tolist(), recipe.seed)
 
     def build_model(self, recipe: Any, data: Splits) -> Model:
-        network, tokenizer = build_classifier(recipe.model)
+        network, tokenizer = build_classifier(recipe.model, dropout=strategies.head_dropout(recipe, 0.1))
         return Model(network=network, processing_class=tokenizer, head=["classifier"])
 
     def head_layer(self, model: Model) -> Any:
@@ -64,6 +65,9 @@ class SpamDomain:
         cfg = recipe.model
         return embeddings(model.network, model.processing_class, texts_of(data.train), max_length=cfg.max_length,
                           tail_tokens=cfg.tail_tokens), labels_of(data.train)
+
+    def with_earlier_training(self, data: Splits, earlier: Splits) -> Splits:
+        return dataclasses.replace(data, train=earlier.train + data.train)
 
     def encoder(self, model: Model) -> Any:
         return model.network.encoder

@@ -55,14 +55,14 @@ class SpamClassifier(torch.nn.Module):
         return out
 
 
-def build_classifier(model: SpamModelConfig) -> tuple[SpamClassifier, Any]:
+def build_classifier(model: SpamModelConfig, *, dropout: float = 0.1) -> tuple[SpamClassifier, Any]:
     """The classifier and its tokenizer from ``model.source``: a new head over a pretrained (or, with
     ``pretrained: false``, random) encoder, or a spam model a run saved (its head too: a run continued on new
-    labels)."""
+    labels); ``dropout`` before the head while training."""
     path = sources.resolve(model.source)
     encoder = load_encoder(path, pretrained=model.pretrained, max_length=model.max_length,
                            trust_remote_code=model.trust_remote_code)
-    network = SpamClassifier(encoder)
+    network = SpamClassifier(encoder, dropout=dropout)
     if (path / HEAD_FILE).is_file() and model.pretrained:
         _load_head(network, path)
     return network, encoder.tokenizer

@@ -14,15 +14,16 @@ def _blobs(n=120, d=6, classes=2, seed=0):
     return centres[labels] * rng.uniform(0.01, 10, d) + rng.normal(0, 1, (n, d)), labels
 
 
-def test_it_is_sklearns_logistic_regression_on_standardised_features():
+def test_it_is_sklearns_logistic_regression_on_centred_features_of_one_common_scale():
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     x, y = _blobs()
     fitted = probe.fit_logistic(x, y, C=0.1)
-    reference = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000)).fit(x, y)
-    assert np.allclose(fitted.probabilities(x)[:, 1], reference.predict_proba(x)[:, 1], atol=1e-6)
+    scaled = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0).mean())
+    reference = LogisticRegression(C=0.1, max_iter=3000).fit(scaled, y)
+    assert np.allclose(fitted.probabilities(x)[:, 1], reference.predict_proba(scaled)[:, 1], atol=1e-6)
+    doubled = probe.fit_logistic(2 * x, y, C=0.1)               # the same model whatever the features' size
+    assert np.allclose(doubled.probabilities(2 * x), fitted.probabilities(x), atol=1e-6)
 
 
 def test_written_into_a_head_the_network_scores_exactly_as_the_probe():

@@ -184,3 +184,23 @@ def test_multiclass_and_multilabel_npz_end_to_end(runs_dir, cache_dir, tmp_path)
     assert set(report["auroc_per_label"]) == {"label_0", "label_1"} and len(report["thresholds"]) == 2
     assert report["auroc_per_label"]["label_1"] > 0.75                 # learned, after 60 steps
     assert "labels" in suite.load(run.path).predict([arrays["test_images"][0]])[0]
+
+
+def test_adapt_continues_the_tuned_network_with_its_head_on_new_scans(tiny_run, tmp_path):
+    from suite.diagnostics.synthetic import SyntheticConfig, generate_synthetic, write_npz
+
+    parent_metrics = tiny_run.metrics()
+    shifted = SyntheticConfig(image_size=32, n_train=60, n_validation=30, n_test=40, contrast=[0.3, 0.5], seed=7)
+    new = write_npz(generate_synthetic(shifted), tmp_path / "new-scans.npz")
+    adapted = suite.adapt(tiny_run.path, data=str(new), strategy="linear-probe",
+                          output__runs_dir=str(tmp_path / "runs"), evaluation__saliency_images=0)
+    assert tiny_run.metrics() == parent_metrics                                   # the parent is as it was
+    metrics = adapted.metrics()
+    assert metrics["data"]["train"] == 60 and metrics["data"]["test"] == 40
+    assert metrics["models"]["tuned"]["auroc"] > 0.8                              # the parent's features, a new head
+    recipe = adapted.recipe()
+    from suite.core import pipeline, registry
+
+    domain = registry.get_domain("diagnostics")
+    learned = pipeline.baseline_data(domain, recipe, domain.prepare_data(recipe))
+    assert len(learned.train) == 60 + tiny_run.metrics()["data"]["train"]         # old scans and new for the baselines
