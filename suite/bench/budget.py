@@ -57,7 +57,8 @@ def curve(run_records: dict, out: Path, *, figure: str | None = None) -> dict | 
         result = RunResult.from_json(json.loads((out / record["run_dir"] / runs.METRICS_FILE).read_text()))
         info = {"primary_metric": result.primary_metric, "greater_is_better": result.greater_is_better,
                 "figure": figure}
-        groups.setdefault(record.get("budget", label), {}).setdefault(record.get("draw") or 0, []).append((record, result))
+        draws = groups.setdefault(record.get("budget", label), {})
+        draws.setdefault(record.get("draw") or 0, []).append((record, result))
     if not groups:
         return None
     points = [_point(size, draws, info["primary_metric"], figure) for size, draws in groups.items()]

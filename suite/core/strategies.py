@@ -155,11 +155,20 @@ def train(domain: Any, recipe: Any, run: Any, data: Any, model: Any, *, resume: 
                          "kept_start": result.kept_start})
     seconds = round(sum(p["seconds"] for p in done), 2)
     flops = [p["flops"] for p in done]
-    trainable, total = training.count_parameters(model.network)
     return {**figures, "strategy": strategy, "phases": done, "train_seconds": seconds,
-            "training_flops": sum(flops) if all(f for f in flops) else None,
-            "steps": figures.get("steps", 0), "trainable_parameters": figures.get("trainable_parameters", trainable),
-            "total_parameters": total, "peak_rss_mb": training.peak_rss_mb()}
+            "training_flops": sum(flops) if all(f for f in flops) else None, "steps": figures.get("steps", 0),
+            "trainable_parameters": figures.get("trainable_parameters") or _changed(domain, model, phases),
+            "total_parameters": training.count_parameters(model.network)[1], "peak_rss_mb": training.peak_rss_mb()}
+
+
+def _changed(domain: Any, model: Any, phases: tuple[str, ...]) -> int:
+    """Parameters a strategy without fine-tuning changed: the head's, and the encoder's where it was tuned."""
+    from suite.core import training
+
+    changed = sum(p.numel() for p in domain.head_layer(model).parameters())
+    if CONTRASTIVE in phases:
+        changed += training.count_parameters(domain.encoder(model))[0]
+    return changed
 
 
 def fit_head(domain: Any, recipe: Any, data: Any, model: Any) -> dict:

@@ -237,7 +237,8 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
         train_samples_per_second=round(output.metrics.get("train_samples_per_second", math.nan), 3),
         steps=trainer.state.global_step, epochs=round(trainer.state.epoch or 0.0, 3),
         trainable_parameters=trainable, total_parameters=total, peak_rss_mb=peak_rss_mb(),
-        best_checkpoint=None if kept_start else _relative(trainer.state.best_model_checkpoint, run), kept_start=kept_start,
+        best_checkpoint=None if kept_start else _relative(trainer.state.best_model_checkpoint, run),
+        kept_start=kept_start,
         resumed_from=_relative(str(checkpoint) if checkpoint else None, run),
         total_flos=float(trainer.state.total_flos) or None, processes=trainer.args.world_size,
         flops_per_sample=per_sample, training_flops=per_sample * samples_trained(trainer) if per_sample else None)

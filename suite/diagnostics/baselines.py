@@ -1,14 +1,15 @@
 """Classical floors the tuned network must beat, trained on the same split.
 
-- ``logreg-pixels``: images downsampled to 16 x 16 grayscale, logistic regression. What a few thousand raw pixels buy without any learned features.
+- ``logreg-pixels``: images downsampled to 16 x 16 grayscale, logistic regression. What a few
+  thousand raw pixels buy without any learned features.
 - ``logreg-imagenet-features``: the recipe's backbone with its ImageNet weights, frozen
   (the same weights whether or not the tuned run starts from them), its pooled features
   at the model's input size, then logistic regression: the classic transfer-learning floor.
 
-Both fit the core's logistic regression (:func:`suite.core.probe.fit_logistic`: centred, uniformly scaled features, C 0.1),
-the same fitter that ``train.strategy: linear-probe`` writes into the network's head. Each baseline is chosen
-by name in the recipe (``evaluation.baselines``) and returns a function from images to probabilities shaped
-as the task's (see ``model.probabilities``).
+Both fit the core's logistic regression (:func:`suite.core.probe.fit_logistic`: centred features of one
+common scale, C 0.1), the same fitter that ``train.strategy: linear-probe`` writes into the network's head.
+Each baseline is chosen by name in the recipe (``evaluation.baselines``) and returns a function from images to
+probabilities shaped as the task's (see ``model.probabilities``).
 """
 
 from __future__ import annotations

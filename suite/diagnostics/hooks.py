@@ -2,7 +2,8 @@
 
 The data are labelled images split three ways (by patient where patients are known), or a label
 budget drawn from the first two; the model is a timm backbone with a linear head, which the core fits
-as a probe (``train.strategy``) or trains with the rest, in full, in its last blocks or with LoRA; every system's outputs are probabilities on validation (to choose its operating threshold)
+as a probe (``train.strategy``) or trains with the rest, in full, in its last blocks or with LoRA;
+every system's outputs are probabilities on validation (to choose its operating threshold)
 and test (to report it in clinical terms).
 """
 
@@ -25,7 +26,8 @@ from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsEvalConfig, DiagnosticsModelConfig
 from suite.diagnostics.data import Splits
 from suite.diagnostics.images import check_image_file, list_inputs
-from suite.diagnostics.model import DiagnosticsPredictor, apply_trainable, build_network, imagenet_features, pooled_features
+from suite.diagnostics.model import (DiagnosticsPredictor, apply_trainable, build_network, imagenet_features,
+                                     pooled_features)
 from suite.diagnostics.saliency import saliency_pngs
 from suite.diagnostics.transforms import ImageDataset, build_transform, collate, data_config
 

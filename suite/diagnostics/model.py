@@ -141,8 +141,9 @@ def pooled_features(network: Any, images: list[np.ndarray], transform, *, batch_
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
                 batch = torch.stack([transform(to_pil(im)) for im in images[start:start + batch_size]])
-                batch = batch.to(weight.device, weight.dtype)
-                out.append(backbone.forward_head(backbone.forward_features(batch), pre_logits=True).float().cpu().numpy())
+                pooled = backbone.forward_head(backbone.forward_features(batch.to(weight.device, weight.dtype)),
+                                               pre_logits=True)
+                out.append(pooled.float().cpu().numpy())
     finally:
         backbone.train(was_training)
     return np.concatenate(out) if out else np.empty((0, backbone.num_features), dtype=np.float32)

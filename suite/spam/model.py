@@ -148,7 +148,7 @@ def _batched(network: SpamClassifier, tokenizer: Any, texts: list[str], fn, *, m
             for start in range(0, len(texts), batch_size):
                 index = order[start:start + batch_size]
                 padded = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="pt")
-                batch = {"input_ids": padded["input_ids"].to(device), "attention_mask": padded["attention_mask"].to(device)}
+                batch = {key: padded[key].to(device) for key in ("input_ids", "attention_mask")}
                 for i, value in zip(index, fn(batch).cpu().numpy().astype(np.float64)):
                     rows[i] = value
     finally:

@@ -28,3 +28,26 @@ def test_the_cap_lowers_the_partners_per_example():
 def test_one_class_or_a_lone_example_is_one_line(labels, message):
     with pytest.raises(DataError, match=message):
         pairs(TEXTS, np.array(labels), per_example=2, max_pairs=100, seed=0)
+
+
+@pytest.mark.slow
+def test_a_resumed_run_loads_the_tuned_encoder_instead_of_tuning_it_again(tmp_path):
+    import torch
+    from safetensors.torch import save_model
+
+    from suite.core.contrastive import DONE_FILE, PHASE, tune_encoder
+    from suite.core.recipe import load_recipe
+    from suite.core.runs import Run
+    from suite.core.text_encoder import load_encoder
+
+    run = Run(tmp_path)
+    tuned = load_encoder("bundled:minilm")
+    with torch.no_grad():
+        next(tuned.parameters()).add_(1.0)                       # what the killed run had tuned
+    run.checkpoints_for(PHASE).mkdir(parents=True)
+    save_model(tuned, str(run.checkpoints_for(PHASE) / DONE_FILE))
+    fresh = load_encoder("bundled:minilm")
+    figures = tune_encoder(encoder=fresh, texts=TEXTS, labels=LABELS, recipe=load_recipe("spam/tiny"), run=run,
+                           resume=True)
+    assert figures["resumed"] and figures["seconds"] == 0.0
+    assert torch.equal(next(fresh.parameters()), next(tuned.parameters()))

@@ -15,8 +15,8 @@ FEW = dict(data__label_budget=24, train__contrastive__pairs_per_example=4, train
 
 @pytest.fixture(scope="module")
 def fewshot_run(tmp_path_factory):
-    return suite.tune("spam/tiny", train__strategy="contrastive-lp-ft", output__runs_dir=str(tmp_path_factory.mktemp("runs")),
-                      output__name="spam-fewshot", **FEW)
+    return suite.tune("spam/tiny", train__strategy="contrastive-lp-ft", output__name="spam-fewshot",
+                      output__runs_dir=str(tmp_path_factory.mktemp("runs")), **FEW)
 
 
 def test_a_label_budget_is_all_the_labels_a_run_sees(fewshot_run):
