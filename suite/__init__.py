@@ -20,8 +20,8 @@ from typing import Any
 from suite.core.errors import DataError, ModelSourceError, RecipeError, RunError, SuiteError
 
 __version__ = "0.1.0"
-__all__ = ["tune", "resume", "load", "evaluate", "calibrate", "adapt", "bench", "serve", "list_domains", "SuiteError", "RecipeError", "DataError",
-           "ModelSourceError", "RunError"]
+__all__ = ["tune", "resume", "load", "evaluate", "calibrate", "adapt", "bench", "serve", "list_domains",
+           "SuiteError", "RecipeError", "DataError", "ModelSourceError", "RunError"]
 
 
 def tune(recipe: str | Path | dict, **overrides: Any):
@@ -152,11 +152,12 @@ def adapt(run_dir: str | Path, *, data: str, strategy: str = "lp-ft", **override
     return actions.adapt(run_dir, data, strategy=strategy, overrides=overrides or None)
 
 
-def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None, out: str | Path | None = None):
+def bench(*, plan: str | Path | dict | None = None, domains: list[str] | None = None, out: str | Path | None = None):
     """Run a benchmark plan (``recipes/bench/<plan>.yaml``): every system of every domain on one split.
 
     Args:
-        plan: ``"quick"``, ``"full"``, ``"tiny"``, a plan YAML path, or a plan dict.
+        plan: ``"full"`` (the default, as ``suite bench``), ``"quick"``, ``"budget"``, ``"demo"``, ``"tiny"``, a
+            plan YAML path, or a plan dict.
         domains: run only these domains (default: every domain of the plan).
         out: an empty or new folder for results.json, results.md, report.html and plots/.
 
@@ -169,7 +170,7 @@ def bench(*, plan: str | Path | dict = "quick", domains: list[str] | None = None
     from suite.bench import report as bench_report
     from suite.bench import runner as harness
 
-    path = harness.run_plan(plan=plan, domains=domains, out=out)
+    path = harness.run_plan(**({"plan": plan} if plan is not None else {}), domains=domains, out=out)
     bench_report.write_reports(path)
     return bench_report.load_results(path)
 

@@ -7,11 +7,13 @@
     suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
     suite calibrate RUN_DIR --data PATH [--target-fpr X] [--system hybrid]  re-set a binary run's threshold
     suite adapt RUN_DIR --data PATH [--strategy S] [key=value ...]  continue a run's model on new labelled data
-    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE] [--system hybrid]
+    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
+                 [--system hybrid]
     suite export RUN_DIR OUT_DIR --format F      write the run's model in another format (translation: marian)
     suite serve RUN_DIR [--host H] [--port P] [--system hybrid]  an HTTP API for the run's model, micro-batched
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
-    suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR] [--compare OLD.json [--against NEW.json]]
+    suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR]
+                [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         where tuning pays: small label-budget curves, then a verdict per domain
 
 Problems with the user's input (recipe, data, model source, run folder) print one line
@@ -27,6 +29,7 @@ import json
 import sys
 from pathlib import Path
 
+from suite.arguments import add_system_argument
 from suite.core.errors import SuiteError
 from suite.core.paths import shorten as paths_shorten
 
@@ -143,10 +146,12 @@ def _add_finished_run_commands(sub) -> None:
 
 def _add_benchmark_commands(sub) -> None:
     """bench, demo."""
+    from suite.bench.plan import DEFAULT_PLAN
+
     bench = sub.add_parser("bench", help="benchmark baselines, scratch, fine-tuning and LoRA in every domain")
     which = bench.add_mutually_exclusive_group()
-    which.add_argument("--plan", default="full", help="bundled plan (full, quick, budget, demo, tiny) or a plan YAML "
-                                                      "(default: full)")
+    which.add_argument("--plan", default=DEFAULT_PLAN, help="bundled plan (full, quick, budget, demo, tiny) or a "
+                                                            f"plan YAML (default: {DEFAULT_PLAN})")
     which.add_argument("--quick", action="store_true", help="the quick plan: reduced data and steps")
     bench.add_argument("--domains", help="comma-separated domains of the plan to run (default: all)")
     where = bench.add_mutually_exclusive_group()
@@ -154,7 +159,8 @@ def _add_benchmark_commands(sub) -> None:
     where.add_argument("--resume", metavar="DIR", help="go on with the stopped benchmark in DIR: its finished runs "
                                                        "are kept, the others run (give the same --plan/--quick)")
     bench.add_argument("--compare", metavar="OLD.json", help="print what changed against an earlier results.json")
-    bench.add_argument("--against", metavar="NEW.json", help="with --compare: compare with this file instead of running")
+    bench.add_argument("--against", metavar="NEW.json",
+                       help="with --compare: compare with this file instead of running")
     bench.add_argument("--tolerance", type=float, default=0.0, help="with --compare: hide relative changes up to this")
     bench.set_defaults(handler=_bench)
 
@@ -306,15 +312,6 @@ def _predict(args) -> int:
 
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv")
-
-
-def add_system_argument(parser: argparse.ArgumentParser) -> None:
-    """``--system tuned|hybrid``: which of a finished run's systems to use (predict, calibrate, serve)."""
-    from suite.core.results import SERVABLE, TUNED
-
-    parser.add_argument("--system", choices=SERVABLE, default=TUNED,
-                        help="the tuned model (default), or the run's saved hybrid: the tuned model blended with the "
-                             "classical baselines at the weights and threshold chosen on validation (spam)")
 
 
 def _predict_options(args, domain) -> dict:

@@ -89,8 +89,8 @@ def tiny_runs(tmp_path_factory):
     def get(domain: str):
         if domain not in trained:
             extra = {"data__cache_dir": cache} if domain == "diagnostics" else {}
-            trained[domain] = suite.tune(f"{domain}/tiny", output__runs_dir=str(runs_dir), output__name=f"{domain}-tiny",
-                                         train__keep_checkpoints=True, **extra)
+            trained[domain] = suite.tune(f"{domain}/tiny", output__runs_dir=str(runs_dir),
+                                         output__name=f"{domain}-tiny", train__keep_checkpoints=True, **extra)
         return trained[domain]
 
     return get

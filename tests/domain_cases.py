@@ -1,4 +1,5 @@
-"""Every domain the shared tests train (the contract tests; two runs at once with one killed and resumed; torchrun), one row each.
+"""Every domain the shared tests train (the contract tests; two runs at once with one killed and resumed;
+torchrun), one row each.
 
 A new domain joins all of them by adding one row to ``DOMAINS``: its tiny recipe,
 overrides that keep a run short, and a few inputs its predictor accepts. Runs go
@@ -12,9 +13,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -9,8 +9,8 @@ its data cases. A new domain adds one table to ``TABLES``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -75,7 +75,8 @@ def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
         "resume a finished run": lambda f: (["train", "--resume", EXISTING_RUN], "already finished"),
         "infinite epochs": lambda f: (["train", tiny, "train.epochs=inf"], "train.epochs: expected a finite number"),
         "infinite learning rate": lambda f: (["train", tiny, "train.learning_rate=inf"], "expected a finite number"),
-        "absurd learning rate": lambda f: (["train", tiny, "train.learning_rate=50"], "learning_rate: expected a number in"),
+        "absurd learning rate": lambda f: (["train", tiny, "train.learning_rate=50"],
+                                           "learning_rate: expected a number in"),
         "negative seed": lambda f: (["train", tiny, "seed=-1"], "seed: expected an integer from 0"),
         "runs folder that is a file": lambda f: (["train", tiny, f"output.runs_dir={f.text('a-file', 'x')}"],
                                                  "is a file, not a folder"),
@@ -89,9 +90,11 @@ def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
             ["train", tiny, f"model.source={_folder(f, 'readme-only', {'README.md': 'weights elsewhere'})}"],
             MODEL_SOURCE_ERRORS[domain]["readme"]),
         "model source: invalid config.json": lambda f: (
-            ["train", tiny, f"model.source={_folder(f, 'bad-config', {'config.json': '{not json', 'model.safetensors': 'x'})}"],
+            ["train", tiny, "model.source=" + _folder(f, "bad-config", {"config.json": "{not json",
+                                                                        "model.safetensors": "x"})],
             MODEL_SOURCE_ERRORS[domain]["config"]),
-        "model source: a .bin file": lambda f: (["train", tiny, "model.source=" + f.raw("weights.bin", b"\x80\x04K\x01.")],
+        "model source: a .bin file": lambda f: (["train", tiny,
+                                                 "model.source=" + f.raw("weights.bin", b"\x80\x04K\x01.")],
                                                 MODEL_SOURCE_ERRORS[domain]["file"]),
     }
 

@@ -24,7 +24,17 @@ import time
 from pathlib import Path
 
 import pytest
-from domain_cases import DOMAINS, RESUME_DOMAINS, ROOT, cache_override, environment, metrics, run_cli, suite_argv, system_metrics
+from domain_cases import (
+    DOMAINS,
+    RESUME_DOMAINS,
+    ROOT,
+    cache_override,
+    environment,
+    metrics,
+    run_cli,
+    suite_argv,
+    system_metrics,
+)
 
 from suite.core.runs import Run
 

@@ -79,7 +79,8 @@ class ToyPredictor:
 
     def scores(self, x) -> np.ndarray:
         with torch.inference_mode():
-            return torch.sigmoid(self.network.eval()(torch.tensor(np.asarray(x), dtype=torch.float32))["logits"]).numpy()
+            logits = self.network.eval()(torch.tensor(np.asarray(x), dtype=torch.float32))["logits"]
+            return torch.sigmoid(logits).numpy()
 
     def predict(self, inputs):
         return [{"score": round(float(s), 6)} for s in self.scores(inputs)]
@@ -89,7 +90,7 @@ class ToyPredictor:
         save_settings(folder, {"model": self.model})
 
     @classmethod
-    def load(cls, folder: Path) -> "ToyPredictor":
+    def load(cls, folder: Path) -> ToyPredictor:
         model = load_settings(folder, {"model": ToyModel})["model"]
         network = ToyNet(model.width)
         network.load_state_dict(torch.load(Path(folder) / "toy.pt", weights_only=True))

@@ -40,7 +40,8 @@ class Change:
         """One human-readable line, e.g. ``spam / full: f1 0.9750 -> 0.9801 (x1.0052, better)``."""
         where = f"{self.domain} / {self.system}" if self.system else self.domain
         if self.verdict in ("added", "removed"):
-            return f"{where}: {self.figure} {self.verdict}" + (f" ({self.new or self.old})" if self.figure == "status" else "")
+            status = f" ({self.new or self.old})" if self.figure == "status" else ""
+            return f"{where}: {self.figure} {self.verdict}{status}"
         ratio = f"x{self.ratio:.4f}, " if self.ratio is not None else ""
         return f"{where}: {self.figure} {_show(self.old)} -> {_show(self.new)} ({ratio}{self.verdict})"
 

@@ -33,6 +33,8 @@ from suite.core import config, resources
 from suite.core.errors import RecipeError
 
 PLANS_DIR = resources.RECIPES_DIR / "bench"
+DEFAULT_PLAN = "full"
+"""What ``suite bench`` and ``suite.bench()`` run when no plan is named."""
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -179,7 +181,7 @@ class Plan:
         if self.matmul_size < 16:
             raise ValueError(f"matmul_size: expected an integer >= 16, got {self.matmul_size!r}")
 
-    def only(self, domains: list[str]) -> "Plan":
+    def only(self, domains: list[str]) -> Plan:
         """The same plan restricted to ``domains`` (in the plan's order).
 
         Raises:

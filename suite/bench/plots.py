@@ -6,8 +6,8 @@ Drawn like the run folders' plots (:mod:`suite.core.plots`): matplotlib's object
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from suite.core.plots import axes as _axes
 from suite.core.plots import panels as _panels

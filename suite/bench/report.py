@@ -127,11 +127,6 @@ def markdown(results: dict, *, plots: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
-def summary_markdown(results: dict) -> str:
-    """Only the summary table, as Markdown (what ``suite bench`` and ``suite demo`` print)."""
-    return markdown_table(*_summary(results))
-
-
 def html_page(results: dict, *, plots: dict[str, Path] | None = None) -> str:
     """The report as one HTML page with every table and the PNG plots embedded (no other file needed)."""
     body = [f"<h1>Benchmark: plan {_e(results['plan']['name'])}</h1>", f"<p>{_e(_provenance(results))}</p>"]
@@ -164,7 +159,8 @@ def make_plots(results: dict, folder: Path) -> dict[str, Path]:
             continue
         points = {s: (v["train_seconds"], v["metrics"][metric]) for s, v in systems.items()
                   if v.get("trained") and v.get("train_seconds") and metric in v["metrics"]}
-        references = {s: v["metrics"][metric] for s, v in systems.items() if not v.get("trained") and metric in v["metrics"]}
+        references = {s: v["metrics"][metric] for s, v in systems.items()
+                      if not v.get("trained") and metric in v["metrics"]}
         figures[f"{name}: {metric} against training time"] = plots.metric_against_time(
             points, folder / f"{name}-metric-vs-time.png", metric=metric, references=references,
             title=f"{name}: {metric} (test) against training time")
@@ -197,7 +193,9 @@ def _summary(results: dict) -> Table:
         systems, metric = entry.get("systems") or _largest_budget(entry), entry.get("primary_metric")
         if not entry.get("systems") and systems:
             name = f"{name} ({entry['budget']['points'][-1]['train_examples']:,} labelled)"
-        value = (lambda s: systems.get(s, {}).get("metrics", {}).get(metric))
+        def value(system: str, systems=systems, metric=metric):
+            return systems.get(system, {}).get("metrics", {}).get(metric)
+
         sign = 1 if entry.get("greater_is_better", True) else -1
         baselines = {s: value(s) for s, v in systems.items() if _role(s, v) == BASELINE and value(s) is not None}
         best = max(baselines, key=lambda s: sign * baselines[s]) if baselines else None
@@ -318,8 +316,8 @@ def _provenance(results: dict) -> str:
     return (f"Made by `{results.get('command') or 'suite bench'}` on {results.get('created', '?')}, "
             f"in {_seconds(results.get('wall_seconds'))}; machine: {env.get('cpu_model', '?')}, "
             f"{env.get('usable_cpus', '?')} usable CPUs, {env.get('torch_threads', '?')} torch threads, "
-            f"{env.get('device', '?')}." + _resumptions(results) + ("" if results.get("finished", True) else
-                                                                  " The benchmark did not finish: only the runs listed ran."))
+            f"{env.get('device', '?')}." + _resumptions(results)
+            + ("" if results.get("finished", True) else " The benchmark did not finish: only the runs listed ran."))
 
 
 def _resumptions(results: dict) -> str:

@@ -1,6 +1,6 @@
 """``suite bench``: run a plan of recipes per domain, each in a fresh process, and gather one results file.
 
-For every run of the plan (see :mod:`suite.core.bench_plan`) a child process runs
+For every run of the plan (see :mod:`suite.bench.plan`) a child process runs
 ``suite train RECIPE key=value...`` into ``OUT/runs/<domain>-<system>/``; the child's
 peak RSS comes from the kernel (``wait4``), so it is the whole run's and nothing else's,
 and a crash or a timeout fails that run only. Every system of every finished run is then
@@ -12,8 +12,8 @@ read from its ``metrics.json`` (the same schema in every domain) into ``results.
                           "systems": {"full": {"metrics": {...}, "train_seconds": ..., ...},
                                       "baseline:tfidf-logreg": {...}}}}}
 
-Reading the finished runs is :mod:`suite.core.bench_collect`; the tables, plots and
-HTML page are :mod:`suite.core.bench_report`. The matmul peak that the training FLOP/s
+Reading the finished runs is :mod:`suite.bench.collect`; the tables, plots and
+HTML page are :mod:`suite.bench.report`. The matmul peak that the training FLOP/s
 are set against is the best of several fp32 ``torch.matmul`` calls timed in this process
 at the start and at the end of the benchmark (the larger of the two counts).
 """
@@ -29,8 +29,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from suite.bench import collect as bench_collect
 from suite.bench import plan as bench_plan
@@ -41,7 +42,8 @@ RESULTS_FILE = "results.json"
 _CHILD = "import sys; from suite.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = None, out: str | Path | None = None,
+def run_plan(*, plan: str | Path | dict = bench_plan.DEFAULT_PLAN, domains: list[str] | None = None,
+             out: str | Path | None = None,
              progress: Callable[[str], None] | None = None, command: str | None = None,
              resume: bool = False) -> Path:
     """Run every run of a benchmark plan and write ``results.json`` (the reports are written by the caller).
@@ -77,7 +79,7 @@ def run_plan(*, plan: str | Path | dict = "full", domains: list[str] | None = No
     kept = [_finished_record(earlier, name, domain, run, plan, out) for name, domain, run in todo]
     clock = _Clock([0.0 if problem or record else run.minutes
                     for problem, record, (_, _, run) in zip(problems, kept, todo)], say)
-    command = command or f"suite.core.bench.run_plan(plan={plan.origin!r})"
+    command = command or f"suite.bench.runner.run_plan(plan={plan.origin!r})"
     results = {"plan": {"name": plan.name, "origin": plan.origin, "description": plan.description.strip(),
                         "seed": plan.seed, "timeout_minutes": plan.timeout_minutes}}
     if earlier:   # the first start's machine record stays; each resumption is listed with its own commit
@@ -202,7 +204,7 @@ def _check_run(domain_name: str, domain: Any, run: Any, plan: Any) -> str | None
     return None
 
 
-def _run_one(domain_name: str, domain: Any, run: Any, plan: Any, out: Path, clock: "_Clock", index: int,
+def _run_one(domain_name: str, domain: Any, run: Any, plan: Any, out: Path, clock: _Clock, index: int,
              problem: str | None) -> dict:
     overrides = bench_plan.child_overrides(domain, run, seed=plan.seed)
     folder = f"{domain_name}-{run.system}"
@@ -228,7 +230,7 @@ def _run_one(domain_name: str, domain: Any, run: Any, plan: Any, out: Path, cloc
     return record
 
 
-def _supervise(command: list[str], log: Path, clock: "_Clock", timeout_minutes: float | None):
+def _supervise(command: list[str], log: Path, clock: _Clock, timeout_minutes: float | None):
     """Run ``command`` with its output in ``log``; return (exit status or "timeout", seconds, peak RSS MiB)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "false"),
@@ -364,4 +366,6 @@ def _cpu_model() -> str:
 
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"

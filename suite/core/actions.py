@@ -15,9 +15,8 @@ from typing import Any
 
 from suite.core import calibration, logs, operating, registry, saved_hybrid
 from suite.core.errors import DataError, RunError
-from suite.core.pipeline import (add_hybrid, baseline_data, build_model, operating_point, report_with_hybrid,
-                                 result_of, timed_outputs)
-from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult, baseline_system
+from suite.core.pipeline import baseline_outputs, build_model, evaluate_systems
+from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult
 from suite.core.runs import Run
 
 EVALUATIONS_FOLDER = "evaluations"
@@ -74,17 +73,14 @@ def _evaluate(domain: Any, recipe: Any, run: Run, data: str | None) -> dict:
     prepared = domain.prepare_data(recipe)
     if data is not None:
         prepared = domain.with_test_data(recipe, prepared, data)
-    outputs = {baseline_system(name): out
-               for name, out in domain.fit_baselines(recipe, baseline_data(domain, recipe, prepared)).items()}
+    outputs = baseline_outputs(domain, recipe, prepared)
     if ZERO_SHOT in RunResult.from_json(run.metrics()).systems:
         untuned = domain.make_predictor(recipe, prepared, build_model(domain, recipe, prepared))
         outputs[ZERO_SHOT] = domain.outputs(untuned, recipe, prepared)
-    predictor = load(run.path)
-    outputs[TUNED], inference = timed_outputs(domain, predictor, recipe, prepared)
-    mixed = add_hybrid(domain, recipe, prepared, outputs)
-    evaluation = report_with_hybrid(domain, recipe, prepared, outputs, mixed, predictor=predictor, plots_dir=None)
-    document = result_of(domain, recipe, evaluation, training=None, inference=inference).to_json()
-    point = operating_point(domain, recipe, prepared, outputs[TUNED], predictor, parts=("test",))
+    evaluation = evaluate_systems(domain, recipe, prepared, outputs, load(run.path), plots_dir=None, parts=("test",),
+                                  training=None)
+    document = evaluation.result.to_json()
+    point = evaluation.result.operating_point
     if point:
         reference = reference_point(run)
         document["operating_point"] = {**point, "reference": reference,

@@ -128,7 +128,8 @@ def _show_base_weights(module: Any, state_dict: dict, prefix: str, local_metadat
 
 
 def _keep_adapter_weights(module: Any, state_dict: dict, prefix: str, *args: Any) -> None:
-    """``load_state_dict`` pre-hook of an adapted layer: base weights go to the base layer, adapters stay as they are."""
+    """``load_state_dict`` pre-hook of an adapted layer: base weights go to the base layer, adapters stay as they
+    are."""
     own = {f"{prefix}{name}": value for name, value in _own_state(module).items()}
     for key in [k for k in state_dict if k.startswith(prefix) and k not in own]:
         moved = f"{prefix}base_layer.{key[len(prefix):]}"

@@ -14,8 +14,8 @@ The weights come from a grid that adds up to 1 and are chosen by the domain's va
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

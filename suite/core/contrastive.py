@@ -78,11 +78,11 @@ def tune_encoder(*, encoder: Any, texts: list[str], labels: np.ndarray, recipe: 
 
     A resumed run whose phase already finished loads the tuned weights instead (``seconds`` 0, ``resumed``).
     """
-    from datasets import Dataset
     from safetensors.torch import load_model, save_model
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.losses import CosineSimilarityLoss
 
+    from datasets import Dataset
     from suite.core import training
 
     done = run.checkpoints_for(PHASE) / DONE_FILE

@@ -11,7 +11,8 @@ alone evaluates and writes the model, ``metrics.json``, the card and the plots.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from suite.core import errors
 

@@ -13,8 +13,8 @@ import contextlib
 import logging
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 LIBRARY_LOGGERS = ("transformers", "sentence_transformers", "peft", "accelerate", "datasets", "timm")
 LOG_FILE = "libraries.log"

@@ -8,7 +8,8 @@ A recipe keeps weights as loaded with ``train.frozen`` (:func:`frozen_parameters
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from suite.core.errors import RecipeError
 

@@ -12,7 +12,8 @@
 5. the model card, then ``metrics.json`` (last, atomically: its presence marks the run complete).
 
 A domain supplies only the hooks of :class:`suite.core.registry.Domain`; this module is the only
-place the sequence exists. What later happens to a finished run (evaluate, calibrate, load) is in
+place the sequence exists. Its evaluation half, :func:`evaluate_systems`, is also what ``suite eval``
+runs on a finished run. What later happens to a finished run (evaluate, calibrate, adapt, load) is in
 :mod:`suite.core.actions`.
 """
 
@@ -23,18 +24,41 @@ import pickle
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suite.core import (adapters, blend, distributed, logs, operating, paths, registry, report, saved_hybrid, sources,
-                        strategies, training)
+from suite.core import (
+    adapters,
+    blend,
+    distributed,
+    logs,
+    operating,
+    paths,
+    registry,
+    report,
+    saved_hybrid,
+    sources,
+    strategies,
+    training,
+)
 from suite.core.errors import ModelSourceError, RecipeError, RunError, SuiteError, brief
 from suite.core.label_budget import LabelBudget
 from suite.core.optim import frozen_parameters
 from suite.core.recipe import Recipe, load_recipe
 from suite.core.registry import Domain, Model, Outputs
-from suite.core.results import (HYBRID, STAGE, TUNED, ZERO_SHOT, RunResult, SystemResult, Throughput, baseline_name,
-                                baseline_system, role_of)
+from suite.core.results import (
+    HYBRID,
+    STAGE,
+    TUNED,
+    ZERO_SHOT,
+    RunResult,
+    SystemResult,
+    Throughput,
+    baseline_name,
+    baseline_system,
+    role_of,
+)
 from suite.core.runs import METRICS_FILE, Run
 
 
@@ -134,9 +158,7 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
         The run's result and the domain's extra model-card sections.
     """
     frozen = frozen_parameters(model.network, recipe.train.frozen)      # a wrong name fails before any work
-    learned_by_baselines = baseline_data(domain, recipe, data)
-    outputs: dict[str, Outputs] = {baseline_system(name): out
-                                   for name, out in domain.fit_baselines(recipe, learned_by_baselines).items()}
+    outputs = baseline_outputs(domain, recipe, data)
     if model.zero_shot:
         outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
     if recipe.lora.enabled:
@@ -153,19 +175,50 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
         adapters.save_lora_and_merge(model.network, folder)
         predictor = domain.make_predictor(recipe, data, model)
         predictor.save(folder)
+    evaluation = evaluate_systems(domain, recipe, data, outputs, predictor, plots_dir=run.plots_dir,
+                                  parts=("validation", "test"),
+                                  training={**trained, "pretrained": recipe.model.pretrained,
+                                            "lora": recipe.lora.enabled})
+    save_hybrid(domain, recipe, baseline_data(domain, recipe, data), run, evaluation.hybrid)
+    return evaluation.result, evaluation.sections
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate_systems` measured: the result, the model card's extra sections, the hybrid."""
+
+    result: RunResult
+    sections: list[str]
+    hybrid: blend.Hybrid | None
+
+
+def evaluate_systems(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs], predictor: Any, *,
+                     plots_dir: Path | None, parts: tuple[str, ...], training: dict | None) -> Evaluation:
+    """The evaluation half, the same for a training run and for ``suite eval``: the tuned predictor's outputs on
+    every part (timed), the hybrid, every system's report, the selection scores, the result and the tuned
+    threshold's operating point on ``parts``.
+
+    Args:
+        outputs: the other systems' outputs (baselines, zero-shot, stages); the tuned and hybrid ones are added.
+        plots_dir: where the report draws its plots (None: none).
+        parts: the parts whose operating point is measured (``("test",)`` for new data).
+        training: the training figures of the result (None: an evaluation of a finished run).
+    """
     outputs[TUNED], inference = timed_outputs(domain, predictor, recipe, data)
     mixed = add_hybrid(domain, recipe, data, outputs)
-    evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor,
-                                    plots_dir=run.plots_dir)
-    save_hybrid(domain, recipe, learned_by_baselines, run, mixed)
+    evaluation = report_with_hybrid(domain, recipe, data, outputs, mixed, predictor=predictor, plots_dir=plots_dir)
     add_selection_scores(domain, recipe, data, outputs, evaluation)
-    training_figures = {**trained, "pretrained": recipe.model.pretrained, "lora": recipe.lora.enabled}
-    result = result_of(domain, recipe, evaluation, training=training_figures, inference=inference)
-    result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=("validation",
-                                                                                                     "test"))
+    result = result_of(domain, recipe, evaluation, training=training, inference=inference)
+    result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=parts)
     sections = evaluation.sections + ([report.operating_section(result.operating_point)]
                                       if result.operating_point else [])
-    return result, sections
+    return Evaluation(result, sections, mixed)
+
+
+def baseline_outputs(domain: Domain, recipe: Recipe, data: Any) -> dict[str, Outputs]:
+    """Every baseline the recipe names, fitted on what it learns from (:func:`baseline_data`), by system name."""
+    return {baseline_system(name): out
+            for name, out in domain.fit_baselines(recipe, baseline_data(domain, recipe, data)).items()}
 
 
 def _finish(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Model, *, resume: bool) -> Run:

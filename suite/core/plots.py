@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 Curves = dict[str, tuple[Sequence, Sequence]]   # system name -> (labels, scores)
 

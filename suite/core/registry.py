@@ -18,10 +18,11 @@ saliency maps) are the small protocols below; the command line checks for them w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from suite.core.errors import RecipeError, brief
 

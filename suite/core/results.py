@@ -121,7 +121,7 @@ class RunResult:
         return {**document, **self.extra, "created": self.created}
 
     @classmethod
-    def from_json(cls, document: dict) -> "RunResult":
+    def from_json(cls, document: dict) -> RunResult:
         """Read a metrics.json document (schema 2, or schema 1 of earlier versions)."""
         known = {"schema", "domain", "recipe", "primary_metric", "greater_is_better", "headline_metrics", "models",
                  "roles", "inference", "training", "data", "notes", "comparisons", "operating_point", "created"}

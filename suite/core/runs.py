@@ -28,9 +28,10 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -49,7 +50,7 @@ class Run:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, recipe: Any) -> "Run":
+    def create(cls, recipe: Any) -> Run:
         """Make a new, empty run folder for ``recipe``; never reuses an existing folder.
 
         Under ``torchrun`` / ``accelerate launch`` the main process makes the folder and
@@ -103,7 +104,7 @@ class Run:
         raise RunError(f"could not create a new run folder in {runs_dir}")
 
     @classmethod
-    def open(cls, path: str | Path) -> "Run":
+    def open(cls, path: str | Path) -> Run:
         """Open an existing run folder.
 
         Raises:

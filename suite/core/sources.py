@@ -116,7 +116,8 @@ def _download(repo_id: str) -> Path:
             f"({reason}); {OFFLINE_HINT}") from None
 
 
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
 
 
 def check_transformers_folder(path: Path, *, source: str) -> None:

@@ -29,7 +29,8 @@ benchmark, and validation can choose between them. Every phase's time and FLOPs 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from suite.core import registry
 from suite.core.errors import RecipeError

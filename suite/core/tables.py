@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from suite.core.errors import DataError
 

@@ -218,7 +218,8 @@ def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primar
     _restore_best_adapters(model, trainer)
     kept_start = initial.keep_if_better(better) if initial is not None else False
     _full_precision(model.network)
-    per_sample = (measure_flops_per_sample(trainer, model.network, batches=flop_count_batches(trainer.state.global_step))
+    per_sample = (measure_flops_per_sample(trainer, model.network,
+                                           batches=flop_count_batches(trainer.state.global_step))
                   if trainer.is_world_process_zero() else None)
     if distributed.world_size() > 1:
         _trained_with_others = True

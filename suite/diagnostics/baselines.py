@@ -14,7 +14,7 @@ probabilities shaped as the task's (see ``model.probabilities``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

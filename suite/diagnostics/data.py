@@ -50,13 +50,13 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.images)
 
-    def concat(self, other: "ImageSet") -> "ImageSet":
+    def concat(self, other: ImageSet) -> ImageSet:
         """This set followed by ``other``."""
         patients = None if self.patients is None or other.patients is None else self.patients + other.patients
         return ImageSet(self.images + other.images, np.concatenate([self.labels, other.labels]),
                         self.names + other.names, patients)
 
-    def subset(self, index) -> "ImageSet":
+    def subset(self, index) -> ImageSet:
         index = list(index)
         return ImageSet([self.images[i] for i in index], self.labels[index], [self.names[i] for i in index],
                         None if self.patients is None else [self.patients[i] for i in index])

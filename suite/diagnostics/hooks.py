@@ -26,8 +26,13 @@ from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsEvalConfig, DiagnosticsModelConfig
 from suite.diagnostics.data import Splits
 from suite.diagnostics.images import check_image_file, list_inputs
-from suite.diagnostics.model import (DiagnosticsPredictor, apply_trainable, build_network, imagenet_features,
-                                     pooled_features)
+from suite.diagnostics.model import (
+    DiagnosticsPredictor,
+    apply_trainable,
+    build_network,
+    imagenet_features,
+    pooled_features,
+)
 from suite.diagnostics.saliency import saliency_pngs
 from suite.diagnostics.transforms import ImageDataset, build_transform, collate, data_config
 

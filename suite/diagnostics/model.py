@@ -1,4 +1,5 @@
-"""The diagnostics classifier: a timm backbone (pretrained or not) with a new head, its training strategies and predictor.
+"""The diagnostics classifier: a timm backbone (pretrained or not) with a linear head, what of it trains, and its
+predictor.
 
 Weights are loaded in ``backbones.py``; images become tensors in ``transforms.py``.
 
@@ -10,9 +11,10 @@ returns ``{"loss", "logits"}``, so it trains through the shared ``transformers.T
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -188,7 +190,7 @@ class DiagnosticsPredictor:
     settings: dict
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "DiagnosticsPredictor":
+    def from_folder(cls, folder: Path) -> DiagnosticsPredictor:
         """Load what :meth:`save` wrote."""
         from safetensors.torch import load_file
 

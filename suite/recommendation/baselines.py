@@ -11,8 +11,9 @@ so catalogues above ``EASE_MAX_ITEMS`` are refused before anything is fitted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,6 @@ def popularity(train: Any, params: BaselineParams | None, seed: int) -> Scorer:
 def als(train: Any, params: BaselineParams, seed: int) -> Scorer:
     """implicit's alternating least squares (Hu, Koren & Volinsky 2008) on binary confidences."""
     from implicit.cpu.als import AlternatingLeastSquares
-
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, "blas"):        # implicit warns when BLAS threads fight its own

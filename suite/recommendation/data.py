@@ -324,19 +324,6 @@ def _unknown_items(path: Path, cfg: RecDataConfig) -> set[str]:
     return {str(row.get(cfg.item_column, "")).strip() for _, row in iter_table(path)}
 
 
-def user_index(splits: Splits, user: str) -> int:
-    """The row of ``user``.
-
-    Raises:
-        DataError: an unknown user id.
-    """
-    try:
-        return splits.user_ids.index(str(user))
-    except ValueError:
-        raise DataError(f"unknown user '{user}' ({splits.n_users} users, e.g. "
-                        f"{', '.join(splits.user_ids[:3])})") from None
-
-
 def read_prediction_inputs(path: Path) -> list[str]:
     """Inputs from a file: .txt (one per line), or a .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
     path = Path(path)

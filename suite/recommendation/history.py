@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from suite.core.metrics.ranking import per_user_metrics
-from suite.recommendation.phases import TEST_PHASES, Phase, phase_scores, parts_of
 from suite.recommendation.pairs import history_text
+from suite.recommendation.phases import TEST_PHASES, Phase, parts_of, phase_scores
 
 BUCKETS = ((1, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
 
@@ -97,8 +97,8 @@ def section(by_length: dict, shortened: dict | None) -> str:
     if shortened:
         lines += ["## New users: the tuned model reading only the newest n history items", "",
                   "Same test users (those with at least n items), same ranking and targets; popularity does not "
-                  "read the history.", "", "| phase | n | users | tuned, newest n | tuned, whole history | popularity |",
-                  "|---" * 6 + "|"]
+                  "read the history.", "",
+                  "| phase | n | users | tuned, newest n | tuned, whole history | popularity |", "|---" * 6 + "|"]
         lines += [f"| {name} | {r['items']} | {r['users']} | {r['tuned']:.4f} | {r['tuned_full_history']:.4f} | "
                   f"{r['popularity']:.4f} |" for name, rows in shortened.items() for r in rows]
     return "\n".join(lines).rstrip()

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from suite.core.text_encoder import encode, load_encoder
 from suite.core.config import load_settings, save_settings
 from suite.core.errors import DataError
+from suite.core.text_encoder import encode, load_encoder
 from suite.recommendation.config import RecModelConfig
 from suite.recommendation.data import SEEN, TRAIN
 from suite.recommendation.pairs import history_text
@@ -90,7 +90,7 @@ class Recommender:
 
     @classmethod
     def build(cls, network: Any, splits: Any, model: RecModelConfig, *, batch_size: int,
-              user_mode: Literal["history", "mean"] = "history", use_ids: bool = True) -> "Recommender":
+              user_mode: Literal["history", "mean"] = "history", use_ids: bool = True) -> Recommender:
         """A recommender over the split's catalogue (items embedded now) and its users' histories.
 
         Args:
@@ -105,7 +105,7 @@ class Recommender:
                    histories, model, user_mode=user_mode, ids=id_tables(network) if use_ids else None)
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "Recommender":
+    def from_folder(cls, folder: Path) -> Recommender:
         """Load what :meth:`save` wrote."""
         folder = Path(folder)
         settings = load_settings(folder, {"model": RecModelConfig})

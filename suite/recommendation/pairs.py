@@ -15,7 +15,8 @@ random into bags and targets each step. Two kinds of (history, item) pair, mixed
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,8 @@ def training_examples(splits: Splits, model: RecModelConfig, seed: int) -> list[
             continue
         n_next, n_taste = _counts(sequence.size - 1, model)
         steps = np.sort(rng.choice(np.arange(1, sequence.size), size=n_next, replace=False))
-        pairs = [(sequence[:j], sequence[j]) for j in steps] + [_taste_pair(sequence, model, rng) for _ in range(n_taste)]
+        pairs = [(sequence[:j], sequence[j]) for j in steps]
+        pairs += [_taste_pair(sequence, model, rng) for _ in range(n_taste)]
         examples += [{"anchor": history_text([splits.item_texts[i] for i in bag], model.history_items),
                       "positive": splits.item_texts[item], "item": int(item), "items": sequence.tolist()}
                      for bag, item in pairs]
@@ -99,7 +101,8 @@ class Collator:
 
         batch = {"anchor": self.tokenize([r["anchor"] for r in rows])}
         if "item" in rows[0]:       # training: the pair, and the user's items as the catalogue loss's targets
-            return {**batch, **_flat(rows, "items", "targets"), "positive": self.tokenize([r["positive"] for r in rows]),
+            return {**batch, **_flat(rows, "items", "targets"),
+                    "positive": self.tokenize([r["positive"] for r in rows]),
                     "item": torch.tensor([r["item"] for r in rows]),
                     "log_q": torch.tensor([r["log_q"] for r in rows], dtype=torch.float32)}
         return {**batch, **_flat(rows, "bag", "bag"), **_flat(rows, "targets", "targets"),

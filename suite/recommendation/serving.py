@@ -37,7 +37,7 @@ class PredictRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=1000, description="Items per user or history (default: the run's, 10).")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "PredictRequest":
+    def _one_kind(self) -> PredictRequest:
         if (self.users is None) == (self.histories is None):
             raise ValueError("give either 'users' or 'histories' (one of the two)")
         for i, user in enumerate(self.users or []):

@@ -147,7 +147,7 @@ class TwoTower(torch.nn.Module):
                   for i in range(0, len(self.item_texts), self.batch_size)]
         return torch.cat(chunks)
 
-    def train(self, mode: bool = True) -> "TwoTower":
+    def train(self, mode: bool = True) -> TwoTower:
         """Switching to training forgets the catalogue's text embeddings (the encoder is about to change)."""
         if mode:
             self._catalogue = None

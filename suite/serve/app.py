@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from suite.core.errors import SuiteError
 

@@ -9,6 +9,7 @@ import argparse
 import sys
 from typing import Any
 
+from suite.arguments import add_system_argument
 from suite.core.errors import SuiteError
 from suite.serve.limits import DEFAULT_MAX_BODY_BYTES
 
@@ -46,8 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"larger request bodies get 413 (default {DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                         help="server log level (default info: one line per request)")
-    from suite.cli import add_system_argument
-
     add_system_argument(parser)
 
 

@@ -8,7 +8,8 @@ holds more than ``max_body_bytes`` of one request.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 

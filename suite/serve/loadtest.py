@@ -27,8 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from suite.core.errors import SuiteError
 
@@ -87,7 +87,7 @@ class _Connection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, url: str) -> "_Connection":
+    async def open(cls, url: str) -> _Connection:
         host, port = url.removeprefix("http://").rsplit(":", 1)
         return cls(*await asyncio.open_connection(host.strip("[]"), int(port)))
 

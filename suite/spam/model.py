@@ -175,7 +175,7 @@ class SpamPredictor:
     target_fpr: float
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "SpamPredictor":
+    def from_folder(cls, folder: Path) -> SpamPredictor:
         """Load what :meth:`save` wrote.
 
         Raises:

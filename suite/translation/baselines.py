@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def fit_baseline(name: str, sources: list[str], targets: list[str]) -> Callable[[list[str]], list[str]]:

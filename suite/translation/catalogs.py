@@ -13,9 +13,9 @@ What is read from a catalog, and what is dropped (counted in :class:`CatalogStat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from suite.core.errors import DataError
 

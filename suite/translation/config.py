@@ -126,7 +126,8 @@ class TranslationModelConfig(ModelConfig):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
         if self.no_repeat_ngram_size < 0:
-            raise ValueError(f"no_repeat_ngram_size: expected 0 or a positive integer, got {self.no_repeat_ngram_size!r}")
+            raise ValueError("no_repeat_ngram_size: expected 0 or a positive integer, got "
+                             f"{self.no_repeat_ngram_size!r}")
         if self.decoder_layers is not None and self.decoder_layers < 1:
             raise ValueError(f"decoder_layers: expected a positive integer or null, got {self.decoder_layers!r}")
         if not 0 <= self.label_smoothing < 1:

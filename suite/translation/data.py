@@ -33,9 +33,16 @@ from pathlib import Path
 from suite.core import resources
 from suite.core.errors import DataError
 from suite.core.tables import TABLE_KINDS, iter_table, utf8_error
-from suite.translation.catalogs import (CATALOG_SUFFIXES, SYSTEM_LOCALE_DIR, CatalogStats, find_catalogs, iter_sources,
-                                       read_catalog)
+from suite.translation.catalogs import (
+    CATALOG_SUFFIXES,
+    SYSTEM_LOCALE_DIR,
+    CatalogStats,
+    find_catalogs,
+    iter_sources,
+    read_catalog,
+)
 from suite.translation.config import SYSTEM_SOURCE, TranslationDataConfig
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -123,7 +130,7 @@ def _wanted(name: str, cfg: TranslationDataConfig) -> bool:
 
 def _read_table(path: Path, cfg: TranslationDataConfig) -> list[Pair]:
     pairs = []
-    for line, row in iter_table(path):
+    for _, row in iter_table(path):
         for column in (cfg.source_column, cfg.target_column):
             if column not in row:
                 raise DataError(f"{path}: no column '{column}' (columns: {', '.join(row)}); set "

@@ -200,11 +200,11 @@ def _engine_yaml(model_name: str, vocab: str, shortlist: list[str]) -> str:
 def _minimal_yaml(config: Any) -> str:
     """A ``special:model.yml`` for a model without an original file to copy it from."""
     return "\n".join([
-        "type: transformer", "dec-cell: ssru", "dec-depth: %d" % config.decoder_layers,
-        "enc-depth: %d" % config.encoder_layers, "dim-emb: %d" % config.dim,
-        "dim-vocabs:", "  - %d" % config.vocab_size, "  - %d" % config.vocab_size,
-        "tied-embeddings-all: true", "transformer-decoder-autoreg: rnn", "transformer-dim-ffn: %d" % config.ffn_dim,
-        "transformer-ffn-activation: relu", "transformer-heads: %d" % config.heads,
+        "type: transformer", "dec-cell: ssru", f"dec-depth: {config.decoder_layers:d}",
+        f"enc-depth: {config.encoder_layers:d}", f"dim-emb: {config.dim:d}",
+        "dim-vocabs:", f"  - {config.vocab_size:d}", f"  - {config.vocab_size:d}",
+        "tied-embeddings-all: true", "transformer-decoder-autoreg: rnn", f"transformer-dim-ffn: {config.ffn_dim:d}",
+        "transformer-ffn-activation: relu", f"transformer-heads: {config.heads:d}",
         "transformer-postprocess: dan", "transformer-postprocess-emb: d", 'transformer-preprocess: ""',
         "version: suite export"]) + "\n"
 
@@ -230,11 +230,6 @@ def int8_rounded(model: Any) -> Any:
                 quantized, scale = quantize_int8(param.detach().float().cpu().numpy())
                 param.copy_(torch.from_numpy(quantized.astype(np.float32) / np.float32(scale)))
     return rounded
-
-
-def quant_mult_report(path: str | Path) -> dict[str, float]:
-    """The ``*_QuantMultA`` multipliers of a Marian file (to compare an export with its original)."""
-    return {t.name: float(t.as_float().ravel()[0]) for t in read_marian(path) if t.name.endswith("_QuantMultA")}
 
 
 def export_run(run: Any, out_dir: str | Path, *, sample_sources: list[str], samples: int = 300, seed: int = 0) -> str:

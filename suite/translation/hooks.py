@@ -13,16 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from suite.core import sources
-from suite.translation import checks
 from suite.core.registry import Model, Report, TrainingInputs
+from suite.translation import checks
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
 from suite.translation.baselines import fit_baseline
 from suite.translation.catalogs import fill_catalog
 from suite.translation.config import TranslationDataConfig, TranslationEvalConfig, TranslationModelConfig
 from suite.translation.data import Splits
-from suite.translation.model import (build_model, encode_pairs, load_tokenizer, model_kind, needs_restorer,
-                                     new_weights_lr_scale, smoothed_loss, untuned_shortlist)
+from suite.translation.model import (
+    build_model,
+    encode_pairs,
+    load_tokenizer,
+    model_kind,
+    needs_restorer,
+    new_weights_lr_scale,
+    smoothed_loss,
+    untuned_shortlist,
+)
 from suite.translation.strings import SurfaceRestorer
 from suite.translation.translator import Translator, saved_target_language
 

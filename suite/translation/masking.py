@@ -113,4 +113,5 @@ class Masker:
 @lru_cache(maxsize=256)
 def _pattern(characters: str) -> re.Pattern:
     """Placeholders first (``{0}`` stays one placeholder), then any of ``characters`` not inside a word."""
-    return re.compile(f"{strings.PLACEHOLDER.pattern}|(?<!\\w)[{re.escape(characters)}]|[{re.escape(characters)}](?!\\w)")
+    marks = re.escape(characters)
+    return re.compile(f"{strings.PLACEHOLDER.pattern}|(?<!\\w)[{marks}]|[{marks}](?!\\w)")

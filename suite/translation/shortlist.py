@@ -37,7 +37,7 @@ class LexicalShortlist:
         self.first, self.offsets, self.ids = int(first), offsets, ids
 
     @classmethod
-    def load(cls, path: str | Path) -> "LexicalShortlist":
+    def load(cls, path: str | Path) -> LexicalShortlist:
         """Read a binary shortlist file (or the ``lex.*.bin`` of a model folder).
 
         Raises:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def compare_engines(sources: list[str], *, model_dir: str | Path | None = None, batch_size: int = 32,

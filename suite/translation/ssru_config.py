@@ -24,7 +24,7 @@ class SsruConfig:
     pad_token_id: int = 0
     eos_token_id: int = 0
 
-    def get_text_config(self, *_: Any, **__: Any) -> "SsruConfig":
+    def get_text_config(self, *_: Any, **__: Any) -> SsruConfig:
         """Itself (``transformers.Trainer`` reads special-token ids through this)."""
         return self
 

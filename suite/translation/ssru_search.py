@@ -35,7 +35,7 @@ class DecoderState:
     values: list[torch.Tensor]
     mask: torch.Tensor             # rows x 1 x 1 x source length
 
-    def select(self, index: torch.Tensor) -> "DecoderState":
+    def select(self, index: torch.Tensor) -> DecoderState:
         """The state of rows ``index`` (a reordering, a repetition or a subset)."""
         pick = lambda tensors: [t.index_select(0, index) for t in tensors]  # noqa: E731
         return DecoderState(pick(self.cells), pick(self.keys), pick(self.values), self.mask.index_select(0, index))

@@ -190,7 +190,7 @@ class SsruTransformer(nn.Module):
 
     # -- building --------------------------------------------------------------------------
     @classmethod
-    def random_init(cls, config: SsruConfig | None = None, seed: int | None = None) -> "SsruTransformer":
+    def random_init(cls, config: SsruConfig | None = None, seed: int | None = None) -> SsruTransformer:
         """The architecture with random weights (Glorot-uniform matrices, N(0, 1/dim) embeddings).
 
         Args:
@@ -212,7 +212,7 @@ class SsruTransformer(nn.Module):
         return model
 
     @classmethod
-    def from_marian(cls, path: str | Path) -> "SsruTransformer":
+    def from_marian(cls, path: str | Path) -> SsruTransformer:
         """Load a Marian binary model (int8 weights de-quantised to float32).
 
         Args:
@@ -229,7 +229,7 @@ class SsruTransformer(nn.Module):
         return model
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path) -> "SsruTransformer":
+    def from_pretrained(cls, folder: str | Path) -> SsruTransformer:
         """Load what :meth:`save_pretrained` wrote."""
         from safetensors.torch import load_file
 

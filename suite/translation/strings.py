@@ -21,8 +21,8 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 PLACEHOLDER = re.compile(
     r"%%"                                                     # a literal percent in a format string
@@ -206,7 +206,7 @@ class SurfaceRestorer:
         self.spellings, self.space_before, self.space_after = spellings, space_before, space_after
 
     @classmethod
-    def fit(cls, targets: Iterable[str]) -> "SurfaceRestorer":
+    def fit(cls, targets: Iterable[str]) -> SurfaceRestorer:
         """Learn spellings and punctuation spacing from reference translations."""
         counts: dict[str, Counter] = defaultdict(Counter)
         initial: dict[str, Counter] = defaultdict(Counter)   # sentence-initial: capitalised either way
@@ -242,6 +242,6 @@ class SurfaceRestorer:
                                     "space_after": self.space_after}, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "SurfaceRestorer":
+    def load(cls, path: Path) -> SurfaceRestorer:
         values = json.loads(path.read_text(encoding="utf-8"))
         return cls(values["spellings"], values["space_before"], values["space_after"])

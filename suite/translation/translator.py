@@ -5,8 +5,8 @@ a warm-started encoder-decoder, the Firefox Translations network): batched beam 
 strings sorted by length; placeholders masked before, kept by constrained decoding
 (``model.placeholders``, see decoding.py) and restored after, with the source's spacing
 around them (characters the tokenizer cannot encode pass through the same way); a keyboard
-accelerator is taken out and put back (see masking.py); an uncased model's output gets its case and accents back; leading and
-trailing whitespace of each source is carried over.
+accelerator is taken out and put back (see masking.py); an uncased model's output gets its case and
+accents back; leading and trailing whitespace of each source is carried over.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class Translator:
             self.restorer.save(Path(folder) / "surface.json")
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "Translator":
+    def from_folder(cls, folder: Path) -> Translator:
         """Load what :meth:`save` wrote (any architecture the domain builds).
 
         Raises:

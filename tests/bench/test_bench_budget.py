@@ -68,7 +68,8 @@ def test_the_verdict_says_whether_tuning_beats_the_untuned_model_where_it_was_sc
     curve = budget.curve(*records)
     assert "untuned" not in budget.verdict("spam", curve)         # spam scores no zero-shot system
     curve["points"][-1]["systems"]["zero-shot"] = 0.99
-    assert "; at 3,800 tuning loses 0.0140 against the untuned pretrained model (0.9900)" in budget.verdict("spam", curve)
+    sentence = budget.verdict("spam", curve)
+    assert "; at 3,800 tuning loses 0.0140 against the untuned pretrained model (0.9900)" in sentence
     curve["points"][-1]["systems"]["zero-shot"] = 0.5
     assert "tuning gains 0.4760 against the untuned pretrained model (0.5000)" in budget.verdict("spam", curve)
 

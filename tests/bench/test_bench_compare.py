@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from suite.cli import main
 from suite.bench.compare import compare, direction, format_changes
+from suite.cli import main
 
 
 def _results(*, f1, fpr, seconds, rss, threshold, extra_system=False, translation="failed"):

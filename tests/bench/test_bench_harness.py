@@ -38,7 +38,8 @@ PLAN = {
     },
 }
 if (resources.RECIPES_DIR / "translation" / "tiny.yaml").is_file():
-    PLAN["domains"]["translation"] = {"overrides": {**TINY, "data.max_train_examples": 40, "data.max_test_examples": 10},
+    PLAN["domains"]["translation"] = {"overrides": {**TINY, "data.max_train_examples": 40,
+                                                    "data.max_test_examples": 10},
                                       "runs": [{"system": "full", "recipe": "translation/tiny"}]}
 
 EXPECTED = {"spam": {"full", "lora", "hybrid", "baseline:tfidf-logreg", "baseline:naive-bayes"},

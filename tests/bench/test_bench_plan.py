@@ -3,8 +3,8 @@
 import pytest
 
 from suite.bench import runner as bench
-from suite.core import resources
 from suite.bench.plan import bundled_plans, child_overrides, load_plan
+from suite.core import resources
 from suite.core.errors import RecipeError, RunError
 from suite.core.recipe import load_recipe
 

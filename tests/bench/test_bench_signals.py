@@ -1,12 +1,13 @@
 """A benchmark stopped with SIGTERM (``kill``, a job scheduler) stops the run it supervises too."""
 
-import pytest
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+
+import pytest
 
 pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane
 

@@ -12,11 +12,11 @@ import shutil
 
 import numpy as np
 import pytest
+from domain_cases import DOMAINS as CASES
 
 import suite
 from suite.core import registry
 from suite.core.results import BASELINE, TUNED, RunResult
-from domain_cases import DOMAINS as CASES
 
 DOMAINS = list(CASES)
 

@@ -26,7 +26,8 @@ def test_defaults_types_and_overrides(tmp_path):
     assert recipe.train.epochs == 2.0 and isinstance(recipe.train.epochs, float)
     assert recipe.train.learning_rate == pytest.approx(1e-4)
     assert recipe.lora.enabled is True and recipe.model.width == 4
-    assert recipe.to_dict()["data"] == {"source": "toy", "share": 0.25, "mode": "a", "columns": ["a", "b"], "points": 400}
+    assert recipe.to_dict()["data"] == {"source": "toy", "share": 0.25, "mode": "a", "columns": ["a", "b"],
+                                        "points": 400}
 
 
 def test_round_trip_through_dict(tmp_path):

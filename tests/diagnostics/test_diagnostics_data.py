@@ -33,7 +33,7 @@ def test_synthetic_labels_match_the_lesions_drawn():
         labels = with_lesions[f"{split}_labels"][:, 0]
         diff = with_lesions[f"{split}_images"].astype(int) - without[f"{split}_images"].astype(int)
         assert np.abs(diff[labels == 0]).max() == 0                           # negatives: nothing added
-        for image, (row, col, radius) in zip(diff[labels == 1], with_lesions[f"{split}_lesions"][labels == 1]):
+        for image, (row, col, _) in zip(diff[labels == 1], with_lesions[f"{split}_lesions"][labels == 1]):
             rows, cols = np.mgrid[0:48, 0:48]
             weight = np.clip(image, 0, None) / image.clip(0, None).sum()
             assert image.max() >= 0.2 * 255                                    # contrast >= 0.25, some clipping

@@ -1,8 +1,8 @@
 """The online PneumoniaMNIST recipe, run offline: a fake file in the exact MedMNIST layout sits where the
 recipe's ``medmnist:`` source looks first (its cache), so the recipe's own data path runs end to end."""
 
-import pytest
 import numpy as np
+import pytest
 
 import suite
 from suite.core.recipe import load_recipe

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from suite.core import sources
+from suite.core.adapters import target_modules_for
 from suite.core.errors import ModelSourceError
 from suite.core.metrics.classification import roc_auc
-from suite.core.adapters import target_modules_for
 from suite.core.optim import parameter_groups
 from suite.core.registry import Model
 from suite.core.training import learning_rate_scale

@@ -145,7 +145,8 @@ def test_bad_inputs_give_one_line(tiny_run, tmp_path, capsys):
 
 def test_a_linear_probe_is_the_logistic_regression_on_frozen_features(runs_dir, cache_dir):
     run = suite.tune("diagnostics/tiny", train__strategy="linear-probe",
-                     evaluation__baselines=["logreg-imagenet-features"], output__runs_dir=str(runs_dir), output__name="dx-tiny-probe", data__cache_dir=cache_dir)
+                     evaluation__baselines=["logreg-imagenet-features"], output__runs_dir=str(runs_dir),
+                     output__name="dx-tiny-probe", data__cache_dir=cache_dir)
     metrics = run.metrics()
     tuned, baseline = metrics["models"]["tuned"], metrics["models"]["baseline:logreg-imagenet-features"]
     assert tuned["auroc"] > 0.9 and tuned["auroc"] == pytest.approx(baseline["auroc"], abs=1e-9)   # the same model

@@ -5,8 +5,22 @@ import pytest
 
 from suite.core.errors import DataError
 from suite.core.recipe import load_recipe
-from suite.recommendation.data import (COLD, TASTE_TEST, TASTE_VALIDATION, TEST, TRAIN, UNUSED, VALIDATION,
-                                       RecDataConfig, Splits, check_no_leak, load_splits, load_table, read_items, split_table)
+from suite.recommendation.data import (
+    COLD,
+    TASTE_TEST,
+    TASTE_VALIDATION,
+    TEST,
+    TRAIN,
+    UNUSED,
+    VALIDATION,
+    RecDataConfig,
+    Splits,
+    check_no_leak,
+    load_splits,
+    load_table,
+    read_items,
+    split_table,
+)
 
 INTERACTIONS = """user,item,rating,timestamp
 alice,m1,5,10
@@ -149,7 +163,7 @@ def test_training_budget_keeps_each_users_newest_positives_and_the_same_held_out
 
     cfg = RecDataConfig(source="synthetic", synthetic_users=80, synthetic_items=120, split="next-and-taste")
     full, capped = load_splits(cfg), load_splits(RecDataConfig(**{**cfg.__dict__, "max_train_per_user": 2}))
-    for seq, whole, part in zip(full.sequences, full.parts, capped.parts):
+    for whole, part in zip(full.parts, capped.parts):
         assert ((part == UNUSED) | (part == whole)).all()                   # held-out parts unchanged
         kept = np.flatnonzero(whole == TRAIN)[-2:]
         assert (part == TRAIN).sum() == kept.size and (part[kept] == TRAIN).all()   # the newest two

@@ -72,7 +72,8 @@ def test_compare_pairs_the_users_of_two_systems():
     c = result["tuned vs baseline:als"]
     assert c["metric"] == "ndcg@10" and c["a"] == pytest.approx(1.0) and c["b"] == pytest.approx(0.75)
     assert c["difference"] == pytest.approx(0.25) and c["difference_low"] >= 0 and c["cases"] == 4
-    assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in comparison_section(result, cases="test users", note="")
+    section = comparison_section(result, cases="test users", note="")
+    assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in section
 
 
 def test_a_system_that_ties_every_cold_item_has_no_cold_figures():

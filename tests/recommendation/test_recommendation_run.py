@@ -9,8 +9,8 @@ import pytest
 import suite
 from suite.core.errors import DataError
 from suite.core.recipe import load_recipe
-from suite.recommendation.data import TRAIN, VALIDATION, load_splits, read_prediction_inputs
 from suite.core.text_encoder import encode
+from suite.recommendation.data import TRAIN, VALIDATION, load_splits, read_prediction_inputs
 from suite.recommendation.towers import TextWeight
 
 pytestmark = pytest.mark.slow    # trains models or starts processes: not in the fast lane

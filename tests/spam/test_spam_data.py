@@ -7,8 +7,15 @@ from email.message import EmailMessage
 import pytest
 
 from suite.core.errors import DataError
-from suite.spam.data import (Message, SpamDataConfig, bundled_corpus_path, deduplicate, load_messages, read_texts,
-                             split_messages)
+from suite.spam.data import (
+    Message,
+    SpamDataConfig,
+    bundled_corpus_path,
+    deduplicate,
+    load_messages,
+    read_texts,
+    split_messages,
+)
 from suite.spam.mail import html_to_text, parse_email
 
 
@@ -55,7 +62,7 @@ def test_declared_and_misdeclared_charsets_are_decoded():
     chinese = "Content-Type: text/html; charset=gb2312\nSubject: \u4e2d\u6587\n\n<p>\u94fe\u63a5</p>".encode("gbk")
     assert parse_email(chinese).body == "链接"                  # GB2312 read as its superset GB18030
     assert parse_email(chinese).subject == "中文"               # raw 8-bit header read in the body's charset
-    mislabeled = "Content-Type: text/plain; charset=iso-8859-1\n\nnaïve €".encode("utf-8")
+    mislabeled = "Content-Type: text/plain; charset=iso-8859-1\n\nnaïve €".encode()
     assert parse_email(mislabeled).body == "naïve €"            # valid UTF-8 wins over a Western label
 
 

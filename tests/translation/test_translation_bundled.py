@@ -46,8 +46,8 @@ def test_scratch_builds_the_same_architecture_from_random_weights_and_skips_zero
 def test_export_of_the_tuned_run_runs_in_the_native_engine_like_its_pytorch_model(translation_tiny_run, tmp_path,
                                                                                   capsys):
     from suite.translation import firefox
-    from suite.translation.export import native_agreement
     from suite.translation.data import prepare
+    from suite.translation.export import native_agreement
 
     before = sorted(p.name for p in translation_tiny_run.path.rglob("*"))
     out = tmp_path / "exported"

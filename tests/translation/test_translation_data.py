@@ -4,7 +4,7 @@ import polib
 import pytest
 
 from suite.core.errors import DataError
-from suite.translation.catalogs import fill_catalog, read_catalog, CatalogStats
+from suite.translation.catalogs import CatalogStats, fill_catalog, read_catalog
 from suite.translation.data import TranslationDataConfig, clean_pairs, load_pairs, prepare, split_pairs
 
 
@@ -29,7 +29,8 @@ def sample_entries(prefix=""):
         (f"{prefix}Not reviewed", f"{prefix}Nicht geprüft", {"flags": ["fuzzy"]}),
         (f"{prefix}Untranslated", "", {}),
         (f"{prefix}%(count)d file", "", {"msgid_plural": f"{prefix}%(count)d files",
-                                          "msgstr_plural": {0: f"{prefix}%(count)d Datei", 1: f"{prefix}%(count)d Dateien"}}),
+                                          "msgstr_plural": {0: f"{prefix}%(count)d Datei",
+                                                            1: f"{prefix}%(count)d Dateien"}}),
     ]
 
 
@@ -59,7 +60,8 @@ def test_obsolete_entries_are_dropped(tmp_path):
 
 
 def test_three_plural_forms_keep_only_the_singular(tmp_path):
-    entries = [("%d file", "", {"msgid_plural": "%d files", "msgstr_plural": {0: "%d plik", 1: "%d pliki", 2: "%d plików"}})]
+    plurals = {0: "%d plik", 1: "%d pliki", 2: "%d plików"}
+    entries = [("%d file", "", {"msgid_plural": "%d files", "msgstr_plural": plurals})]
     stats = CatalogStats()
     assert [(e.source, e.target) for e in read_catalog(write_po(tmp_path / "pl.po", entries, nplurals=3), stats)] \
         == [("%d file", "%d plik")]
@@ -114,7 +116,8 @@ def test_tables_are_read_with_named_columns(tmp_path):
     table = tmp_path / "pairs.tsv"
     table.write_text("en\tde\nOpen\tÖffnen\nClose\tSchließen\n", encoding="utf-8")
     pairs, _ = load_pairs(TranslationDataConfig(source=str(table), source_column="en", target_column="de"))
-    assert [(p.source, p.target, p.catalog) for p in pairs] == [("Open", "Öffnen", "pairs"), ("Close", "Schließen", "pairs")]
+    assert [(p.source, p.target, p.catalog) for p in pairs] == [("Open", "Öffnen", "pairs"),
+                                                                 ("Close", "Schließen", "pairs")]
 
 
 def test_cleaning_strips_and_drops_empty_long_and_duplicate_pairs(tmp_path):

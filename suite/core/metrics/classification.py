@@ -17,7 +17,7 @@ Everything is a pure function of its arguments: no plotting, no files, no global
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -24,7 +24,7 @@ and done in row chunks: 943 users x 1,682 items takes about 0.1 s.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
