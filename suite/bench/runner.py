@@ -234,7 +234,7 @@ def _supervise(command: list[str], log: Path, clock: _Clock, timeout_minutes: fl
     """Run ``command`` with its output in ``log``; return (exit status or "timeout", seconds, peak RSS MiB)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "false"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(resources.PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(resources.IMPORT_ROOT), os.environ.get("PYTHONPATH")]))}
     start = time.monotonic()
     with open(log, "wb") as handle, _sigterm_raises():
         child = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)

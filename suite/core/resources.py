@@ -1,21 +1,44 @@
-"""Files that ship beside the package: bundled recipes and data sets.
+"""Files that ship with the suite: bundled recipes and data sets, and the user cache for data that cannot ship.
 
-The suite is installed from its source tree (``pip install -e .``), so ``recipes/`` and
-``datasets/`` sit next to the ``suite`` package.
+The repository keeps them at its top, ``recipes/`` and ``datasets/``, where people edit them; a wheel
+carries them inside the package as ``suite/recipes`` and ``suite/datasets`` (pyproject.toml maps them in).
+An editable install (``pip install -e .``) reads the repository's own folders, an installed wheel its
+copies: the same names either way, from any working directory.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from suite.core import paths
 from suite.core.errors import RecipeError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RECIPES_DIR = PROJECT_ROOT / "recipes"
-DATASETS_DIR = PROJECT_ROOT / "datasets"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The ``suite`` package's folder."""
+IMPORT_ROOT = PACKAGE_DIR.parent
+"""The folder ``suite`` is imported from (the repository, or site-packages): what a child process needs on its
+path to import the same suite."""
+
+
+def _bundled(name: str) -> Path:
+    inside = PACKAGE_DIR / name                    # an installed wheel
+    return inside if inside.is_dir() else IMPORT_ROOT / name
+
+
+RECIPES_DIR = _bundled("recipes")
+DATASETS_DIR = _bundled("datasets")
+CACHE_ENV = "SUITE_CACHE"
 # folders of recipes/ that hold other YAML: benchmark plans (suite bench --plan), accelerate launch configs
 NOT_RECIPES = ("bench", "accelerate")
+
+
+def cache_dir() -> Path:
+    """Where data fetched or generated at run time lives: ``$SUITE_CACHE``, else ``$XDG_CACHE_HOME/suite``, else
+    ``~/.cache/suite`` (never inside the installed package)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "suite"
 
 
 def bundled_recipes() -> dict[str, Path]:

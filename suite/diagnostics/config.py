@@ -41,7 +41,8 @@ class DiagnosticsDataConfig(LabelBudget):
     on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
         "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
     cache_dir: str | None = field(default=None, metadata={
-        "help": "Where generated/downloaded .npz files are kept (default ~/.cache/suite/diagnostics)."})
+        "help": "Where generated/downloaded .npz files are kept (default: diagnostics/ in the user cache, "
+                "$SUITE_CACHE or ~/.cache/suite)."})
     seed: int = field(default=0, metadata={"help": "Seed of the split and of the label budget's draws."})
 
     def __post_init__(self):

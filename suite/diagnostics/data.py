@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from suite.core import label_budget
+from suite.core import label_budget, resources
 from suite.core.errors import DataError, brief
 from suite.diagnostics.config import DiagnosticsDataConfig
 from suite.diagnostics.images import IMAGE_SUFFIXES, read_images, to_uint8
@@ -120,7 +120,7 @@ def with_test_data(cfg: DiagnosticsDataConfig, splits: Splits, source: str) -> S
 
 
 def cache_dir(cfg: DiagnosticsDataConfig) -> Path:
-    return Path(cfg.cache_dir or Path.home() / ".cache" / "suite" / "diagnostics").expanduser()
+    return Path(cfg.cache_dir).expanduser() if cfg.cache_dir else resources.cache_dir() / "diagnostics"
 
 
 def read_source(cfg: DiagnosticsDataConfig) -> Splits:

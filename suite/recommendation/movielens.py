@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.core import resources
 from suite.core.errors import DataError
 
 MOVIELENS = "movielens-100k"
@@ -27,14 +28,6 @@ GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 GROUPLENS_MD5 = "0e33842e24a9c977be4e0107933c0723"
 RECBOLE_WHEEL = ("recbole", "1.2.1", "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407")
 RECBOLE_FOLDER = "recbole/dataset_example/ml-100k/ml-100k"
-CACHE_ENV = "SUITE_CACHE"
-
-
-def cache_dir() -> Path:
-    """Where fetched data sets live: ``$SUITE_CACHE``, else ``$XDG_CACHE_HOME/suite``, else ``~/.cache/suite``."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "suite"
 
 
 def pull(name: str, *, force: bool = False) -> Path:
@@ -54,7 +47,7 @@ def pull(name: str, *, force: bool = False) -> Path:
     """
     if name != MOVIELENS:
         raise DataError(f"unknown data set '{name}' (can pull: {MOVIELENS})")
-    folder = cache_dir() / name
+    folder = resources.cache_dir() / name
     if not force and _verified(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from suite.core import resources
 from suite.core.metrics.ranking import ranking_report
 from suite.recommendation import movielens as rec_data
 from suite.recommendation.baselines import BaselineParams, fit_baseline
@@ -32,7 +33,7 @@ def test_pull_caches_and_verifies(movielens, tmp_path, monkeypatch):
         handle.write("1\t1\t5\t0\n")                                  # a corrupted cache is not trusted
     assert not rec_data._verified(copy)
     monkeypatch.setenv("SUITE_CACHE", str(tmp_path))
-    assert rec_data.cache_dir() == tmp_path
+    assert resources.cache_dir() == tmp_path
 
 
 def test_default_protocol_counts(movielens):
