@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow    # builds a wheel: not in the fast lane
-
 from suite.core import resources
 
+pytestmark = pytest.mark.slow    # builds a wheel: not in the fast lane
 ROOT = Path(__file__).resolve().parents[1]
 
 
