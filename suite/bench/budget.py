@@ -362,6 +362,23 @@ def table(budget: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def cost_table(budget: dict) -> tuple[list[str], list[list[str]]]:
+    """Rows: one per size and tried strategy: its mean training seconds and FLOPs over the draws (every phase:
+    contrastive pairs, the probe's forward passes, fine-tuning; a stage's are those of the phases before its
+    fine-tuning), its mean test metric, and how often validation picked it."""
+    header = ["labelled examples", "strategy", "train seconds", "training FLOPs", f"test {budget['primary_metric']}",
+              "picked"]
+    rows = []
+    for p in budget["points"]:
+        for name, cost in sorted((p.get("costs") or {}).items(), key=lambda item: item[1]["train_seconds"] or 0):
+            value = p["systems"].get(name, p["systems"].get(TUNED) if len(p["costs"]) == 1 else None)
+            rows.append([f"{p['train_examples']:,}", name,
+                         f"{cost['train_seconds']:.1f}" if is_number(cost["train_seconds"]) else "–",
+                         f"{cost['training_flops']:.3g}" if is_number(cost["training_flops"]) else "–",
+                         _fmt(value), f"{(p.get('picked') or {}).get(name, 0)} of {p.get('draws', 1)}"])
+    return header, rows
+
+
 def _difference_cell(paired: dict | None) -> str:
     if not paired or not is_number(paired.get("difference_low")):
         return "–"

@@ -64,14 +64,17 @@ def write_reports(results_path: str | Path) -> dict[str, Path]:
 
 
 def tables(results: dict) -> dict[str, Table]:
-    """Every table of the report: ``summary``, per domain ``domain:<name>`` (its runs' systems) and
-    ``budget:<name>`` (its label-budget curve), ``compute``, ``environment``."""
+    """Every table of the report: ``summary``, per domain ``domain:<name>`` (its runs' systems),
+    ``budget:<name>`` (its label-budget curve) and ``budget-cost:<name>`` (what each strategy cost at each size),
+    ``compute``, ``environment``."""
     built = {"summary": _summary(results)}
     for name, entry in results["domains"].items():
         if entry.get("systems") or not entry.get("budget"):      # a failed domain's table names its failures
             built[f"domain:{name}"] = _domain_table(entry, results.get("compute", {}))
         if entry.get("budget"):
             built[f"budget:{name}"] = budget.table(entry["budget"])
+            if any(p.get("costs") for p in entry["budget"]["points"]):
+                built[f"budget-cost:{name}"] = budget.cost_table(entry["budget"])
     built["compute"] = _compute_table(results)
     built["environment"] = _environment_table(results)
     return built
@@ -294,6 +297,8 @@ def title(key: str, results: dict) -> str:
         name = key.split(":", 1)[1]
         curve = results["domains"][name]["budget"]
         return f"{name}: label budget, test {curve['primary_metric']} by labelled examples"
+    if key.startswith("budget-cost:"):
+        return f"{key.split(':', 1)[1]}: label budget, what each training strategy cost (mean over the draws)"
     if key.startswith("domain:"):
         name = key.split(":", 1)[1]
         entry = results["domains"][name]

@@ -98,7 +98,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
         return _finish(domain, recipe, run, data, model, resume=False)
     except BaseException:
         # nothing worth keeping: leave no half-made folder (the main process owns the folder)
-        if distributed.is_main_process() and run.last_checkpoint() is None:
+        if distributed.is_main_process() and not run.has_checkpoints():
             shutil.rmtree(run.path, ignore_errors=True)
         raise
 

@@ -160,6 +160,10 @@ class Run:
                 if _checkpoint_is_complete(p) and all((p / name).is_file() for name in required)]
         return max(done, key=_step, default=None)
 
+    def has_checkpoints(self) -> bool:
+        """Whether any training phase left something to resume from (a checkpoint, or a finished earlier phase)."""
+        return self.checkpoints_dir.is_dir() and any(p.is_file() for p in self.checkpoints_dir.rglob("*"))
+
     def discard_incomplete_checkpoints(self) -> list[Path]:
         """Remove checkpoint folders (of every phase) that a killed run left half-written; return what was removed."""
         folders = [self.checkpoints_dir, *(p for p in self.checkpoints_dir.glob("*")

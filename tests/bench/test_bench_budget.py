@@ -171,6 +171,10 @@ def test_validation_picks_the_strategy_of_each_draw_and_the_draws_are_paired(tmp
     header, rows = budget.table(curve)
     assert header[:4] == ["labelled examples", "draws", "tuned (validation-picked)", "contrastive"]
     assert rows[0][-2] == "contrastive 2, linear-probe 1" and rows[0][-1].startswith("-0.0133 (")
+    header, rows = budget.cost_table(curve)
+    assert header[:4] == ["labelled examples", "strategy", "train seconds", "training FLOPs"]
+    assert [row[1] for row in rows] == ["linear-probe", "lp-ft", "contrastive"]            # cheapest first
+    assert rows[0][2:] == ["1.0", "1e+09", "0.7167", "1 of 3"] and rows[2][-1] == "2 of 3"
     sentence = budget.verdict("spam", curve)
     assert sentence.startswith("spam: the classical naive-bayes stays ahead up to all 32 labelled examples")
     assert budget.plot("spam", curve, tmp_path / "spam.png").stat().st_size > 5_000
