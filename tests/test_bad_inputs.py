@@ -149,6 +149,8 @@ SPAM = {
     "LoRA with a strategy that trains only the head": lambda f: (["train", "spam/tiny", "lora.enabled=true",
                                                                   "train.strategy=linear-probe"],
                                                                  "trains no weights but the head's"),
+    "LoRA with contrastive tuning": lambda f: (["train", "spam/tiny", "lora.enabled=true",
+                                                "train.strategy=contrastive-lp-ft"], "tunes the encoder in full"),
     "unknown strategy": lambda f: (["train", "spam/tiny", "train.strategy=setfit"],
                                    "train.strategy: expected one of 'fine-tune'"),
     "adapt: new data that is missing": lambda f: (["adapt", finished("spam"), "--data", f.missing("new.csv")],

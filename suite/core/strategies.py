@@ -62,9 +62,12 @@ def check(domain: Any, recipe: Any) -> None:
                           f"examples, which the {domain.name} domain has not; use fine-tune, linear-probe or lp-ft"
                           if isinstance(domain, registry.FitsHead) else
                           f"{recipe.origin}: train.strategy: {strategy} needs a text classifier; use fine-tune")
-    if recipe.lora.enabled and FINE_TUNE not in phases and CONTRASTIVE not in phases:
+    if recipe.lora.enabled and FINE_TUNE not in phases:
         raise RecipeError(f"{recipe.origin}: lora.enabled: train.strategy {strategy} trains no weights but the "
                           "head's; turn LoRA off, or use lp-ft")
+    if recipe.lora.enabled and CONTRASTIVE in phases:
+        raise RecipeError(f"{recipe.origin}: lora.enabled: train.strategy {strategy} tunes the encoder in full on "
+                          "pairs; turn LoRA off, or use lp-ft")
 
 
 def check_data(domain: Any, recipe: Any, data: Any) -> None:
