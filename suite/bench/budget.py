@@ -10,7 +10,7 @@ labels, does tuning a pretrained model beat the classical method, and where do t
 
 - :func:`curve` reads the budget's finished runs into points: per size, every system's mean over the draws
   with its spread; ``tuned`` is the strategy that *validation* picked on each draw (the best validation score;
-  a tie goes to the cheaper strategy), never test; each tried strategy has its own curve beside it (a run of
+  a tie goes to the lower validation log-loss, then to the cheaper strategy), never test; each tried strategy has its own curve beside it (a run of
   ``lp-ft`` also gives ``linear-probe``, the stage before its fine-tuning); and the picked model's paired
   differences with each baseline over the draws;
 - :func:`crossover` finds the smallest size from which the tuned model stays ahead of the best baseline;
@@ -83,7 +83,8 @@ def _point(size: Any, draws: dict[int, list], metric: str, figure: str | None) -
             labels = budgeted or (result.data.get("train") or 0) + (result.data.get("validation") or 0)
             for system in result.systems.values():
                 entry = {"value": system.metrics.get(metric), "figure": system.metrics.get(figure) if figure else None,
-                         "validation": system.metrics.get("validation_score"), "result": result}
+                         "validation": system.metrics.get("validation_score"),
+                         "validation_loss": system.metrics.get("validation_log_loss"), "result": result}
                 if system.role in (TUNED, STAGE):
                     name = _strategy_of(system.name, record, result)
                     if system.role == TUNED or name not in candidates:     # a run of the strategy itself wins
@@ -149,11 +150,13 @@ def _cost(result: RunResult, *, stage: bool) -> dict:
 
 
 def _pick(candidates: dict) -> str:
-    """The candidate with the best validation score (a tie: the cheaper one); with no scores, the one there is."""
+    """The candidate with the best validation score; of those tied on it (a small validation part gives every good
+    system a perfect F1), the lowest validation log-loss; then the cheaper one. With no scores, the one there is."""
     def key(name):
         entry = candidates[name]
         score = entry["validation"] if is_number(entry["validation"]) else float("-inf")
-        return (-score, entry["train_seconds"] if is_number(entry["train_seconds"]) else float("inf"), name)
+        loss = entry["validation_loss"] if is_number(entry["validation_loss"]) else float("inf")
+        return (-score, loss, entry["train_seconds"] if is_number(entry["train_seconds"]) else float("inf"), name)
 
     return min(candidates, key=key)
 

@@ -266,13 +266,20 @@ def check_parent(domain: Domain, recipe: Recipe) -> None:
 
 def add_selection_scores(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs],
                          evaluation: registry.Report) -> None:
-    """The tuned model's and each stage's ``validation_score``: the domain's validation metric of its validation
-    outputs, what chooses between training strategies (``suite bench``) without looking at test (blending domains)."""
-    if not isinstance(domain, registry.Blends):
-        return
+    """What chooses between training strategies (``suite bench``) without looking at test, for the tuned model
+    and each stage: ``validation_score``, the domain's validation metric of its validation outputs (blending
+    domains), and ``validation_log_loss``, which separates systems that score the same on a small validation
+    part (binary domains: a few validation examples give every good system a perfect F1)."""
+    from suite.core.metrics.classification import log_loss
+
     for name, metrics in evaluation.metrics.items():
-        if role_of(name) in (TUNED, STAGE) and name in outputs:
+        if role_of(name) not in (TUNED, STAGE) or name not in outputs:
+            continue
+        if isinstance(domain, registry.Blends):
             metrics["validation_score"] = float(domain.validation_score(recipe, data, outputs[name]["validation"]))
+        if isinstance(domain, registry.Thresholded) and domain.operating_target(recipe, data) is not None:
+            labels, scores = domain.labelled_scores(data, outputs[name], "validation")
+            metrics["validation_log_loss"] = log_loss(labels, scores)
 
 
 def add_hybrid(domain: Domain, recipe: Recipe, data: Any, outputs: dict[str, Outputs]) -> blend.Hybrid | None:

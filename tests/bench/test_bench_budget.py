@@ -122,12 +122,13 @@ def test_a_plan_budget_expands_into_one_run_per_size():
     assert runs[0].overrides == {"data.train_examples": 32} and runs[-1].overrides == {}
 
 
-def _strategy_run(out, label, *, strategy, draw, tuned, validation, nb, seconds, stage=None):
+def _strategy_run(out, label, *, strategy, draw, tuned, validation, nb, seconds, stage=None, loss=None):
     """A spam budget run of 32 labels: its tuned model (and the stage before its fine-tuning) with validation
     scores, and naive Bayes refitted on the same draw."""
     folder = out / "runs" / f"spam-{label}"
     folder.mkdir(parents=True)
-    models = {"tuned": {"f1": tuned, "validation_score": validation}, "baseline:naive-bayes": {"f1": nb},
+    models = {"tuned": {"f1": tuned, "validation_score": validation, "validation_log_loss": loss},
+              "baseline:naive-bayes": {"f1": nb},
               "hybrid": {"f1": max(tuned, nb)}}
     phases = [{"phase": "fine-tune", "seconds": seconds, "flops": 1e12}]
     if stage:
@@ -193,3 +194,12 @@ def test_a_budget_with_strategies_and_draws_expands_into_one_run_each():
     with pytest.raises(Exception, match="draws: expected one number from 1 to 100, or one per size"):
         load_plan({"name": "b", "domains": {"spam": {"budget": {
             "recipe": "spam/tiny", "key": "data.label_budget", "sizes": [32, None], "draws": [2]}}}})
+
+
+def test_a_tie_on_the_validation_score_goes_to_the_lower_validation_log_loss_then_the_cheaper(tmp_path):
+    records = {"budget-32-fine-tune-d0": _strategy_run(tmp_path, "ft", strategy="fine-tune", draw=0, tuned=0.85,
+                                                       validation=1.1, nb=0.8, seconds=30.0, loss=0.05),
+               "budget-32-lp-ft-d0": _strategy_run(tmp_path, "lp", strategy="lp-ft", draw=0, tuned=0.7,
+                                                   validation=1.1, nb=0.8, seconds=29.0, loss=0.30,
+                                                   stage=("linear-probe", 0.7, 1.1))}
+    assert budget.curve(records, tmp_path)["points"][0]["picked"] == {"fine-tune": 1}   # not the cheaper probe

@@ -38,6 +38,7 @@ def test_contrastive_then_probe_then_fine_tuning_each_leave_their_trace(fewshot_
     assert metrics["models"]["stage:contrastive"]["roc_auc"] > 0.7           # a tuned encoder and a fitted head
     for system in ("tuned", "stage:contrastive"):
         assert 0 < metrics["models"][system]["validation_score"] <= 1.1
+        assert metrics["models"][system]["validation_log_loss"] > 0
     assert (fewshot_run.path / "plots" / "learning_curves-contrastive.png").is_file()
     assert not (fewshot_run.path / "checkpoints").exists()                  # a finished run keeps model/ only
 

@@ -77,6 +77,19 @@ def confusion(labels: Sequence, scores: Sequence, threshold: float) -> dict[str,
             "fn": int((~flagged & (y == 1)).sum()), "tp": int((flagged & (y == 1)).sum())}
 
 
+def log_loss(labels: Sequence, scores: Sequence, *, eps: float = 1e-6) -> float:
+    """Mean negative log-likelihood of 0/1 ``labels`` under probabilities ``scores`` (clipped to [eps, 1 - eps]):
+    a proper scoring rule, so it separates systems that every threshold metric scores the same.
+
+    Example:
+        >>> round(log_loss([0, 1], [0.2, 0.9]), 4)
+        0.1643
+    """
+    y, s = _arrays(labels, scores)
+    p = np.clip(s, eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
 def roc_auc(labels: Sequence, scores: Sequence) -> float:
     """Area under the ROC curve: the chance a random positive outscores a random negative (ties count half).
 
