@@ -10,9 +10,9 @@ labels, does tuning a pretrained model beat the classical method, and where do t
 
 - :func:`curve` reads the budget's finished runs into points: per size, every system's mean over the draws
   with its spread; ``tuned`` is the strategy that *validation* picked on each draw (the best validation score;
-  a tie goes to the lower validation log-loss, then to the cheaper strategy), never test; each tried strategy has its own curve beside it (a run of
-  ``lp-ft`` also gives ``linear-probe``, the stage before its fine-tuning); and the picked model's paired
-  differences with each baseline over the draws;
+  a tie goes to the lower validation log-loss, then to the cheaper strategy), never test; each tried strategy
+  has its own curve beside it (a run of ``lp-ft`` also gives ``linear-probe``, the stage before its
+  fine-tuning); and the picked model's paired differences with each baseline over the draws;
 - :func:`crossover` finds the smallest size from which the tuned model stays ahead of the best baseline;
 - :func:`verdict` says it in one sentence; :func:`plot` draws it with the spread and the crossover marked.
 """
