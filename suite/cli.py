@@ -185,7 +185,7 @@ def _list(args) -> int:
     for name, path in resources.bundled_datasets().items():
         print(f"  {name:28s} {path}")
     print("bundled models (model.source):")
-    for name, entry in sources.BUNDLED.items():
+    for name, entry in sources.bundled_models().items():
         try:
             sources.resolve(f"bundled:{name}")
             state = "installed"

