@@ -7,9 +7,8 @@
     suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
     suite calibrate RUN_DIR --data PATH [--target-fpr X] [--system hybrid]  re-set a binary run's threshold
     suite adapt RUN_DIR --data PATH [--strategy S] [key=value ...]  continue a run's model on new labelled data
-    suite predict RUN_DIR TEXT... | --user ID... | --input FILE [--k K] [--saliency DIR] [--output FILE]
-                 [--system hybrid]
-    suite export RUN_DIR OUT_DIR --format F      write the run's model in another format (translation: marian)
+    suite predict RUN_DIR INPUT... | --input FILE [--output FILE] [--system hybrid] [the domain's options]
+    suite export RUN_DIR OUT_DIR --format F      write the run's model in another format the domain offers
     suite serve RUN_DIR [--host H] [--port P] [--system hybrid]  an HTTP API for the run's model, micro-batched
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR]
@@ -36,7 +35,10 @@ from suite.core.paths import shorten as paths_shorten
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and getattr(args, "command", None) != "predict":     # predict reads the rest with the run's domain
+        parser.parse_args(argv)                                    # argparse's own message, exit status 2
+    args.rest = rest
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -120,23 +122,21 @@ def _add_finished_run_commands(sub) -> None:
     adapt.add_argument("overrides", nargs="*", metavar="key=value", help="other recipe keys of the new run")
     adapt.set_defaults(handler=_adapt)
 
-    predict = sub.add_parser("predict", help="run a tuned model on new inputs")
-    predict.add_argument("run_dir")
+    predict = sub.add_parser("predict", help="run a tuned model on new inputs", add_help=False,
+                             epilog="A domain adds options of its own: suite predict RUN --help lists them.")
+    predict.add_argument("-h", "--help", action="store_true", help="show this help (and RUN's domain's options)")
+    predict.add_argument("run_dir", nargs="?")
     predict.add_argument("inputs", nargs="*", metavar="INPUT", help="inputs given inline (e.g. texts)")
     predict.add_argument("--input", type=Path, help="read inputs from a file")
     predict.add_argument("--output", type=Path, help="write predictions to a .jsonl or .csv file")
-    predict.add_argument("--user", action="append", default=[], metavar="ID",
-                         help="recommendation: recommend for this user of the training data (repeatable)")
-    predict.add_argument("--k", type=int, help="recommendation: items per input (default 10)")
-    predict.add_argument("--saliency", type=Path, metavar="DIR",
-                         help="diagnostics: also write a Grad-CAM PNG per image into DIR")
     add_system_argument(predict)
-    predict.set_defaults(handler=_predict)
+    predict.set_defaults(handler=_predict, parser=predict)
 
     export = sub.add_parser("export", help="write a finished run's model in another format")
     export.add_argument("run_dir")
     export.add_argument("out_dir", help="a new folder for the exported model")
-    export.add_argument("--format", required=True, help="e.g. marian (translation: the native int8 engine's format)")
+    export.add_argument("--format", required=True,
+                        help="a format the run's domain offers (a wrong one is refused with the list)")
     export.set_defaults(handler=_export)
 
     from suite.serve.cli import add_serve_parser
@@ -274,17 +274,20 @@ def _adapt(args) -> int:
 
 
 def _predict(args) -> int:
-    from suite.core import actions, calibration, registry
+    from suite.core import actions, calibration, predict_options, registry
     from suite.core.results import HYBRID
     from suite.core.runs import Run
 
+    if args.help or args.run_dir is None:
+        return _predict_help(args)
     run = Run.open(_path(args.run_dir, "run folder"))
     run.require_complete()
     domain = registry.get_domain(run.recipe().domain)
-    options = _predict_options(args, domain)
-    inline = list(args.inputs) + [f"user:{user}" for user in args.user]
+    declared = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
+    options, more = predict_options.read(domain.name, declared, args.rest)
+    inline = list(args.inputs) + more
     if bool(inline) == bool(args.input):
-        raise SuiteError("predict: give inputs inline (or --user ID) or with --input FILE (one of the two)")
+        raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
     source = _path(args.input, "--input") if args.input else None
     writes_own = _check_output(args.output, domain, source)
     inputs = domain.read_inputs(run.model_dir, inline=inline, path=source)
@@ -314,22 +317,22 @@ def _predict(args) -> int:
 OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 
-def _predict_options(args, domain) -> dict:
-    """The keyword options of ``predict`` the command line asked for, refused where the domain takes none."""
+def _predict_help(args) -> int:
+    """``suite predict --help``, and with a run folder its domain's options too."""
     from suite.core import registry
+    from suite.core.runs import Run
 
-    if args.k is not None and not 1 <= args.k <= 10_000:
-        raise SuiteError(f"--k: expected an integer from 1 to 10000, got {args.k}")
-    options = {name: value for name, value in {"k": args.k, "saliency_dir": args.saliency}.items() if value is not None}
-    accepted = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
-    for name in [*options, *(["user"] if args.user else [])]:
-        if name not in accepted:
-            raise SuiteError(f"--{name.removesuffix('_dir')}: a {domain.name} model does not take it")
-    if args.saliency is not None:
-        saliency = _path(args.saliency, "--saliency")
-        if saliency.exists() and not saliency.is_dir():
-            raise SuiteError(f"--saliency {saliency}: a file, not a folder; name a folder for the saliency maps")
-    return options
+    args.parser.print_help()
+    if args.run_dir is None:
+        if not args.help:
+            raise SuiteError("predict: name a finished run folder first, then its inputs")
+        return 0
+    domain = registry.get_domain(Run.open(_path(args.run_dir, "run folder")).recipe().domain)
+    declared = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
+    print(f"\n{domain.name} options:" if declared else f"\n(a {domain.name} model takes no options of its own)")
+    for option in declared:
+        print(f"  {option.flag} {option.metavar or option.dest.upper():<12} {option.help}")
+    return 0
 
 
 def _check_output(output: Path | None, domain, source: Path | None) -> bool:

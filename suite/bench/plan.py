@@ -86,6 +86,10 @@ class BudgetPlan:
         "help": "The recipe key that picks a draw of the labelled examples."})
     minutes_by_strategy: dict[str, float] = field(default_factory=dict, metadata={
         "help": "Expected wall minutes of a run of each strategy, where it differs from `minutes`."})
+    strategies_up_to: float | None = field(default=None, metadata={
+        "help": "The largest size at which every strategy is tried; larger sizes (and null, all examples) train "
+                "the first strategy only, where a run costs most and validation is large enough to trust one "
+                "(null: every strategy at every size)."})
 
     def __post_init__(self):
         if not self.sizes:
@@ -114,10 +118,13 @@ class BudgetPlan:
         from suite.bench.budget import run_label
 
         strategies = self.strategies or {None: {}}
+        first = dict([next(iter(strategies.items()))])
         out = []
         for size, draws in zip(self.sizes, self.draws_at()):
+            tried = strategies if self.strategies_up_to is None or (
+                size is not None and size <= self.strategies_up_to) else first
             for draw in range(draws):
-                for name, overrides in strategies.items():
+                for name, overrides in tried.items():
                     label = run_label(_whole(size), strategy=name, draw=draw if self.draws != 1 else None)
                     out.append(RunPlan(
                         system=label, recipe=self.recipe,

@@ -36,8 +36,9 @@ from suite.core.errors import RecipeError
 class ModelConfig:
     """Where the weights come from; each domain extends this with its own fields."""
 
-    source: str = field(default="bundled:minilm", metadata={
-        "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
+    source: str = field(default="", metadata={
+        "help": "A bundled name (bundled:<name>; suite list shows them), a local folder or file, or a Hugging Face "
+                "hub id. Each domain sets its default."})
     pretrained: bool = field(default=True, metadata={
         "help": "Load the pretrained weights; false builds the same architecture with random weights."})
     trust_remote_code: bool = field(default=False, metadata={

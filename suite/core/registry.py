@@ -279,6 +279,14 @@ class BundlesModels(Protocol):
 
 
 @runtime_checkable
+class ShipsRecipes(Protocol):
+    """A domain from a package of its own that ships its recipes: ``<name>/<stem>`` for each YAML file in its
+    folder (the suite's own domains keep theirs in the repository's ``recipes/<name>/``)."""
+
+    recipes_dir: Path                    # e.g. importlib.resources.files("mypackage") / "recipes"
+
+
+@runtime_checkable
 class Serves(Protocol):
     """A domain whose runs ``suite serve`` can put behind HTTP: it names its serving module (request and
     response models and the functions between them and the predictor; see :mod:`suite.serve.spec`)."""
@@ -296,9 +304,9 @@ class ChecksSource(Protocol):
 
 @runtime_checkable
 class TakesOptions(Protocol):
-    """A domain whose predictions take options on the command line (``--k``, ``--user``, ``--saliency``)."""
+    """A domain whose predictions take options of their own on the command line (``suite predict RUN --k 5``)."""
 
-    predict_options: tuple[str, ...]     # e.g. ("k", "user"); ``k`` and ``saliency_dir`` are keywords of predict
+    predict_options: tuple[Any, ...]     # suite.core.predict_options.PredictOption, one per option
 
 
 # -- registry -----------------------------------------------------------------------------------

@@ -41,12 +41,21 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "suite"
 
 
-def bundled_recipes() -> dict[str, Path]:
-    """Bundled recipes by name, e.g. ``{"spam/default": Path(...)}``."""
-    if not RECIPES_DIR.is_dir():
-        return {}
-    return {f"{p.parent.name}/{p.stem}": p for p in sorted(RECIPES_DIR.glob("*/*.yaml"))
-            if p.parent.name not in NOT_RECIPES}
+def bundled_recipes(*, with_domains: bool = True) -> dict[str, Path]:
+    """Bundled recipes by name, e.g. ``{"spam/default": Path(...)}``: the suite's own, then those of every domain
+    that ships its own (:class:`suite.core.registry.ShipsRecipes`; ``with_domains=False`` skips loading them)."""
+    out = {}
+    if RECIPES_DIR.is_dir():
+        out = {f"{p.parent.name}/{p.stem}": p for p in sorted(RECIPES_DIR.glob("*/*.yaml"))
+               if p.parent.name not in NOT_RECIPES}
+    if with_domains:
+        from suite.core import registry
+
+        for domain in registry.list_domains().values():
+            if isinstance(domain, registry.ShipsRecipes):
+                for path in sorted(Path(domain.recipes_dir).glob("*.yaml")):
+                    out.setdefault(f"{domain.name}/{path.stem}", path)
+    return out
 
 
 def bundled_datasets() -> dict[str, Path]:
@@ -68,9 +77,9 @@ def find_recipe(recipe: str | Path) -> Path:
     if path.exists():
         raise RecipeError(f"{path}: is a folder, expected a recipe YAML file")
     name = str(recipe).removesuffix(".yaml")
-    bundled = bundled_recipes()
-    for candidate in (name, f"{name}/default"):
-        if candidate in bundled:
-            return bundled[candidate]
+    for bundled in (bundled_recipes(with_domains=False), bundled_recipes()):   # another package's domains last
+        for candidate in (name, f"{name}/default"):
+            if candidate in bundled:
+                return bundled[candidate]
     names = ", ".join(bundled) or "none found"
     raise RecipeError(f"{recipe}: no such recipe file or bundled recipe (bundled: {names})")

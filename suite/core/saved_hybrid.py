@@ -56,7 +56,7 @@ def require(run_path: Path) -> None:
     """
     if not exists(run_path):
         raise RunError(f"{run_path}: this run saved no hybrid (only runs whose domain can keep its baselines do: "
-                       "spam with evaluation.hybrid_weights set); use the tuned model (--system tuned)")
+                       "with evaluation.hybrid_weights set); use the tuned model (--system tuned)")
 
 
 @dataclass

@@ -74,6 +74,8 @@ def resolve(source: str) -> Path:
         >>> resolve("bundled:minilm").name
         'model'
     """
+    if not source.strip():
+        raise ModelSourceError(f"model.source: empty; name a model ({offline_hint()})")
     if source.startswith(BUNDLED_PREFIX):
         return _resolve_bundled(source.removeprefix(BUNDLED_PREFIX))
     path = paths.check(source, what="model.source").expanduser()

@@ -19,6 +19,7 @@ from suite.core import strategies
 from suite.core.config import load_settings
 from suite.core.errors import DataError
 from suite.core.operating import Target
+from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.diagnostics import data as dx_data
 from suite.diagnostics import metrics as dx
@@ -51,7 +52,8 @@ class DiagnosticsDomain:
     data_config = DiagnosticsDataConfig
     model_config = DiagnosticsModelConfig
     eval_config = DiagnosticsEvalConfig
-    predict_options = ("saliency_dir",)     # suite predict --saliency DIR
+    predict_options = (PredictOption("--saliency", "also write a Grad-CAM PNG per image into DIR",
+                                     keyword="saliency_dir", kind="folder", metavar="DIR"),)
 
     def prepare_data(self, recipe: Any) -> Splits:
         return dx_data.load_splits(recipe.data)

@@ -84,6 +84,8 @@ class RecDataConfig:
 class RecModelConfig(ModelConfig):
     """The recipe's ``model`` section for recommendation."""
 
+    source: str = field(default="bundled:minilm", metadata={
+        "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
     max_length: int = field(default=128, metadata={"help": "Tokens kept per history or item text."})
     history_items: int = field(default=5, metadata={
         "help": "Most recent items (newest first) that make a user's history text."})

@@ -19,6 +19,7 @@ from typing import Any
 
 from suite.core import sources
 from suite.core.errors import DataError
+from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
 from suite.recommendation import data as rec_data
@@ -50,7 +51,11 @@ class RecommendationDomain:
     model_config = RecModelConfig
     eval_config = RecEvalConfig
     datasets = (MOVIELENS,)      # what `suite data pull NAME` fetches
-    predict_options = ("k", "user")     # suite predict --k K, --user ID
+    predict_options = (
+        PredictOption("--user", "recommend for this user of the training data (repeatable)", input_prefix="user:",
+                      metavar="ID"),
+        PredictOption("--k", "items per input (default 10)", keyword="k", kind="integer", bounds=(1, 10_000),
+                      metavar="K"))
 
     def pull(self, name: str, *, force: bool = False) -> Path:
         """Fetch data set ``name`` into the user cache (see ``movielens.pull``) and return its folder."""

@@ -68,6 +68,8 @@ class SpamDataConfig(LabelBudget):
 class SpamModelConfig(ModelConfig):
     """The recipe's ``model`` section for spam."""
 
+    source: str = field(default="bundled:minilm", metadata={
+        "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
     max_length: int = field(default=128, metadata={"help": "Tokens kept per message (the rest is cut)."})
     tail_tokens: int = field(default=0, metadata={
         "help": "Of a message longer than max_length, keep this many tokens from its end and the rest from its "

@@ -82,6 +82,8 @@ class TranslationDataConfig:
 class TranslationModelConfig(ModelConfig):
     """The recipe's ``model`` section for translation."""
 
+    source: str = field(default="bundled:firefox-enpt", metadata={
+        "help": "A bundled name (bundled:firefox-enpt), a local folder or file, or a Hugging Face hub id."})
     max_source_length: int = field(default=64, metadata={"help": "Source tokens kept (longer strings are cut)."})
     max_target_length: int = field(default=64, metadata={"help": "Target tokens trained on and generated at most."})
     source_prefix: str = field(default="", metadata={

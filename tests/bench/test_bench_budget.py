@@ -191,6 +191,11 @@ def test_a_budget_with_strategies_and_draws_expands_into_one_run_each():
                                         "budget-32-contrastive-d1", "budget-all-lp-ft-d0", "budget-all-contrastive-d0"]
     assert runs[2].overrides == {"data.label_budget": 32, "data.budget_draw": 1, "train.strategy": "lp-ft"}
     assert runs[4].overrides == {"train.strategy": "lp-ft"} and runs[1].minutes == 3
+    plan = load_plan({"name": "b", "domains": {"spam": {"budget": {
+        "recipe": "spam/tiny", "key": "data.label_budget", "sizes": [32, 128, None], "strategies_up_to": 32,
+        "strategies": {"fine-tune": {}, "contrastive": {"train.strategy": "contrastive"}}}}}})
+    assert [r.system for r in plan.domains["spam"].all_runs()] == [      # above 32 labels, the first strategy only
+        "budget-32-fine-tune", "budget-32-contrastive", "budget-128-fine-tune", "budget-all-fine-tune"]
     with pytest.raises(Exception, match="draws: expected one number from 1 to 100, or one per size"):
         load_plan({"name": "b", "domains": {"spam": {"budget": {
             "recipe": "spam/tiny", "key": "data.label_budget", "sizes": [32, None], "draws": [2]}}}})

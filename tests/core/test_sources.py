@@ -26,6 +26,7 @@ def test_local_folder_is_used_as_is(tmp_path):
     ("bundled:nope", "unknown bundled model 'bundled:nope'; sources that work offline: bundled:efficientnet-lite0"),
     ("./missing/folder", "no such local folder or file"),
     ("some-org/some-model", "the Hugging Face hub could not provide it"),
+    ("", "model.source: empty; name a model"),                   # a domain that sets no default
 ])
 def test_unresolvable_sources_say_what_was_tried(source, expected):
     with pytest.raises(ModelSourceError) as error:
