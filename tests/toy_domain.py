@@ -138,7 +138,7 @@ class ToyDomain:
         return TrainingInputs(train_dataset=PointSet(*data["train"]), eval_dataset=PointSet(*data["validation"]),
                               compute_metrics=compute_metrics, arguments={"remove_unused_columns": False})
 
-    def make_predictor(self, recipe, data, model):
+    def make_predictor(self, recipe, data, model, *, tuned):
         return ToyPredictor(model.network, recipe.model)
 
     def outputs(self, predictor, recipe, data):

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.core import calibration, logs, operating, registry, saved_hybrid
 from suite.core.errors import DataError, RunError
 from suite.core.pipeline import baseline_outputs, build_model, evaluate_systems
 from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult
 from suite.core.runs import Run
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 EVALUATIONS_FOLDER = "evaluations"
 
@@ -69,13 +72,13 @@ def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
     return document
 
 
-def _evaluate(domain: Any, recipe: Any, run: Run, data: str | None) -> dict:
+def _evaluate(domain: Any, recipe: Recipe, run: Run, data: str | None) -> dict:
     prepared = domain.prepare_data(recipe)
     if data is not None:
         prepared = domain.with_test_data(recipe, prepared, data)
     outputs = baseline_outputs(domain, recipe, prepared)
     if ZERO_SHOT in RunResult.from_json(run.metrics()).systems:
-        untuned = domain.make_predictor(recipe, prepared, build_model(domain, recipe, prepared))
+        untuned = domain.make_predictor(recipe, prepared, build_model(domain, recipe, prepared), tuned=False)
         outputs[ZERO_SHOT] = domain.outputs(untuned, recipe, prepared)
     evaluation = evaluate_systems(domain, recipe, prepared, outputs, load(run.path), plots_dir=None, parts=("test",),
                                   training=None)

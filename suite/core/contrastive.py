@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from suite.core.errors import DataError
 from suite.core.registry import Model, TrainingInputs
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 PHASE = "contrastive"
 DONE_FILE = "encoder.safetensors"
@@ -72,7 +75,7 @@ def check_labels(labels: np.ndarray) -> np.ndarray:
     return classes
 
 
-def tune_encoder(*, encoder: Any, texts: list[str], labels: np.ndarray, recipe: Any, run: Any,
+def tune_encoder(*, encoder: Any, texts: list[str], labels: np.ndarray, recipe: Recipe, run: Any,
                  resume: bool) -> dict:
     """Tune ``encoder`` in place on pairs of ``texts``; return the phase's figures (seconds, steps, FLOPs).
 

@@ -160,20 +160,19 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     frozen = frozen_parameters(model.network, recipe.train.frozen)      # a wrong name fails before any work
     outputs = baseline_outputs(domain, recipe, data)
     if model.zero_shot:
-        outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
+        outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model, tuned=False), recipe, data)
     if recipe.lora.enabled:
         adapters.add_lora(model.network, recipe.lora, head=model.head)
     for parameter in frozen:
         parameter.requires_grad = False
 
     def score_stage(name: str) -> None:
-        outputs[name] = domain.outputs(domain.make_predictor(recipe, data, model), recipe, data)
+        outputs[name] = domain.outputs(domain.make_predictor(recipe, data, model, tuned=True), recipe, data)
 
     trained = strategies.train(domain, recipe, run, data, model, resume=resume, score_stage=score_stage)
-    model.tuned = True
     with run.writing_model() as folder:
         adapters.save_lora_and_merge(model.network, folder)
-        predictor = domain.make_predictor(recipe, data, model)
+        predictor = domain.make_predictor(recipe, data, model, tuned=True)
         predictor.save(folder)
     evaluation = evaluate_systems(domain, recipe, data, outputs, predictor, plots_dir=run.plots_dir,
                                   parts=("validation", "test"),

@@ -22,9 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from suite.core.errors import RecipeError, brief
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 ENTRY_POINT_GROUP = "suite.domains"
 
@@ -43,8 +46,8 @@ class Model:
         head: module names trained in full beside LoRA adapters (a new classification head).
         lr_scale: parameter name -> multiplier of ``train.learning_rate`` (new weights learning faster).
         zero_shot: evaluate the model before tuning as the ``zero-shot`` system.
-        tuned: set by the pipeline once training has finished.
-        extras: whatever else the domain keeps with the model (a surface restorer, a transform).
+        parts: the domain's own dataclass of what it keeps beside the network (a surface restorer, an image
+            transform's settings), or None.
     """
 
     network: Any
@@ -52,8 +55,7 @@ class Model:
     head: list[str] = field(default_factory=list)
     lr_scale: Callable[[str], float] | None = None
     zero_shot: bool = False
-    tuned: bool = False
-    extras: dict = field(default_factory=dict)
+    parts: Any = None
 
 
 @dataclass
@@ -129,28 +131,29 @@ class Domain(Protocol):
     model_config: type           # dataclass of `model` (extends core.recipe.ModelConfig)
     eval_config: type            # dataclass of `evaluation`
 
-    def prepare_data(self, recipe: Any) -> Any:
+    def prepare_data(self, recipe: Recipe) -> Any:
         """Read, validate and split the data (raise DataError) before any model loads."""
 
-    def with_test_data(self, recipe: Any, data: Any, source: str) -> Any:
+    def with_test_data(self, recipe: Recipe, data: Any, source: str) -> Any:
         """``data`` with its test part replaced by every labelled example of ``source`` (``suite eval --data``)."""
 
-    def fit_baselines(self, recipe: Any, data: Any) -> dict[str, Outputs]:
+    def fit_baselines(self, recipe: Recipe, data: Any) -> dict[str, Outputs]:
         """Fit each classical baseline the recipe names on the training part; their outputs by name."""
 
-    def build_model(self, recipe: Any, data: Any) -> Model:
+    def build_model(self, recipe: Recipe, data: Any) -> Model:
         """Load the pretrained model (or build it from random weights), its head and training strategy."""
 
-    def training_inputs(self, recipe: Any, data: Any, model: Model) -> TrainingInputs:
+    def training_inputs(self, recipe: Recipe, data: Any, model: Model) -> TrainingInputs:
         """Datasets, collator and metrics for the shared Trainer."""
 
-    def make_predictor(self, recipe: Any, data: Any, model: Model) -> Predictor:
-        """A predictor around ``model`` (operating thresholds chosen on validation), ready to save."""
+    def make_predictor(self, recipe: Recipe, data: Any, model: Model, *, tuned: bool) -> Predictor:
+        """A predictor around ``model`` (operating thresholds chosen on validation), ready to save; ``tuned``:
+        after training (or a training phase), not the model as loaded."""
 
-    def outputs(self, predictor: Any, recipe: Any, data: Any) -> Outputs:
+    def outputs(self, predictor: Any, recipe: Recipe, data: Any) -> Outputs:
         """What ``predictor`` produces on each evaluated part of ``data``."""
 
-    def report(self, recipe: Any, data: Any, outputs: dict[str, Outputs], *, predictor: Any,
+    def report(self, recipe: Recipe, data: Any, outputs: dict[str, Outputs], *, predictor: Any,
                plots_dir: Path | None) -> Report:
         """Metrics of every system from their outputs; plots into ``plots_dir`` unless it is None."""
 
@@ -201,7 +204,7 @@ class Thresholded(Protocol):
     its runs report the operating point with intervals, ``suite eval --data`` checks it for drift and
     ``suite calibrate`` re-sets it. Its predictor has a settable ``threshold``."""
 
-    def operating_target(self, recipe: Any, data: Any) -> Any:
+    def operating_target(self, recipe: Recipe, data: Any) -> Any:
         """The run's :class:`suite.core.operating.Target`, or None where it decides otherwise (multi-class)."""
 
     def labelled_scores(self, data: Any, outputs: Outputs, part: str) -> tuple[Any, Any]:
@@ -215,10 +218,10 @@ class Blends(Protocol):
 
     blend_space: str                     # "zscore" (ranking scores) or "logit" (probabilities)
 
-    def hybrid_settings(self, recipe: Any) -> tuple[list[str], list[float]]:
+    def hybrid_settings(self, recipe: Recipe) -> tuple[list[str], list[float]]:
         """The baselines blended with the tuned model, and the weights tried for each ([]: no hybrid)."""
 
-    def validation_score(self, recipe: Any, data: Any, scores: Any) -> float:
+    def validation_score(self, recipe: Recipe, data: Any, scores: Any) -> float:
         """The domain's validation metric of one system's validation scores (greater is better)."""
 
 
@@ -228,7 +231,7 @@ class SavesBaselines(Protocol):
     run (``hybrid/``, see :mod:`suite.core.saved_hybrid`) and predict, serve and calibrate can use it. Its
     predictor has ``scores(inputs)`` and ``decide(scores, threshold)``."""
 
-    def baseline_scorer(self, recipe: Any, data: Any, name: str) -> Any:
+    def baseline_scorer(self, recipe: Recipe, data: Any, name: str) -> Any:
         """Baseline ``name`` fitted on the training split as the run fits it: a picklable object whose
         ``scores(inputs)`` scores the predictor's inputs."""
 
@@ -242,7 +245,7 @@ class FitsHead(Protocol):
     def head_layer(self, model: Model) -> Any:
         """The head: a ``torch.nn.Linear`` whose outputs are the logits the domain's loss takes."""
 
-    def head_features(self, recipe: Any, data: Any, model: Model) -> tuple[Any, Any]:
+    def head_features(self, recipe: Recipe, data: Any, model: Model) -> tuple[Any, Any]:
         """(pooled features, labels) of the training part, from the network as it is now, in eval mode and
         without augmentation: exactly what the head sees. Labels are class indices (``N``) or, for multi-label
         data, ``N x K`` 0/1 vectors."""
@@ -256,7 +259,7 @@ class TunesEncoder(Protocol):
     def encoder(self, model: Model) -> Any:
         """The ``SentenceTransformer`` inside ``model.network`` (tuning it tunes the network)."""
 
-    def pair_examples(self, recipe: Any, data: Any) -> tuple[list[str], Any]:
+    def pair_examples(self, recipe: Recipe, data: Any) -> tuple[list[str], Any]:
         """(texts, class indices) of the training part, the texts as the encoder reads them."""
 
 
@@ -298,7 +301,7 @@ class Serves(Protocol):
 class ChecksSource(Protocol):
     """A domain that checks a resolved ``model.source`` cheaply, before anything loads (a folder's files)."""
 
-    def check_source(self, recipe: Any, path: Path) -> None:
+    def check_source(self, recipe: Recipe, path: Path) -> None:
         """Raise ModelSourceError, one line, when ``path`` cannot hold a model of this domain."""
 
 

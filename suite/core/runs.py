@@ -31,11 +31,14 @@ import sys
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from suite.core.errors import RunError
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 METRICS_FILE = "metrics.json"
 RECIPE_FILE = "recipe.yaml"
@@ -50,7 +53,7 @@ class Run:
         self.path = Path(path)
 
     @classmethod
-    def create(cls, recipe: Any) -> Run:
+    def create(cls, recipe: Recipe) -> Run:
         """Make a new, empty run folder for ``recipe``; never reuses an existing folder.
 
         Under ``torchrun`` / ``accelerate launch`` the main process makes the folder and
@@ -64,7 +67,7 @@ class Run:
         return cls(Path(distributed.on_main_then_share(lambda: str(cls._new_folder(recipe)))))
 
     @staticmethod
-    def check_available(recipe: Any) -> None:
+    def check_available(recipe: Recipe) -> None:
         """Refuse, before anything loads, a runs folder that is a file and an ``output.name`` already taken.
 
         Raises:
@@ -78,7 +81,7 @@ class Run:
                            f"output.name, or continue it with: suite train --resume {runs_dir / recipe.output.name}")
 
     @staticmethod
-    def _new_folder(recipe: Any) -> Path:
+    def _new_folder(recipe: Recipe) -> Path:
         Run.check_available(recipe)
         runs_dir = Path(recipe.output.runs_dir).expanduser()
         runs_dir.mkdir(parents=True, exist_ok=True)
@@ -222,7 +225,7 @@ class Run:
             raise RunError(f"{name}: leads outside the run folder {self.path}")
         return path
 
-    def write_recipe(self, recipe: Any) -> Path:
+    def write_recipe(self, recipe: Recipe) -> Path:
         text = yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True)
         return self.write_text(RECIPE_FILE, text)
 

@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.core import registry
 from suite.core.errors import RecipeError
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 FINE_TUNE, PROBE, CONTRASTIVE = "fine-tune", "probe", "contrastive"
 PHASES: dict[str, tuple[str, ...]] = {
@@ -47,7 +50,7 @@ STAGE_NAMES = {(PROBE,): "linear-probe", (CONTRASTIVE, PROBE): "contrastive"}
 """The strategy a run's phases before fine-tuning amount to: the name of its ``stage:`` system."""
 
 
-def check(domain: Any, recipe: Any) -> None:
+def check(domain: Any, recipe: Recipe) -> None:
     """Refuse a strategy the domain cannot run, before anything loads.
 
     Raises:
@@ -70,7 +73,7 @@ def check(domain: Any, recipe: Any) -> None:
                           "pairs; turn LoRA off, or use lp-ft")
 
 
-def check_data(domain: Any, recipe: Any, data: Any) -> None:
+def check_data(domain: Any, recipe: Recipe, data: Any) -> None:
     """Refuse, before the model loads, training data the strategy cannot use (contrastive: a class without a
     partner of its own).
 
@@ -105,7 +108,7 @@ def pin_eval_mode(network: Any) -> int:
     return pinned
 
 
-def head_dropout(recipe: Any, dropout: float) -> float:
+def head_dropout(recipe: Recipe, dropout: float) -> float:
     """The dropout a domain puts before its head: none where the strategy fits the head by the probe, whose
     weights read the features as eval mode gives them (see :func:`pin_eval_mode`)."""
     return 0.0 if PROBE in PHASES[recipe.train.strategy] else dropout
@@ -116,7 +119,7 @@ def trainings(strategy: str) -> int:
     return sum(phase in (FINE_TUNE, CONTRASTIVE) for phase in PHASES[strategy])
 
 
-def train(domain: Any, recipe: Any, run: Any, data: Any, model: Any, *, resume: bool,
+def train(domain: Any, recipe: Recipe, run: Any, data: Any, model: Any, *, resume: bool,
           score_stage: Callable[[str], None]) -> dict:
     """Run the recipe's strategy on ``model``, in place; return the figures that go under ``training``.
 
@@ -175,7 +178,7 @@ def _changed(domain: Any, model: Any, phases: tuple[str, ...]) -> int:
     return changed
 
 
-def fit_head(domain: Any, recipe: Any, data: Any, model: Any) -> dict:
+def fit_head(domain: Any, recipe: Recipe, data: Any, model: Any) -> dict:
     """The probe phase: the head fitted by logistic regression on the training part's features, as they stand;
     its time and the FLOPs of the forward passes that made the features (counted by torch)."""
     import numpy as np

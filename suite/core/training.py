@@ -17,7 +17,7 @@ import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback
 
@@ -26,6 +26,9 @@ from suite.core.errors import RunError
 from suite.core.optim import parameter_groups
 from suite.core.registry import Model, TrainingInputs
 from suite.core.runs import Run
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 ADAPTER_STATE_FILE = "adapter_state.safetensors"
 _trained_with_others = False     # a multi-process training already ran in this process
@@ -78,7 +81,7 @@ def apply_threads(train: Any) -> int:
     return torch.get_num_threads()
 
 
-def training_arguments(recipe: Any, run: Run, inputs: TrainingInputs, *, metric: str, greater_is_better: bool,
+def training_arguments(recipe: Recipe, run: Run, inputs: TrainingInputs, *, metric: str, greater_is_better: bool,
                        phase: str | None = None):
     """``TrainingArguments`` (or ``inputs.args_class``) from the recipe's ``train`` section.
 
@@ -152,7 +155,7 @@ def _own_batches(args_class: type | None) -> bool:
     return args_class is not None and "batch_sampler" in {f.name for f in dataclasses.fields(args_class)}
 
 
-def optimizer(args: Any, model: Model, recipe: Any) -> tuple[type, dict]:
+def optimizer(args: Any, model: Model, recipe: Recipe) -> tuple[type, dict]:
     """``optimizer_cls_and_kwargs`` for the Trainer: the optimiser ``args.optim`` names, over the parameter
     groups of :func:`suite.core.optim.parameter_groups` (the domain's learning-rate scales times
     ``train.backbone_lr_scale`` outside the model's head, one no-decay rule)."""
@@ -174,7 +177,7 @@ def learning_rate_scale(model: Model, backbone_lr_scale: float):
     return lambda name: own(name) * (1.0 if adapters.in_modules(name, model.head) else backbone_lr_scale)
 
 
-def train(*, recipe: Any, run: Run, model: Model, inputs: TrainingInputs, primary_metric: str,
+def train(*, recipe: Recipe, run: Run, model: Model, inputs: TrainingInputs, primary_metric: str,
           greater_is_better: bool, resume: bool = False, phase: str | None = None,
           start_is_candidate: bool = False) -> TrainingResult:
     """Train ``model.network`` as the recipe says and leave the best weights loaded in it.
@@ -365,7 +368,7 @@ def samples_trained(trainer: Any) -> int:
         args.world_size
 
 
-def _trainer(recipe: Any, run: Run, model: Model, inputs: TrainingInputs, args: Any, *, phase: str | None):
+def _trainer(recipe: Recipe, run: Run, model: Model, inputs: TrainingInputs, args: Any, *, phase: str | None):
     from transformers import EarlyStoppingCallback, ProgressCallback, Trainer
 
     callbacks = [CsvLogCallback(run, phase)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +38,16 @@ from suite.diagnostics.model import (
 from suite.diagnostics.saliency import saliency_pngs
 from suite.diagnostics.transforms import ImageDataset, build_transform, collate, data_config
 
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
+
+
+@dataclasses.dataclass
+class DiagnosticsParts:
+    """What diagnostics keeps beside the network (``Model.parts``)."""
+
+    data_config: dict                    # the backbone's input size, mean and std: what every transform needs
+
 
 class DiagnosticsDomain:
     """Diagnostics: a vision backbone tuned on labelled medical images, judged at a fixed specificity."""
@@ -55,13 +65,13 @@ class DiagnosticsDomain:
     predict_options = (PredictOption("--saliency", "also write a Grad-CAM PNG per image into DIR",
                                      keyword="saliency_dir", kind="folder", metavar="DIR"),)
 
-    def prepare_data(self, recipe: Any) -> Splits:
+    def prepare_data(self, recipe: Recipe) -> Splits:
         return dx_data.load_splits(recipe.data)
 
-    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+    def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return dx_data.with_test_data(recipe.data, data, source)
 
-    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+    def fit_baselines(self, recipe: Recipe, data: Splits) -> dict[str, dict]:
         out = {}
         for name in recipe.evaluation.baselines:
             score = fit_baseline(name, images=data.train.images, labels=data.train.labels, task=data.task,
@@ -69,20 +79,20 @@ class DiagnosticsDomain:
             out[name] = {"validation": score(data.validation.images), "test": score(data.test.images)}
         return out
 
-    def build_model(self, recipe: Any, data: Splits) -> Model:
+    def build_model(self, recipe: Recipe, data: Splits) -> Model:
         network = build_network(recipe.model, num_outputs=_outputs(data), task=data.task, lora=recipe.lora.enabled,
                                 drop_rate=strategies.head_dropout(recipe, recipe.model.drop_rate))
         if not recipe.lora.enabled:
             apply_trainable(network, recipe.model)
         classifier = network.backbone.pretrained_cfg.get("classifier", "classifier")
         return Model(network=network, head=[classifier.rsplit(".", 1)[-1]],
-                     extras={"data_config": data_config(network.backbone, recipe.model.image_size)})
+                     parts=DiagnosticsParts(data_config(network.backbone, recipe.model.image_size)))
 
     def head_layer(self, model: Model) -> Any:
         return model.network.backbone.get_classifier()
 
-    def head_features(self, recipe: Any, data: Splits, model: Model) -> tuple:
-        transform = build_transform(model.extras["data_config"], None)
+    def head_features(self, recipe: Recipe, data: Splits, model: Model) -> tuple:
+        transform = build_transform(model.parts.data_config, None)
         return pooled_features(model.network, data.train.images, transform), data.train.labels
 
     def with_earlier_training(self, data: Splits, earlier: Splits) -> Splits:
@@ -91,8 +101,8 @@ class DiagnosticsDomain:
                             f"{earlier.class_names} ({earlier.task})")
         return dataclasses.replace(data, train=earlier.train.concat(data.train))
 
-    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
-        config = model.extras["data_config"]
+    def training_inputs(self, recipe: Recipe, data: Splits, model: Model) -> TrainingInputs:
+        config = model.parts.data_config
         return TrainingInputs(
             train_dataset=ImageDataset(data.train.images, data.train.labels,
                                        build_transform(config, recipe.model.augment)),
@@ -100,25 +110,25 @@ class DiagnosticsDomain:
             data_collator=collate, compute_metrics=dx.trainer_metrics(data.task),
             arguments={"remove_unused_columns": False, "label_names": ["labels"]})
 
-    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> DiagnosticsPredictor:
-        network, config = model.network, model.extras["data_config"]
+    def make_predictor(self, recipe: Recipe, data: Splits, model: Model, *, tuned: bool) -> DiagnosticsPredictor:
+        network, config = model.network, model.parts.data_config
         predictor = DiagnosticsPredictor(network, _settings(recipe, data, network, config))
         validation = predictor.scores(data.validation.images)
         predictor.settings["threshold"] = dx.operating_threshold(data.task, data.validation.labels, validation,
                                                                  recipe.evaluation)
         return predictor
 
-    def outputs(self, predictor: DiagnosticsPredictor, recipe: Any, data: Splits) -> dict:
+    def outputs(self, predictor: DiagnosticsPredictor, recipe: Recipe, data: Splits) -> dict:
         return {"validation": predictor.scores(data.validation.images), "test": predictor.scores(data.test.images)}
 
-    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: DiagnosticsPredictor,
+    def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: DiagnosticsPredictor,
                plots_dir: Path | None) -> Report:
         if plots_dir is not None:
             _saliency(recipe, predictor, data, plots_dir)
         return dx.report(recipe.evaluation, data, outputs, tuned_threshold=predictor.threshold, seed=recipe.seed,
                          plots_dir=plots_dir)
 
-    def operating_target(self, recipe: Any, data: Splits) -> Target | None:
+    def operating_target(self, recipe: Recipe, data: Splits) -> Target | None:
         """Specificity at least ``target_specificity`` (a false-positive rate), or sensitivity at least
         ``target_sensitivity``; None for multi-class and multi-label data (no single threshold)."""
         if data.task != "binary":
@@ -132,11 +142,11 @@ class DiagnosticsDomain:
 
     blend_space = "logit"        # probabilities: added as log-odds, so the hybrid's score is one too
 
-    def hybrid_settings(self, recipe: Any) -> tuple[list[str], list[float]]:
+    def hybrid_settings(self, recipe: Recipe) -> tuple[list[str], list[float]]:
         ev = recipe.evaluation
         return (ev.baselines if ev.hybrid_with is None else ev.hybrid_with), ev.hybrid_weights
 
-    def validation_score(self, recipe: Any, data: Splits, scores: Any) -> float:
+    def validation_score(self, recipe: Recipe, data: Splits, scores: Any) -> float:
         return dx.quick_auroc(data.task, data.validation.labels, scores)
 
     def load_predictor(self, folder: Path) -> DiagnosticsPredictor:
@@ -153,7 +163,7 @@ class DiagnosticsDomain:
         return list(inline)
 
 
-def _saliency(recipe: Any, predictor: DiagnosticsPredictor, data: Splits, plots_dir: Path) -> None:
+def _saliency(recipe: Recipe, predictor: DiagnosticsPredictor, data: Splits, plots_dir: Path) -> None:
     """Grad-CAM PNGs of a few test images (cases with a finding first) into ``plots_dir``."""
     count = min(recipe.evaluation.saliency_images, len(data.test))
     if not count:
@@ -171,7 +181,7 @@ def _outputs(data: Splits) -> int:
     return 2 if data.task == "binary" else len(data.class_names)
 
 
-def _settings(recipe: Any, data: Splits, network: Any, config: dict) -> dict:
+def _settings(recipe: Recipe, data: Splits, network: Any, config: dict) -> dict:
     backbone = network.backbone
     return {"model": recipe.model, "data": recipe.data,
             "architecture": backbone.pretrained_cfg.get("architecture") or recipe.model.architecture,

@@ -15,7 +15,7 @@ scores) lets the Trainer's own evaluation loop pick checkpoints on validation ND
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.core import sources
 from suite.core.errors import DataError
@@ -31,6 +31,9 @@ from suite.recommendation.model import Recommender, build_network
 from suite.recommendation.pairs import Collator, training_examples, validation_inputs
 from suite.recommendation.phases import parts_of, phase, phases_of
 from suite.recommendation.towers import ID_MODULES, tokenizer
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 PRIMARY = "ndcg@10"
 
@@ -61,10 +64,10 @@ class RecommendationDomain:
         """Fetch data set ``name`` into the user cache (see ``movielens.pull``) and return its folder."""
         return rec_data.pull(name, force=force)
 
-    def check_source(self, recipe: Any, path: Path) -> None:
+    def check_source(self, recipe: Recipe, path: Path) -> None:
         sources.check_transformers_folder(path, source=recipe.model.source)
 
-    def prepare_data(self, recipe: Any) -> Splits:
+    def prepare_data(self, recipe: Recipe) -> Splits:
         splits = rec_data.load_splits(recipe.data)
         if phase(splits, "validation") is None:
             raise DataError(f"data.source '{recipe.data.source}': no user has enough positives for a validation "
@@ -74,10 +77,10 @@ class RecommendationDomain:
                             f"is more than it allows ({EASE_MAX_ITEMS:,}); remove 'ease' from evaluation.baselines")
         return splits
 
-    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+    def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return rec_data.with_test_data(recipe.data, data, source)
 
-    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+    def fit_baselines(self, recipe: Recipe, data: Splits) -> dict[str, dict]:
         """Each baseline fitted on what each part's users read (TRAIN for validation, TRAIN + the validation
         parts for test), scoring that part's users."""
         ev = recipe.evaluation
@@ -91,43 +94,43 @@ class RecommendationDomain:
                                           seed=recipe.seed)(users) for part, (history, users) in parts.items()}
                 for name in ev.baselines}
 
-    def build_model(self, recipe: Any, data: Splits) -> Model:
+    def build_model(self, recipe: Recipe, data: Splits) -> Model:
         network = build_network(recipe.model, data, batch_size=recipe.evaluation.encode_batch_size)
         faster = recipe.model.id_learning_rate_scale
         return Model(network=network, zero_shot=recipe.evaluation.zero_shot,
                      head=list(ID_MODULES) if recipe.model.id_dim else [],
                      lr_scale=lambda name: faster if name.split(".")[0] in ID_MODULES else 1.0)
 
-    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
+    def training_inputs(self, recipe: Recipe, data: Splits, model: Model) -> TrainingInputs:
         rows, compute_metrics = validation_inputs(data, recipe.model)
         return TrainingInputs(
             train_dataset=training_examples(data, recipe.model, recipe.seed), eval_dataset=rows,
             data_collator=Collator(tokenizer(model.network.encoder)), compute_metrics=compute_metrics,
             arguments={"remove_unused_columns": False, "label_names": ["row"]})   # evaluation rows: scores by row
 
-    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> Recommender:
-        mode = "history" if model.tuned else recipe.evaluation.zero_shot_user
+    def make_predictor(self, recipe: Recipe, data: Splits, model: Model, *, tuned: bool) -> Recommender:
+        mode = "history" if tuned else recipe.evaluation.zero_shot_user
         batch_size = recipe.evaluation.encode_batch_size
         predictor = Recommender.build(model.network, data, recipe.model, batch_size=batch_size, user_mode=mode,
-                                      use_ids=model.tuned)
+                                      use_ids=tuned)
         if predictor.ids is not None:
             predictor.calibrate(data, recipe.model.text_weights, recipe.model.text_weight_halves_at,
                                 batch_size=batch_size)
         return predictor
 
-    def outputs(self, predictor: Recommender, recipe: Any, data: Splits) -> dict:
+    def outputs(self, predictor: Recommender, recipe: Recipe, data: Splits) -> dict:
         return predictor.part_scores(data, parts_of(phases_of(data)), batch_size=recipe.evaluation.encode_batch_size)
 
-    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: Recommender,
+    def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: Recommender,
                plots_dir: Path | None) -> Report:
         return rec_metrics.report(recipe.evaluation, data, outputs, seed=recipe.seed, predictor=predictor)
 
     blend_space = "zscore"       # ranking scores: standardised per user before they are added
 
-    def hybrid_settings(self, recipe: Any) -> tuple[list[str], list[float]]:
+    def hybrid_settings(self, recipe: Recipe) -> tuple[list[str], list[float]]:
         return recipe.evaluation.hybrid_with, recipe.evaluation.hybrid_weights
 
-    def validation_score(self, recipe: Any, data: Splits, scores: Any) -> float:
+    def validation_score(self, recipe: Recipe, data: Splits, scores: Any) -> float:
         return rec_metrics.validation_ndcg(data, scores)
 
     def load_predictor(self, folder: Path) -> Recommender:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.core import sources, strategies
 from suite.core.config import load_settings
@@ -23,6 +23,9 @@ from suite.spam.baselines import FittedBaseline, fit_baseline
 from suite.spam.config import SpamDataConfig, SpamEvalConfig, SpamModelConfig
 from suite.spam.data import Splits, labels_of, texts_of
 from suite.spam.model import SpamPredictor, build_classifier, embeddings, tokenize, weighted_loss
+
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
 
 
 class SpamDomain:
@@ -39,31 +42,31 @@ class SpamDomain:
     model_config = SpamModelConfig
     eval_config = SpamEvalConfig
 
-    def check_source(self, recipe: Any, path: Path) -> None:
+    def check_source(self, recipe: Recipe, path: Path) -> None:
         sources.check_transformers_folder(path, source=recipe.model.source)
 
-    def prepare_data(self, recipe: Any) -> Splits:
+    def prepare_data(self, recipe: Recipe) -> Splits:
         return spam_data.prepare(recipe.data)
 
-    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+    def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return spam_data.with_test_data(recipe.data, data, source)
 
-    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+    def fit_baselines(self, recipe: Recipe, data: Splits) -> dict[str, dict]:
         return {name: self.outputs(self.baseline_scorer(recipe, data, name), recipe, data)
                 for name in recipe.evaluation.baselines}
 
-    def baseline_scorer(self, recipe: Any, data: Splits, name: str) -> FittedBaseline:
+    def baseline_scorer(self, recipe: Recipe, data: Splits, name: str) -> FittedBaseline:
         """Baseline ``name`` fitted on the training split (the same seed gives the same model every time)."""
         return fit_baseline(name, texts_of(data.train), labels_of(data.train).tolist(), recipe.seed)
 
-    def build_model(self, recipe: Any, data: Splits) -> Model:
+    def build_model(self, recipe: Recipe, data: Splits) -> Model:
         network, tokenizer = build_classifier(recipe.model, dropout=strategies.head_dropout(recipe, 0.1))
         return Model(network=network, processing_class=tokenizer, head=["classifier"])
 
     def head_layer(self, model: Model) -> Any:
         return model.network.classifier
 
-    def head_features(self, recipe: Any, data: Splits, model: Model) -> tuple:
+    def head_features(self, recipe: Recipe, data: Splits, model: Model) -> tuple:
         cfg = recipe.model
         return embeddings(model.network, model.processing_class, texts_of(data.train), max_length=cfg.max_length,
                           tail_tokens=cfg.tail_tokens), labels_of(data.train)
@@ -74,10 +77,10 @@ class SpamDomain:
     def encoder(self, model: Model) -> Any:
         return model.network.encoder
 
-    def pair_examples(self, recipe: Any, data: Splits) -> tuple:
+    def pair_examples(self, recipe: Recipe, data: Splits) -> tuple:
         return texts_of(data.train), labels_of(data.train)
 
-    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
+    def training_inputs(self, recipe: Recipe, data: Splits, model: Model) -> TrainingInputs:
         from transformers import DataCollatorWithPadding
 
         tokenizer, cfg = model.processing_class, recipe.model
@@ -88,7 +91,7 @@ class SpamDomain:
             data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=spam_metrics.trainer_metrics,
             trainer_kwargs={"compute_loss_func": weighted_loss(train_labels) if cfg.class_weights else None})
 
-    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> SpamPredictor:
+    def make_predictor(self, recipe: Recipe, data: Splits, model: Model, *, tuned: bool) -> SpamPredictor:
         predictor = SpamPredictor(model.network, model.processing_class, recipe.model, recipe.data, 0.5,
                                   recipe.evaluation.target_fpr)
         validation = predictor.scores(texts_of(data.validation))
@@ -96,16 +99,16 @@ class SpamDomain:
                                                                recipe.evaluation.target_fpr)
         return predictor
 
-    def outputs(self, predictor: SpamPredictor | FittedBaseline, recipe: Any, data: Splits) -> dict:
+    def outputs(self, predictor: SpamPredictor | FittedBaseline, recipe: Recipe, data: Splits) -> dict:
         return {"validation": predictor.scores(texts_of(data.validation)),
                 "test": predictor.scores(texts_of(data.test))}
 
-    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: SpamPredictor,
+    def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: SpamPredictor,
                plots_dir: Path | None) -> Report:
         return spam_metrics.report(recipe.evaluation, data, outputs, tuned_threshold=predictor.threshold,
                                    plots_dir=plots_dir, seed=recipe.seed)
 
-    def operating_target(self, recipe: Any, data: Splits) -> Target:
+    def operating_target(self, recipe: Recipe, data: Splits) -> Target:
         """At most ``evaluation.target_fpr`` of ham flagged."""
         return Target("fpr", recipe.evaluation.target_fpr)
 
@@ -114,11 +117,11 @@ class SpamDomain:
 
     blend_space = "logit"        # probabilities: added as log-odds, so the hybrid's score is one too
 
-    def hybrid_settings(self, recipe: Any) -> tuple[list[str], list[float]]:
+    def hybrid_settings(self, recipe: Recipe) -> tuple[list[str], list[float]]:
         ev = recipe.evaluation
         return (ev.baselines if ev.hybrid_with is None else ev.hybrid_with), ev.hybrid_weights
 
-    def validation_score(self, recipe: Any, data: Splits, scores: Any) -> float:
+    def validation_score(self, recipe: Recipe, data: Splits, scores: Any) -> float:
         ev = recipe.evaluation
         return spam_metrics.validation_score(labels_of(data.validation), scores, target_fpr=ev.target_fpr,
                                              operating_weight=ev.hybrid_operating_weight)

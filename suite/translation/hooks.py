@@ -9,8 +9,9 @@ its native int8 engine (``suite export RUN OUT --format marian``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suite.core import sources
 from suite.core.registry import Model, Report, TrainingInputs
@@ -36,8 +37,20 @@ from suite.translation.model import (
 from suite.translation.strings import SurfaceRestorer
 from suite.translation.translator import Translator, saved_target_language
 
+if TYPE_CHECKING:
+    from suite.core.recipe import Recipe
+
 # a warm start's new weights: trained in full beside LoRA adapters
 _WARM_START_HEAD = ["crossattention", "transform"]
+
+
+@dataclass
+class TranslationParts:
+    """What translation keeps beside the network (``Model.parts``)."""
+
+    restorer: SurfaceRestorer | None     # puts back the characters the tokenizer cannot write (None: it can)
+    warm_started: bool                   # an encoder-decoder built from a sentence encoder
+    shortlist: Any                       # the words the untuned model decodes with (None: no shortlist)
 
 
 class TranslationDomain:
@@ -54,23 +67,23 @@ class TranslationDomain:
     model_config = TranslationModelConfig
     eval_config = TranslationEvalConfig
 
-    def check_source(self, recipe: Any, path: Path) -> None:
+    def check_source(self, recipe: Recipe, path: Path) -> None:
         """A local model source must be a transformers folder or a Firefox Translations one (bundled, or a
         tuned run's ``model/``); the bundled and hub ones are."""
         if not sources.is_bundled(recipe.model.source):
             checks.check_model_folder(path, source=recipe.model.source)
 
-    def prepare_data(self, recipe: Any) -> Splits:
+    def prepare_data(self, recipe: Recipe) -> Splits:
         return translation_data.prepare(recipe.data)
 
-    def with_test_data(self, recipe: Any, data: Splits, source: str) -> Splits:
+    def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return translation_data.with_test_data(recipe.data, data, source)
 
-    def fit_baselines(self, recipe: Any, data: Splits) -> dict[str, dict]:
+    def fit_baselines(self, recipe: Recipe, data: Splits) -> dict[str, dict]:
         return {name: {"test": fit_baseline(name, _sources(data.train), _targets(data.train))(_sources(data.test))}
                 for name in recipe.evaluation.baselines}
 
-    def build_model(self, recipe: Any, data: Splits) -> Model:
+    def build_model(self, recipe: Recipe, data: Splits) -> Model:
         cfg = recipe.model
         folder = sources.resolve(cfg.source)
         kind = model_kind(folder, cfg.trust_remote_code)
@@ -82,10 +95,9 @@ class TranslationDomain:
         return Model(network=network, processing_class=tokenizer, head=_WARM_START_HEAD if from_encoder else [],
                      lr_scale=new_weights_lr_scale(cfg, warm_started=warm_started),
                      zero_shot=recipe.evaluation.zero_shot and cfg.pretrained and not from_encoder,
-                     extras={"restorer": restorer, "warm_started": warm_started,
-                             "shortlist": untuned_shortlist(folder, kind, cfg)})
+                     parts=TranslationParts(restorer, warm_started, untuned_shortlist(folder, kind, cfg)))
 
-    def training_inputs(self, recipe: Any, data: Splits, model: Model) -> TrainingInputs:
+    def training_inputs(self, recipe: Recipe, data: Splits, model: Model) -> TrainingInputs:
         from transformers import DataCollatorForSeq2Seq
 
         tokenizer = model.processing_class
@@ -97,16 +109,17 @@ class TranslationDomain:
             trainer_kwargs={"compute_loss_func": smoothed_loss(recipe.model.label_smoothing)
                             if recipe.model.label_smoothing else None})
 
-    def make_predictor(self, recipe: Any, data: Splits, model: Model) -> Translator:
+    def make_predictor(self, recipe: Recipe, data: Splits, model: Model, *, tuned: bool) -> Translator:
         # the shortlist lists the words the original model used: only the untuned model decodes with it
-        return Translator(model.network, model.processing_class, recipe.model, model.extras["restorer"],
-                          warm_started=model.extras["warm_started"], target_language=recipe.data.target_language,
-                          shortlist=None if model.tuned else model.extras["shortlist"])
+        parts = model.parts
+        return Translator(model.network, model.processing_class, recipe.model, parts.restorer,
+                          warm_started=parts.warm_started, target_language=recipe.data.target_language,
+                          shortlist=None if tuned else parts.shortlist)
 
-    def outputs(self, predictor: Translator, recipe: Any, data: Splits) -> dict:
+    def outputs(self, predictor: Translator, recipe: Recipe, data: Splits) -> dict:
         return {"test": predictor.translate(_sources(data.test), progress=True)}
 
-    def report(self, recipe: Any, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
+    def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
                plots_dir: Path | None) -> Report:
         from suite.translation.firefox import MODEL_CARD_SECTION
         from suite.translation.ssru_transformer import SsruTransformer

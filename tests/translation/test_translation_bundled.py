@@ -35,7 +35,7 @@ def test_scratch_builds_the_same_architecture_from_random_weights_and_skips_zero
     pretrained = DOMAIN.build_model(recipe, data)
     scratch = DOMAIN.build_model(load_recipe("translation/tiny", ["model.pretrained=false"]), data)
     assert pretrained.zero_shot and not scratch.zero_shot
-    assert pretrained.extras["shortlist"] is not None and scratch.extras["shortlist"] is None
+    assert pretrained.parts.shortlist is not None and scratch.parts.shortlist is None
     before, after = pretrained.network.state_dict(), scratch.network.state_dict()
     assert before.keys() == after.keys() and all(before[k].shape == after[k].shape for k in before)
     assert not any(before[k].equal(after[k]) for k in before if k.endswith("weight") and "norm" not in k)

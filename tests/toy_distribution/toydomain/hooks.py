@@ -159,7 +159,7 @@ class ToyDomain:
     def build_model(self, recipe, data):
         architecture = json.loads(sources.resolve(recipe.model.source).read_text(encoding="utf-8"))
         torch.manual_seed(recipe.seed)
-        return Model(network=ToyNet(architecture), extras={"architecture": architecture})
+        return Model(network=ToyNet(architecture), parts=architecture)
 
     def training_inputs(self, recipe, data, model):
         def compute_metrics(prediction):
@@ -168,8 +168,8 @@ class ToyDomain:
         return TrainingInputs(train_dataset=_examples(*data["train"]), eval_dataset=_examples(*data["validation"]),
                               compute_metrics=compute_metrics, arguments={"remove_unused_columns": False})
 
-    def make_predictor(self, recipe, data, model):
-        return ToyPredictor(model.network, recipe.model, model.extras["architecture"])
+    def make_predictor(self, recipe, data, model, *, tuned):
+        return ToyPredictor(model.network, recipe.model, model.parts)
 
     def outputs(self, predictor, recipe, data):
         return {part: predictor.probabilities(data[part][0]) for part in PARTS}
