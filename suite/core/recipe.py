@@ -80,7 +80,7 @@ class TrainConfig:
                 "that head first, then everything fine-tuned from it (Kumar et al. 2022); contrastive: the text "
                 "encoder tuned on same/different-label pairs, then the head fitted on it (SetFit); "
                 "contrastive-lp-ft: contrastive, then fine-tuning from there. linear-probe and lp-ft need a model "
-                "with a classification head (spam, diagnostics), contrastive a text encoder (spam)."})
+                "with a classification head, contrastive a text encoder; a domain without one refuses them."})
     backbone_lr_scale: float = field(default=1.0, metadata={
         "help": "Weights outside the model's head learn at learning_rate x this (lp-ft: below 1 keeps the "
                 "pretrained features close to where the probe found them)."})

@@ -27,7 +27,7 @@ def check_model_folder(path: Path, *, source: str) -> None:
     Raises:
         ModelSourceError: one line saying what the folder lacks or holds instead.
     """
-    from suite.translation.ssru_transformer import ARCHITECTURE, CONFIG_FILE, WEIGHTS_FILE
+    from suite.translation.ssru.modeling import ARCHITECTURE, CONFIG_FILE, WEIGHTS_FILE
 
     where = f"model.source '{paths.shorten(source, 80)}'"
     config = path / CONFIG_FILE if path.is_dir() else None

@@ -23,7 +23,6 @@ from suite.translation.baselines import fit_baseline
 from suite.translation.catalogs import fill_catalog
 from suite.translation.config import TranslationDataConfig, TranslationEvalConfig, TranslationModelConfig
 from suite.translation.data import Splits
-from suite.translation.firefox import FIREFOX_ENPT
 from suite.translation.model import (
     build_model,
     encode_pairs,
@@ -34,6 +33,7 @@ from suite.translation.model import (
     smoothed_loss,
     untuned_shortlist,
 )
+from suite.translation.ssru.firefox import FIREFOX_ENPT
 from suite.translation.strings import SurfaceRestorer
 from suite.translation.translator import Translator, saved_target_language
 
@@ -121,8 +121,8 @@ class TranslationDomain:
 
     def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
                plots_dir: Path | None) -> Report:
-        from suite.translation.firefox import MODEL_CARD_SECTION
-        from suite.translation.ssru_transformer import SsruTransformer
+        from suite.translation.ssru.firefox import MODEL_CARD_SECTION
+        from suite.translation.ssru.modeling import SsruTransformer
 
         evaluation = translation_metrics.report(recipe.evaluation, data, outputs,
                                                 free=predictor.translate_free(_sources(data.test), progress=True),
@@ -165,7 +165,7 @@ class TranslationDomain:
         Raises:
             ExportError: the run's model is not a Firefox Translations network.
         """
-        from suite.translation.export import export_run
+        from suite.translation.ssru.export import export_run
 
         return export_run(run, out_dir, sample_sources=_sources(self.prepare_data(run.recipe()).train))
 

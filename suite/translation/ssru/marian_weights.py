@@ -1,4 +1,4 @@
-"""How :class:`~suite.translation.ssru_transformer.SsruTransformer` maps onto a Marian model file.
+"""How :class:`~suite.translation.ssru.modeling.SsruTransformer` maps onto a Marian model file.
 
 Parameter names (``encoder.layers.0.self_attn.q_proj.weight`` is Marian's ``encoder_l1_self_Wq``),
 the architecture settings read from the file's ``special:model.yml``, and loading a file
@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from suite.core.errors import ModelSourceError
-from suite.translation.ssru_config import SsruConfig
+from suite.translation.ssru.config import SsruConfig
 
 
 def read_state(path: str | Path) -> tuple[SsruConfig, dict[str, torch.Tensor]]:
@@ -25,8 +25,8 @@ def read_state(path: str | Path) -> tuple[SsruConfig, dict[str, torch.Tensor]]:
     Raises:
         ModelSourceError: not a Marian transformer with an SSRU decoder of this layout, or a tensor missing.
     """
-    from suite.translation.firefox import model_file
-    from suite.translation.marian_format import model_config_text, read_marian
+    from suite.translation.ssru.firefox import model_file
+    from suite.translation.ssru.marian_format import model_config_text, read_marian
 
     path = Path(path)
     tensors = {t.name: t for t in read_marian(model_file(path) if path.is_dir() else path)}

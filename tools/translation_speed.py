@@ -9,7 +9,7 @@ native engine's pool) to compare on equal cores.
 
 Command line::
 
-    OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 python -m suite.translation.speed --strings 400
+    OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 python tools/translation_speed.py --strings 400
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def compare_engines(sources: list[str], *, model_dir: str | Path | None = None, 
         >>> compare_engines(["Open file", "Delete %s?"])["native int8, greedy, shortlist, 1 string per call"]
         {'strings_per_second': ..., 'seconds': ...}
     """
-    from suite.translation import firefox
-    from suite.translation.shortlist import LexicalShortlist
-    from suite.translation.ssru_transformer import SsruTransformer
+    from suite.translation.ssru import firefox
+    from suite.translation.ssru.modeling import SsruTransformer
+    from suite.translation.ssru.shortlist import LexicalShortlist
 
     folder = Path(model_dir) if model_dir else firefox.bundled_model_dir("enpt")
     native = firefox.native_engine(folder)
@@ -79,9 +79,10 @@ def _port(network: Any, tokenizer: Any, sources: list[str], batch_size: int, **o
 
 
 def _translator(network: Any, folder: Path, batch_size: int, sources: list[str]) -> Callable[[], list[str]]:
-    from suite.translation import firefox, strings
+    from suite.translation import strings
     from suite.translation.config import TranslationModelConfig
     from suite.translation.masking import MAX_SENTINELS
+    from suite.translation.ssru import firefox
     from suite.translation.translator import Translator
 
     settings = TranslationModelConfig(source=str(folder), num_beams=4, generation_batch_size=batch_size)
@@ -100,7 +101,7 @@ def _timed(run: Callable[[], Any], count: int, repeats: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m suite.translation.speed``: the table for the test strings of a recipe."""
+    """``python tools/translation_speed.py``: the table for the test strings of a recipe."""
     from suite.core.recipe import load_recipe
     from suite.translation.data import prepare
 

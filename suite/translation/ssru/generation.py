@@ -1,4 +1,4 @@
-"""Batched greedy and beam search for :class:`~suite.translation.ssru_transformer.SsruTransformer`.
+"""Batched greedy and beam search for :class:`~suite.translation.ssru.modeling.SsruTransformer`.
 
 The encoder runs once per batch; each decoder layer keeps its SSRU cell state and the
 keys and values of its cross-attention, so a step costs one token per hypothesis. Rows
@@ -73,7 +73,7 @@ def generate(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor |
         logits_processor: a callable ``(prefix_ids, log_probs) -> log_probs`` or a list of them
             (a ``LogitsProcessorList``), called at every step with all rows, source-major.
         no_repeat_ngram_size: forbid repeating any n-gram of this size (0 or None: off).
-        shortlist: a :class:`~suite.translation.shortlist.LexicalShortlist` restricting each
+        shortlist: a :class:`~suite.translation.ssru.shortlist.LexicalShortlist` restricting each
             source's output words, as the native engine does (default: ``model.shortlist``
             when set, else none).
 

@@ -1,6 +1,6 @@
-"""The sizes of the Firefox Translations "tiny" architecture (:mod:`suite.translation.ssru_transformer`).
+"""The sizes of the Firefox Translations "tiny" architecture (:mod:`suite.translation.ssru.modeling`).
 
-Its own module, so that the Marian reader (:mod:`suite.translation.ssru_marian`) and the network
+Its own module, so that the Marian reader (:mod:`suite.translation.ssru.marian_weights`) and the network
 both use it without importing each other.
 """
 

@@ -16,7 +16,7 @@ Module names follow BART/Marian in transformers, so LoRA finds the attention pro
 ``encoder.layers.N.self_attn.{q,k,v,o}_proj``, ``decoder.layers.N.cross_attn.{q,k,v,o}_proj``,
 feed-forward ``fc1``/``fc2``, SSRU ``decoder.layers.N.ssru.{cell_proj,forget_proj}``; the
 shared embedding is ``embed``, the output bias ``lm_head.bias``.
-Decoding (greedy and beam search) is in :mod:`suite.translation.ssru_search`.
+Decoding (greedy and beam search) is in :mod:`suite.translation.ssru.generation`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from suite.core.errors import ModelSourceError
-from suite.translation.ssru_config import SsruConfig
+from suite.translation.ssru.config import SsruConfig
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -221,7 +221,7 @@ class SsruTransformer(nn.Module):
         Raises:
             ModelSourceError: not a Marian transformer with an SSRU decoder of this layout.
         """
-        from suite.translation.ssru_marian import read_state
+        from suite.translation.ssru.marian_weights import read_state
 
         config, state = read_state(path)
         model = cls(config)
@@ -340,7 +340,7 @@ class SsruTransformer(nn.Module):
 
     def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, **options: Any):
         """Translate a batch: greedy (``num_beams=1``) or beam search; see :func:`ssru_search.generate`."""
-        from suite.translation.ssru_search import generate
+        from suite.translation.ssru.generation import generate
 
         return generate(self, input_ids, attention_mask, **options)
 
