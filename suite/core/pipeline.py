@@ -209,8 +209,8 @@ def evaluate_systems(domain: Domain, recipe: Recipe, data: Any, outputs: dict[st
     add_selection_scores(domain, recipe, data, outputs, evaluation)
     result = result_of(domain, recipe, evaluation, training=training, inference=inference)
     result.operating_point = operating_point(domain, recipe, data, outputs[TUNED], predictor, parts=parts)
-    sections = evaluation.sections + ([report.operating_section(result.operating_point)]
-                                      if result.operating_point else [])
+    chosen_here = result.operating_point and "validation" in result.operating_point    # not on new data alone
+    sections = evaluation.sections + ([report.operating_section(result.operating_point)] if chosen_here else [])
     return Evaluation(result, sections, mixed)
 
 
