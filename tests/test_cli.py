@@ -71,3 +71,15 @@ def test_eval_on_other_data_scores_every_system(spam_tiny_run, tmp_path, capsys)
     assert saved["evaluated_on"] == str(data)
     assert saved["models"]["tuned"]["confusion_at_target"]["tp"] + \
         saved["models"]["tuned"]["confusion_at_target"]["fn"] == 6
+
+
+def test_recipe_overrides_may_follow_options(monkeypatch):
+    from suite import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_adapt", lambda args: seen.update(vars(args)) or 0)
+    assert cli.main(["adapt", "RUN", "--data", "new.csv", "data.test_size=0.05", "train.epochs=1"]) == 0
+    assert seen["overrides"] == ["data.test_size=0.05", "train.epochs=1"] and seen["data"] == "new.csv"
+    with pytest.raises(SystemExit) as stopped:                 # an unknown option is still argparse's error
+        cli.main(["adapt", "RUN", "--data", "new.csv", "--epochs", "1"])
+    assert stopped.value.code == 2
