@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if rest and isinstance(getattr(args, "overrides", None), list) and not any(w.startswith("-") for w in rest):
-        args.overrides, rest = args.overrides + rest, []          # key=value after an option: suite adapt RUN --data F k=v
+        args.overrides, rest = args.overrides + rest, []    # suite adapt RUN --data F k=v
     if rest and getattr(args, "command", None) != "predict":     # predict reads the rest with the run's domain
         parser.parse_args(argv)                                    # argparse's own message, exit status 2
     args.rest = rest
