@@ -236,11 +236,14 @@ def verdict(domain: str, budget: dict) -> str:
         return f"{domain}: no classical baseline was scored, so the curve cannot say where tuning pays."
     if found is None:
         wins = [f"{p['train_examples']:,}" for p in budget["points"] if _ahead(p, sign)]
+        level = last["systems"].get(TUNED) == value       # e.g. lp-ft that kept the probe's head: the baseline itself
         ahead = f"{name.removeprefix('baseline:')} {{}} all {last['train_examples']:,} labelled examples"
-        start = f"tuning wins only at {' and '.join(wins)} labelled examples; the classical " + \
-            ahead.format("is ahead with") if wins else "the classical " + ahead.format("stays ahead up to")
+        verb = "is level with the tuned model at" if level else "is ahead with" if wins else "stays ahead up to"
+        start = (f"tuning wins only at {' and '.join(wins)} labelled examples; " if wins else "") + \
+            "the classical " + ahead.format(verb)
         sentence = (f"{domain}: {start} ({metric} {_fmt(value)} against the tuned model's "
-                    f"{_fmt(last['systems'].get(TUNED))}): tuning does not pay at this budget")
+                    f"{_fmt(last['systems'].get(TUNED))}): tuning does not "
+                    f"{'beat it' if level else 'pay'} at this budget")
     else:
         point = found["point"]
         interval = f" (95% CI {_fmt(found['interval'][0])}-{_fmt(found['interval'][1])})" if found["interval"] else ""

@@ -85,6 +85,9 @@ def test_a_curve_the_baseline_wins_says_so(records):
     for point in curve["points"]:
         point["systems"]["tuned"] = 0.1
     assert "the classical tfidf-logreg stays ahead up to all 3,800 labelled examples" in budget.verdict("spam", curve)
+    curve["points"][-1]["systems"]["tuned"] = 0.975              # level: lp-ft that kept the probe, say
+    assert "the classical tfidf-logreg is level with the tuned model at all 3,800 labelled examples (f1 0.9750 " \
+        "against the tuned model's 0.9750): tuning does not beat it at this budget" in budget.verdict("spam", curve)
 
 
 def test_the_verdict_quotes_the_operating_figure_at_the_largest_size(records):
