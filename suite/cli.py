@@ -285,8 +285,7 @@ def _predict(args) -> int:
     run = Run.open(_path(args.run_dir, "run folder"))
     run.require_complete()
     domain = registry.get_domain(run.recipe().domain)
-    declared = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
-    options, more = predict_options.read(domain.name, declared, args.rest)
+    options, more = predict_options.read(domain.name, predict_options.declared_by(domain), args.rest)
     inline = list(args.inputs) + more
     if bool(inline) == bool(args.input):
         raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
@@ -321,7 +320,7 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 def _predict_help(args) -> int:
     """``suite predict --help``, and with a run folder its domain's options too."""
-    from suite.core import registry
+    from suite.core import predict_options, registry
     from suite.core.runs import Run
 
     args.parser.print_help()
@@ -330,7 +329,7 @@ def _predict_help(args) -> int:
             raise SuiteError("predict: name a finished run folder first, then its inputs")
         return 0
     domain = registry.get_domain(Run.open(_path(args.run_dir, "run folder")).recipe().domain)
-    declared = domain.predict_options if isinstance(domain, registry.TakesOptions) else ()
+    declared = predict_options.declared_by(domain)
     print(f"\n{domain.name} options:" if declared else f"\n(a {domain.name} model takes no options of its own)")
     for option in declared:
         print(f"  {option.flag} {option.metavar or option.dest.upper():<12} {option.help}")

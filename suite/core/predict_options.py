@@ -63,6 +63,13 @@ class _OneLineParser(argparse.ArgumentParser):
         raise SuiteError(message)
 
 
+def declared_by(domain) -> tuple[PredictOption, ...]:
+    """The options ``domain`` declares (:class:`suite.core.registry.TakesOptions`); none where it declares none."""
+    from suite.core import registry
+
+    return tuple(domain.predict_options) if isinstance(domain, registry.TakesOptions) else ()
+
+
 def parser(options: tuple[PredictOption, ...], prog: str = "suite predict RUN") -> argparse.ArgumentParser:
     """The parser of one domain's options; the leftover positional words go to ``inputs``."""
     out = _OneLineParser(prog=prog, add_help=False, allow_abbrev=False)
