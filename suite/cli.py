@@ -106,9 +106,12 @@ def _add_finished_run_commands(sub) -> None:
     calibrate.add_argument("run_dir")
     calibrate.add_argument("--data", required=True, help="labelled examples, read like the recipe's data.source")
     targets = calibrate.add_mutually_exclusive_group()
-    targets.add_argument("--target-fpr", type=float, metavar="X", help="flag at most this share of negatives")
-    targets.add_argument("--target-specificity", type=float, metavar="X", help="the same as --target-fpr 1-X")
-    targets.add_argument("--target-sensitivity", type=float, metavar="X", help="find at least this share of positives")
+    targets.add_argument("--target-fpr", type=_rate, metavar="X",
+                         help="flag at most this share of negatives: 0.001 or 0.1%% (below 0.5)")
+    targets.add_argument("--target-specificity", type=_rate, metavar="X",
+                         help="the same as --target-fpr 1-X: 0.999 or 99.9%% (above 0.5)")
+    targets.add_argument("--target-sensitivity", type=_rate, metavar="X",
+                         help="find at least this share of positives: 0.9 or 90%%")
     add_system_argument(calibrate)
     calibrate.set_defaults(handler=_calibrate)
 
@@ -207,11 +210,11 @@ def _recipe(args) -> int:
     for section in ("data", "model", "evaluation", "train", "lora", "output"):
         print(f"{section}:")
         cls = type(getattr(recipe, section))
-        for key, help_text, _ in config.describe(cls):
+        for key, help_text, _, accepted in config.describe(cls):
             value = values[section]
             for part in key.split("."):
                 value = value[part]
-            print(f"  {key}: {json.dumps(value)}    # {help_text}")
+            print(f"  {key}: {json.dumps(value)}    # {help_text}{f' [{accepted}]' if accepted else ''}")
     return 0
 
 
@@ -250,10 +253,12 @@ def _calibrate(args) -> int:
     from suite.core import actions
     from suite.core.operating import OperatingPoint, Target
 
-    values = {"fpr": args.target_fpr, "specificity": args.target_specificity, "tpr": args.target_sensitivity}
-    for name, value in values.items():
-        if value is not None and not 0 <= value <= 1:
-            raise SuiteError(f"--target-{name.replace('tpr', 'sensitivity')}: expected a rate in [0, 1], got {value}")
+    if args.target_fpr is not None and args.target_fpr >= 0.5:
+        raise SuiteError(f"--target-fpr {args.target_fpr:g}: a threshold that flags half of the negatives or more "
+                         f"filters nothing; a rate is a share (1% is 0.01 or 1%)")
+    if args.target_specificity is not None and args.target_specificity <= 0.5:
+        raise SuiteError(f"--target-specificity {args.target_specificity:g}: at or below 0.5 it flags half of the "
+                         f"negatives or more; a rate is a share (99% is 0.99 or 99%)")
     target = Target("fpr", args.target_fpr) if args.target_fpr is not None else \
         Target("fpr", 1 - args.target_specificity) if args.target_specificity is not None else \
         Target("tpr", args.target_sensitivity) if args.target_sensitivity is not None else None
@@ -261,9 +266,29 @@ def _calibrate(args) -> int:
                                system=args.system)
     print(f"new threshold of the {args.system} system {record['threshold']:.6g} (was "
           f"{record['previous_threshold']:.6g}), chosen on {args.data}")
-    print(OperatingPoint(**record["operating_point"]).describe())
+    point = OperatingPoint(**record["operating_point"])
+    print(point.describe())
+    if point.fpr > HIGH_FPR:
+        print(f"warning: this threshold flags {point.fpr:.1%} of the negatives in {args.data} (more than "
+              f"{HIGH_FPR:.0%}); check the target, or calibrate again", file=sys.stderr)
     print("suite predict, serve and eval of this run now use it; the run's own files are unchanged")
     return 0
+
+
+HIGH_FPR = 0.1      # calibrate warns above this false-positive rate
+
+
+def _rate(text: str) -> float:
+    """A rate from the command line: a share (0.01) or a percent (1%); refused outside [0, 1]."""
+    value = text.strip()
+    try:
+        rate = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.01 or a percent such as 1%, got {text!r}"
+                                         ) from None
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"expected a rate from 0 to 1 (0% to 100%), got {text!r}")
+    return rate
 
 
 def _adapt(args) -> int:
@@ -479,8 +504,10 @@ def _serialise(predictions: list[dict], suffix: str) -> str:
 def _first_line_of_description(path: Path) -> str:
     import yaml
 
+    from suite.core import yaml_text
+
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        values = yaml_text.load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError):
         return "(unreadable)"
     return str(values.get("description", "")).strip().splitlines()[0] if values.get("description") else ""

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from suite.core import config, resources
+from suite.core import config, resources, yaml_text
 from suite.core.errors import RecipeError
 
 PLANS_DIR = resources.RECIPES_DIR / "bench"
@@ -230,7 +230,7 @@ def load_plan(plan: str | Path | dict) -> Plan:
             raise RecipeError(f"{plan}: no such plan file or bundled plan "
                               f"(bundled: {', '.join(bundled_plans()) or 'none'})")
         try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+            values = yaml_text.load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise RecipeError(f"{path}: malformed plan: {str(error).splitlines()[0]}") from None
         origin = str(path)

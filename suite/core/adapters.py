@@ -76,6 +76,26 @@ def target_modules_for(model: Any, *, head: list[str] = ()) -> list[str]:
     return sorted(names)
 
 
+def check_targets(model: Any, lora: Any, *, head: list[str] = ()) -> None:
+    """Refuse ``lora.target_modules`` names that match no module of ``model`` (as peft matches them: the whole
+    dotted name or its last parts), before any run folder is made.
+
+    Raises:
+        RecipeError: one line naming the first unknown target.
+    """
+    if not lora.enabled:
+        return
+    if not lora.target_modules:
+        target_modules_for(model, head=head)
+        return
+    names = [name for name, _ in model.named_modules()]
+    for target in lora.target_modules:
+        if not any(name == target or name.endswith("." + target) for name in names):
+            leaves = sorted({name.rsplit(".", 1)[-1] for name in names if name})
+            raise RecipeError(f"lora.target_modules: {target!r} names no module of this model (its module names "
+                              f"end in: {', '.join(leaves[:12])}{', ...' if len(leaves) > 12 else ''})")
+
+
 def in_modules(name: str, modules: list[str]) -> bool:
     """Whether parameter or module ``name`` lies inside one of ``modules`` (matched as dotted suffixes)."""
     dotted = f".{name}."

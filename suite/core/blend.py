@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from suite.core.config import between
+
 
 def standardise(scores: np.ndarray) -> np.ndarray:
     """z-scores along the last axis (a constant row stays at zero)."""
@@ -152,5 +154,6 @@ class ProbabilityHybridConfig:
         "help": "Baselines blended with the tuned model in the `hybrid` system (their probabilities added as "
                 "log-odds); null: every baseline of the run; [] or hybrid_weights: [] turns it off."})
     hybrid_weights: list[float] = field(default_factory=lambda: [i / 10 for i in range(11)], metadata={
+        "bounds": between(0, 1, max_items=101),
         "help": "Weights tried for each blended system; every combination adding up to 1 is scored on validation "
                 "and the best kept ([] turns the hybrid off)."})

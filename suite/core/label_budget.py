@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from suite.core.config import between
 from suite.core.errors import DataError
 
 
@@ -24,32 +25,17 @@ from suite.core.errors import DataError
 class LabelBudget:
     """Data-section keys of a label budget (a domain's data section inherits them)."""
 
-    label_budget: int | None = field(default=None, kw_only=True, metadata={
+    label_budget: int | None = field(default=None, kw_only=True, metadata={"bounds": between(2, 10 ** 9),
         "help": "Use N labelled examples in all, validation included, drawn (stratified) from the training and "
                 "validation splits; the test split stays whole (null: all of them, split as usual)."})
     budget_validation: float = field(default=0.25, kw_only=True, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Share of the label budget kept for validation (checkpoint, threshold, hybrid weights, strategy); "
                 "at least one example of every class either way."})
-    budget_draw: int = field(default=0, kw_only=True, metadata={
+    budget_draw: int = field(default=0, kw_only=True, metadata={"bounds": between(0, 2 ** 31 - 1),
         "help": "Which random draw of the label budget (0, 1, 2...): repeat a budget point on other examples; "
                 "the test split stays the same."})
 
-    def check_budget(self) -> None:
-        """Validate the three keys (call from the section's ``__post_init__``).
-
-        Raises:
-            ValueError: naming the key.
-        """
-        def whole(value) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
-        if self.label_budget is not None and not (whole(self.label_budget) and 2 <= self.label_budget <= 10 ** 9):
-            raise ValueError(f"label_budget: expected an integer of at least 2, or null, got {self.label_budget!r}")
-        share = self.budget_validation
-        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
-            raise ValueError(f"budget_validation: expected a number strictly between 0 and 1, got {share!r}")
-        if not (whole(self.budget_draw) and 0 <= self.budget_draw < 2 ** 31):
-            raise ValueError(f"budget_draw: expected an integer from 0 to 2**31 - 1, got {self.budget_draw!r}")
 
 
 def draw(labels: np.ndarray, budget: LabelBudget, *, seed: int, classes: int | None = None,

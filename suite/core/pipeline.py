@@ -19,6 +19,7 @@ runs on a finished run. What later happens to a finished run (evaluate, calibrat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import shutil
@@ -33,6 +34,7 @@ from suite.core import (
     blend,
     distributed,
     logs,
+    memory,
     operating,
     paths,
     registry,
@@ -79,6 +81,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     """
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides)
     domain = registry.get_domain(recipe.domain)
+    memory.check(domain, recipe)
     check_parent(domain, recipe)
     data = domain.prepare_data(recipe)
     strategies.check_data(domain, recipe, data)
@@ -89,17 +92,21 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     _check_strategy_processes(recipe)
     _start(recipe)
     model = build_model(domain, recipe, data)
+    check_model(recipe, model)
     run = Run.create(recipe)
     try:
-        if distributed.is_main_process():
-            run.write_recipe(recipe)
-            run.write_environment(recipe.seed)
-            print(f"run folder: {run.path} (if it stops: suite train --resume {run.path})", file=sys.stderr)
-        return _finish(domain, recipe, run, data, model, resume=False)
+        with _writing(run):
+            if distributed.is_main_process():
+                run.write_recipe(recipe)
+                run.write_environment(recipe.seed)
+                print(f"run folder: {run.path} (once it has saved a checkpoint, a stopped run continues with: "
+                      f"suite train --resume {run.path})", file=sys.stderr)
+            return _finish(domain, recipe, run, data, model, resume=False)
     except BaseException:
         # nothing worth keeping: leave no half-made folder (the main process owns the folder)
         if distributed.is_main_process() and not run.has_checkpoints():
             shutil.rmtree(run.path, ignore_errors=True)
+            print(f"stopped before the first checkpoint: removed {run.path} (nothing to resume)", file=sys.stderr)
         raise
 
 
@@ -109,21 +116,30 @@ def resume(run_dir: str | Path) -> Run:
     Raises:
         RunError: not a run folder, or the run already finished.
     """
-    run = Run.open(run_dir)
+    run = Run.open_to_resume(run_dir)
     if run.is_complete:
         raise RunError(f"{run.path}: the run already finished ({METRICS_FILE} exists); nothing to resume")
-    recipe = run.recipe()
-    domain = registry.get_domain(recipe.domain)
-    check_parent(domain, recipe)
-    data = domain.prepare_data(recipe)
-    strategies.check_data(domain, recipe, data)
-    _check_source(domain, recipe)
-    _warn_remote_code(recipe)
-    distributed.init(cpu=recipe.train.use_cpu)
-    distributed.on_main_then_share(run.discard_incomplete_checkpoints)
-    _check_strategy_processes(recipe)
-    _start(recipe)
-    return _finish(domain, recipe, run, data, build_model(domain, recipe, data), resume=True)
+    with _writing(run):
+        recipe = run.recipe()
+        domain = registry.get_domain(recipe.domain)
+        memory.check(domain, recipe)
+        check_parent(domain, recipe)
+        data = domain.prepare_data(recipe)
+        strategies.check_data(domain, recipe, data)
+        _check_source(domain, recipe)
+        _warn_remote_code(recipe)
+        distributed.init(cpu=recipe.train.use_cpu)
+        distributed.on_main_then_share(run.discard_incomplete_checkpoints)
+        _check_strategy_processes(recipe)
+        _start(recipe)
+        model = build_model(domain, recipe, data)
+        check_model(recipe, model)
+        return _finish(domain, recipe, run, data, model, resume=True)
+
+
+def _writing(run: Run) -> contextlib.AbstractContextManager:
+    """The run folder's lock, held by the process that writes it (the main one under torchrun)."""
+    return run.locked() if distributed.is_main_process() else contextlib.nullcontext()
 
 
 def build_model(domain: Domain, recipe: Recipe, data: Any) -> Model:
@@ -143,6 +159,17 @@ def build_model(domain: Domain, recipe: Recipe, data: Any) -> Model:
                                ) from None
 
 
+def check_model(recipe: Recipe, model: Model) -> None:
+    """What only the built model can tell: names in ``train.frozen`` and ``lora.target_modules`` that match
+    nothing. Checked before the run folder is made, so a wrong name writes nothing.
+
+    Raises:
+        RecipeError: one line naming the key.
+    """
+    frozen_parameters(model.network, recipe.train.frozen)
+    adapters.check_targets(model.network, recipe.lora, head=model.head)
+
+
 def _check_source(domain: Domain, recipe: Recipe) -> None:
     """Resolve ``model.source`` and let the domain check it, before anything loads."""
     path = sources.resolve(recipe.model.source)
@@ -157,7 +184,7 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     Returns:
         The run's result and the domain's extra model-card sections.
     """
-    frozen = frozen_parameters(model.network, recipe.train.frozen)      # a wrong name fails before any work
+    frozen = frozen_parameters(model.network, recipe.train.frozen)
     outputs = baseline_outputs(domain, recipe, data)
     if model.zero_shot:
         outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model, tuned=False), recipe, data)

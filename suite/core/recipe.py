@@ -28,7 +28,8 @@ from typing import Any, Literal
 
 import yaml
 
-from suite.core import config, paths, registry, resources, strategies
+from suite.core import config, paths, registry, resources, strategies, yaml_text
+from suite.core.config import SEED_BOUNDS, between
 from suite.core.errors import RecipeError
 
 
@@ -52,22 +53,16 @@ STRATEGIES = ("fine-tune", "linear-probe", "lp-ft", "contrastive", "contrastive-
 class ContrastiveConfig:
     """Contrastive tuning of a text encoder on pairs of labelled examples (``train.strategy: contrastive``)."""
 
-    pairs_per_example: int = field(default=20, metadata={
+    pairs_per_example: int = field(default=20, metadata={"bounds": between(1, 1000),
         "help": "For every training example, this many partners of its own class and as many of another class "
                 "(SetFit's num_iterations): 2 x this x examples pairs in all, drawn again by the run's seed."})
-    max_pairs: int = field(default=2560, metadata={
+    max_pairs: int = field(default=2560, metadata={"bounds": between(2, 10 ** 7),
         "help": "At most this many pairs (a large label budget needs fewer partners per example)."})
-    epochs: float = field(default=1.0, metadata={"help": "Passes over the pairs."})
-    learning_rate: float = field(default=2.0e-5, metadata={"help": "Peak learning rate of the encoder."})
-    batch_size: int = field(default=16, metadata={"help": "Pairs per optimiser step."})
-
-    def __post_init__(self):
-        _check(0 < self.pairs_per_example <= 1000, "pairs_per_example: expected an integer from 1 to 1000",
-               self.pairs_per_example)
-        _check(2 <= self.max_pairs <= 10 ** 7, "max_pairs: expected an integer from 2 to 10**7", self.max_pairs)
-        _check(0 < self.epochs <= 100, "epochs: expected a number in (0, 100]", self.epochs)
-        _check(0 < self.learning_rate <= 1, "learning_rate: expected a number in (0, 1]", self.learning_rate)
-        _check(0 < self.batch_size <= 65_536, "batch_size: expected an integer from 1 to 65536", self.batch_size)
+    epochs: float = field(default=1.0, metadata={
+        "bounds": between(0, 100, low_open=True), "help": "Passes over the pairs."})
+    learning_rate: float = field(default=2.0e-5, metadata={
+        "bounds": between(0, 1, low_open=True), "help": "Peak learning rate of the encoder."})
+    batch_size: int = field(default=16, metadata={"bounds": between(1, 65_536), "help": "Pairs per optimiser step."})
 
 
 @dataclass
@@ -81,38 +76,47 @@ class TrainConfig:
                 "encoder tuned on same/different-label pairs, then the head fitted on it (SetFit); "
                 "contrastive-lp-ft: contrastive, then fine-tuning from there. linear-probe and lp-ft need a model "
                 "with a classification head, contrastive a text encoder; a domain without one refuses them."})
-    backbone_lr_scale: float = field(default=1.0, metadata={
+    backbone_lr_scale: float = field(default=1.0, metadata={"bounds": between(0, 10, low_open=True),
         "help": "Weights outside the model's head learn at learning_rate x this (lp-ft: below 1 keeps the "
                 "pretrained features close to where the probe found them)."})
-    probe_c: float = field(default=0.1, metadata={
+    probe_c: float = field(default=0.1, metadata={"bounds": between(0, 10 ** 6, low_open=True),
         "help": "Inverse L2 strength of the probe's logistic regression, on centred features divided by one "
                 "common scale (the classical 'logistic regression on frozen features' baselines use 0.1)."})
     contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig, metadata={
         "help": "Pairs and optimiser of the contrastive strategies."})
-    epochs: float = field(default=3.0, metadata={"help": "Passes over the training data."})
-    max_steps: int = field(default=-1, metadata={"help": "Stop after this many optimiser steps (-1: use epochs)."})
-    min_steps: int = field(default=0, metadata={
+    epochs: float = field(default=3.0, metadata={
+        "bounds": between(0, 10_000, low_open=True), "help": "Passes over the training data."})
+    max_steps: int = field(default=-1, metadata={
+        "bounds": between(1, 10 ** 9, special=(-1,)), "help": "Stop after this many optimiser steps (-1: use epochs)."})
+    min_steps: int = field(default=0, metadata={"bounds": between(0, 10 ** 9),
         "help": "Train at least this many optimiser steps, more epochs than `epochs` if the data are small "
                 "(0: off). Epoch-sized budgets underfit small data sets; early stopping still applies."})
-    batch_size: int = field(default=16, metadata={"help": "Training examples per device per step."})
-    eval_batch_size: int = field(default=64, metadata={"help": "Examples per batch when evaluating."})
-    gradient_accumulation_steps: int = field(default=1, metadata={
+    batch_size: int = field(default=16, metadata={
+        "bounds": between(1, 65_536), "help": "Training examples per device per step."})
+    eval_batch_size: int = field(default=64, metadata={
+        "bounds": between(1, 65_536), "help": "Examples per batch when evaluating."})
+    gradient_accumulation_steps: int = field(default=1, metadata={"bounds": between(1, 65_536),
         "help": "Accumulate gradients over this many batches before each optimiser step."})
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate."})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with linear warm-up."})
+    learning_rate: float = field(default=5e-5, metadata={
+        "bounds": between(0, 1, low_open=True), "help": "Peak learning rate."})
+    weight_decay: float = field(default=0.01, metadata={"bounds": between(0, 1), "help": "AdamW weight decay."})
+    warmup_ratio: float = field(default=0.1, metadata={
+        "bounds": between(0, 1, high_open=True), "help": "Share of steps with linear warm-up."})
     lr_scheduler: Literal["linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
                           "constant_with_warmup", "inverse_sqrt"] = field(default="linear", metadata={
         "help": "Learning-rate schedule after warm-up (transformers' scheduler of that name)."})
-    max_grad_norm: float = field(default=1.0, metadata={"help": "Gradient clipping norm."})
-    early_stopping_patience: int | None = field(default=2, metadata={
+    max_grad_norm: float = field(default=1.0, metadata={
+        "bounds": between(0, 10 ** 6, low_open=True), "help": "Gradient clipping norm."})
+    early_stopping_patience: int | None = field(default=2, metadata={"bounds": between(0, 10_000),
         "help": "Stop after this many evaluations without improvement of the primary metric (null: never)."})
-    evaluate_every: Literal["epoch"] | int = field(default="epoch", metadata={
+    evaluate_every: Literal["epoch"] | int = field(default="epoch", metadata={"bounds": between(1, 10 ** 9),
         "help": "Evaluate (and checkpoint) every epoch, or every N optimiser steps."})
     group_by_length: bool = field(default=True, metadata={
         "help": "Batch examples of similar length together, so dynamic padding wastes little."})
-    logging_steps: int = field(default=10, metadata={"help": "Log the training loss every N steps."})
-    save_total_limit: int = field(default=2, metadata={"help": "Checkpoints kept (the best one is always kept)."})
+    logging_steps: int = field(default=10, metadata={
+        "bounds": between(1, 65_536), "help": "Log the training loss every N steps."})
+    save_total_limit: int = field(default=2, metadata={
+        "bounds": between(1, 1000), "help": "Checkpoints kept (the best one is always kept)."})
     frozen: list[str] = field(default_factory=list, metadata={
         "help": "Parameters kept as loaded: names or name prefixes, e.g. [embed] (translation: the shared "
                 "embedding of the Firefox Translations model). A name that matches no parameter is refused."})
@@ -122,31 +126,10 @@ class TrainConfig:
     precision: Literal["auto", "fp32", "bf16", "fp16"] = field(default="auto", metadata={
         "help": "auto: fp32 on the CPU, bf16 on a GPU that supports it."})
     use_cpu: bool = field(default=False, metadata={"help": "Train on the CPU even when a GPU is present."})
-    num_workers: int = field(default=0, metadata={"help": "Data-loader worker processes."})
-    threads: int | None = field(default=None, metadata={
+    num_workers: int = field(default=0, metadata={"bounds": between(0, 256), "help": "Data-loader worker processes."})
+    threads: int | None = field(default=None, metadata={"bounds": between(1, 1024),
         "help": "Torch CPU threads per process (null: torch's default; under torchrun, the cores divided "
                 "among the processes on the machine)."})
-
-    def __post_init__(self):
-        _check(0 < self.epochs <= 10_000, "epochs: expected a number in (0, 10000]", self.epochs)
-        _check(self.max_steps == -1 or 0 < self.max_steps <= 10 ** 9,
-               "max_steps: expected -1 or a positive integer up to 10**9", self.max_steps)
-        _check(0 <= self.min_steps <= 10 ** 9, "min_steps: expected an integer from 0 to 10**9", self.min_steps)
-        for name in ("batch_size", "eval_batch_size", "gradient_accumulation_steps", "logging_steps",
-                     "save_total_limit"):
-            _check(0 < getattr(self, name) <= 65_536, f"{name}: expected an integer from 1 to 65536",
-                   getattr(self, name))
-        _check(0 < self.learning_rate <= 1, "learning_rate: expected a number in (0, 1]", self.learning_rate)
-        _check(0 < self.backbone_lr_scale <= 10, "backbone_lr_scale: expected a number in (0, 10]",
-               self.backbone_lr_scale)
-        _check(0 < self.probe_c <= 10 ** 6, "probe_c: expected a number in (0, 10**6]", self.probe_c)
-        _check(0 <= self.weight_decay <= 1, "weight_decay: expected a number in [0, 1]", self.weight_decay)
-        _check(self.max_grad_norm > 0, "max_grad_norm: expected a positive number", self.max_grad_norm)
-        _check(0 <= self.warmup_ratio < 1, "warmup_ratio: expected a number in [0, 1)", self.warmup_ratio)
-        _check(self.threads is None or 0 < self.threads <= 1024, "threads: expected an integer from 1 to 1024 or "
-               "null", self.threads)
-        _check(self.evaluate_every == "epoch" or self.evaluate_every > 0,
-               "evaluate_every: expected 'epoch' or a positive integer", self.evaluate_every)
 
 
 @dataclass
@@ -154,16 +137,13 @@ class LoraConfig:
     """Low-rank adapters (PEFT LoRA) instead of updating every weight."""
 
     enabled: bool = field(default=False, metadata={"help": "Train LoRA adapters instead of the full model."})
-    r: int = field(default=8, metadata={"help": "Rank of the low-rank update."})
-    alpha: int = field(default=16, metadata={"help": "Scaling numerator (the update is scaled by alpha / r)."})
-    dropout: float = field(default=0.1, metadata={"help": "Dropout on the adapter input."})
+    r: int = field(default=8, metadata={"bounds": between(1, 4096), "help": "Rank of the low-rank update."})
+    alpha: int = field(default=16, metadata={
+        "bounds": between(1, 65_536), "help": "Scaling numerator (the update is scaled by alpha / r)."})
+    dropout: float = field(default=0.1, metadata={
+        "bounds": between(0, 1, high_open=True), "help": "Dropout on the adapter input."})
     target_modules: list[str] | None = field(default=None, metadata={
         "help": "Module names to adapt; null picks the attention projections of the architecture."})
-
-    def __post_init__(self):
-        _check(self.r > 0, "r: expected a positive integer", self.r)
-        _check(self.alpha > 0, "alpha: expected a positive integer", self.alpha)
-        _check(0 <= self.dropout < 1, "dropout: expected a number in [0, 1)", self.dropout)
 
 
 @dataclass
@@ -266,11 +246,10 @@ def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
 class _Scalars:
     description: str = ""
     offline: bool = True
-    seed: int = 0
+    seed: int = field(default=0, metadata={"bounds": SEED_BOUNDS, "help": "Seed of the whole run."})
     parent: str | None = None
 
     def __post_init__(self):
-        _check(0 <= self.seed < 2 ** 32, "seed: expected an integer from 0 to 2**32 - 1", self.seed)
         _check(self.parent is None or (self.parent.strip() and not paths.problem(self.parent)),
                "parent: expected the folder of a finished run", self.parent)
 
@@ -284,7 +263,7 @@ def _read(recipe: str | Path | dict) -> tuple[dict, str]:
     except UnicodeDecodeError as error:
         raise RecipeError(f"{path}: not UTF-8 text (byte {error.start})") from None
     try:
-        values = yaml.safe_load(text)
+        values = yaml_text.load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -313,7 +292,7 @@ def _parse_value(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return yaml.safe_load(value) if value.strip() else value
+        return yaml_text.load(value) if value.strip() else value
     except yaml.YAMLError:
         return value
 
@@ -348,4 +327,4 @@ def _check_paths(values: dict, prefix: str, origin: str) -> None:
 
 def _check(ok: bool, message: str, value: Any) -> None:
     if not ok:
-        raise ValueError(f"{message}, got {value!r}")
+        raise ValueError(f"{message}, got {config.shown(value)}")

@@ -306,6 +306,16 @@ class ChecksSource(Protocol):
 
 
 @runtime_checkable
+class EstimatesMemory(Protocol):
+    """A domain some of whose costs are products of recipe values (images x pixels, batch x length x vocabulary):
+    it says how much memory each will take, so that the core refuses a recipe that cannot fit before anything
+    loads (see :mod:`suite.core.memory`)."""
+
+    def memory_needs(self, recipe: Recipe) -> list[Any]:
+        """The run's largest products, each a :class:`suite.core.memory.MemoryNeed` naming its keys."""
+
+
+@runtime_checkable
 class TakesOptions(Protocol):
     """A domain whose predictions take options of their own on the command line (``suite predict RUN --k 5``)."""
 

@@ -4,7 +4,9 @@ Layout (the same in every domain)::
 
     runs/<domain>-<recipe>-<timestamp>/
       recipe.yaml        the resolved recipe (load it again to repeat the run)
-      environment.json   package versions, CPU, threads, seed, git commit, command line
+      environment.json   package versions, CPU, threads, seed, git commit, command line, and the
+                         layout's schema: the marker that the folder is a run (--resume needs it)
+      .lock              while a trainer writes the folder: its process id (a second one is refused)
       metrics.json       written last: its presence means the run is complete
       README.md          model card with the evaluation table
       model/             the model to load (safetensors; with LoRA: merged weights + adapter/)
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
 
 METRICS_FILE = "metrics.json"
 RECIPE_FILE = "recipe.yaml"
+ENVIRONMENT_FILE = "environment.json"
+LOCK_FILE = ".lock"              # held while a trainer writes the folder: {"pid": ..., "host": ...}
+SCHEMA = "suite-run/1"           # in environment.json: the folder was made by suite, in this layout
 TRACKED_PACKAGES = ("suite", "torch", "transformers", "sentence-transformers", "peft", "timm", "scikit-learn",
                     "implicit", "accelerate", "datasets", "sacrebleu", "numpy")
 
@@ -77,8 +82,7 @@ class Run:
         if runs_dir.exists() and not runs_dir.is_dir():
             raise RunError(f"output.runs_dir '{runs_dir}' is a file, not a folder; choose another output.runs_dir")
         if recipe.output.name and (runs_dir / recipe.output.name).exists():
-            raise RunError(f"run folder {runs_dir / recipe.output.name} already exists; choose another "
-                           f"output.name, or continue it with: suite train --resume {runs_dir / recipe.output.name}")
+            raise RunError(_taken(runs_dir / recipe.output.name))
 
     @staticmethod
     def _new_folder(recipe: Recipe) -> Path:
@@ -92,8 +96,7 @@ class Run:
             try:
                 path.mkdir()
             except FileExistsError:
-                raise RunError(f"run folder {path} already exists; choose another output.name, "
-                               f"or continue it with: suite train --resume {path}") from None
+                raise RunError(_taken(path)) from None
             return path
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         for attempt in range(1000):  # two runs started in the same second get different folders
@@ -119,6 +122,54 @@ class Run:
         if not (run.path / RECIPE_FILE).is_file():
             raise RunError(f"{run.path}: not a run folder (no {RECIPE_FILE})")
         return run
+
+    @classmethod
+    def open_to_resume(cls, path: str | Path) -> Run:
+        """Open a run folder that ``suite train --resume`` may write into: one whose ``environment.json`` carries
+        this layout's :data:`SCHEMA` (a folder that merely holds a ``recipe.yaml`` is someone else's).
+
+        Raises:
+            RunError: not such a folder; nothing is written.
+        """
+        run = cls.open(path)
+        try:
+            marker = json.loads((run.path / ENVIRONMENT_FILE).read_text(encoding="utf-8")).get("schema")
+        except (OSError, ValueError, AttributeError):
+            marker = None
+        if marker != SCHEMA:
+            raise RunError(f"{run.path}: not a run folder made by suite train (no {ENVIRONMENT_FILE} with schema "
+                           f"{SCHEMA}); --resume writes only into such a folder")
+        return run
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock while a trainer writes it; a second trainer (``--resume`` included) is refused.
+
+        A lock left by a process that no longer runs on this machine (killed) is taken over.
+
+        Raises:
+            RunError: another live process holds the lock.
+        """
+        lock = self.path / LOCK_FILE
+        for _ in range(2):
+            try:
+                handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                holder = _lock_holder(lock)
+                if holder is not None:
+                    raise RunError(f"{self.path}: another trainer is writing this run ({holder}); wait for it to "
+                                   f"finish, or stop it and then resume with: suite train --resume {self.path}"
+                                   ) from None
+                lock.unlink(missing_ok=True)     # stale: its process is gone
+        else:
+            raise RunError(f"{self.path}: could not take the run's lock {lock}")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump({"pid": os.getpid(), "host": platform.node()}, out)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
     # -- well-known places -------------------------------------------------------------
     @property
@@ -230,7 +281,7 @@ class Run:
         return self.write_text(RECIPE_FILE, text)
 
     def write_environment(self, seed: int) -> Path:
-        return self.write_json("environment.json", environment(seed))
+        return self.write_json(ENVIRONMENT_FILE, environment(seed))
 
     @contextlib.contextmanager
     def writing_model(self) -> Iterator[Path]:
@@ -247,6 +298,40 @@ class Run:
             shutil.rmtree(old)
         else:
             os.replace(staging, self.model_dir)
+
+
+def _taken(path: Path) -> str:
+    """Why an ``output.name`` cannot be used, and the next step that works for the folder it names."""
+    run = Run(path)
+    holder = _lock_holder(path / LOCK_FILE) if (path / LOCK_FILE).exists() else None
+    if holder:
+        return f"run folder {path} is being trained by {holder}; choose another output.name"
+    if run.is_complete:
+        return f"run folder {path} already holds a finished run; choose another output.name (or: suite eval {path})"
+    try:
+        Run.open_to_resume(path)
+    except RunError:
+        return f"{path} already exists; choose another output.name"
+    return f"run folder {path} already exists; choose another output.name, or continue it with: " \
+           f"suite train --resume {path}"
+
+
+def _lock_holder(lock: Path) -> str | None:
+    """Who holds ``lock`` ("process 123 on host"), or None when its process is gone (or the file is unreadable)."""
+    try:
+        holder = json.loads(lock.read_text(encoding="utf-8"))
+        pid, host = int(holder["pid"]), str(holder["host"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if host != platform.node():
+        return f"process {pid} on {host}"        # cannot tell from here: assume it runs
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass                                      # alive, another user's
+    return f"process {pid}"
 
 
 def _step(checkpoint: Path) -> int:
@@ -284,6 +369,7 @@ def environment(seed: int) -> dict:
         except metadata.PackageNotFoundError:
             pass
     return {
+        "schema": SCHEMA,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": seed,
         "python": sys.version.split()[0],

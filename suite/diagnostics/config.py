@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from suite.core.blend import ProbabilityHybridConfig, check_settings
+from suite.core.config import SEED_BOUNDS, between
 from suite.core.label_budget import LabelBudget
 from suite.core.recipe import ModelConfig
 from suite.diagnostics.baselines import BASELINES
@@ -36,38 +37,36 @@ class DiagnosticsDataConfig(LabelBudget):
     label_column: str = field(default="label", metadata={"help": "CSV column holding the label."})
     patient_column: str | None = field(default=None, metadata={
         "help": "CSV column of patient ids; split by patient. Default: patient_id/patient/subject_id if present."})
-    test_size: float = field(default=0.2, metadata={"help": "Share held out for testing (folder/CSV data)."})
-    validation_size: float = field(default=0.1, metadata={"help": "Share of the rest used for validation."})
+    test_size: float = field(default=0.2, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Share held out for testing (folder/CSV "
+        "data)."})
+    validation_size: float = field(default=0.1, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Share of the rest used for validation."})
     on_bad_image: Literal["stop", "skip"] = field(default="stop", metadata={
         "help": "A corrupt or unreadable image: stop with its file name, or skip it and list it in the report."})
     cache_dir: str | None = field(default=None, metadata={
         "help": "Where generated/downloaded .npz files are kept (default: diagnostics/ in the user cache, "
                 "$SUITE_CACHE or ~/.cache/suite)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the split and of the label budget's draws."})
-
-    def __post_init__(self):
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        self.check_budget()
-
+    seed: int = field(default=0, metadata={
+        "bounds": SEED_BOUNDS, "help": "Seed of the split and of the label budget's draws."})
 
 @dataclass
 class AugmentConfig:
     """Training-time augmentation, built with timm's ``create_transform`` (plus a small rotation)."""
 
     enabled: bool = field(default=True, metadata={"help": "Augment training images (never validation/test)."})
-    hflip: float = field(default=0.5, metadata={"help": "Probability of a horizontal flip."})
-    vflip: float = field(default=0.0, metadata={"help": "Probability of a vertical flip."})
-    rotation: float = field(default=10.0, metadata={"help": "Largest random rotation, in degrees."})
+    hflip: float = field(default=0.5, metadata={"bounds": between(0, 1), "help": "Probability of a horizontal flip."})
+    vflip: float = field(default=0.0, metadata={"bounds": between(0, 1), "help": "Probability of a vertical flip."})
+    rotation: float = field(default=10.0, metadata={
+        "bounds": between(0, 180), "help": "Largest random rotation, in degrees."})
     crop_scale: list[float] = field(default_factory=lambda: [0.85, 1.0], metadata={
+        "bounds": between(0, 1, low_open=True, max_items=2),
         "help": "[min, max] share of the image area kept by the random resized crop."})
-    intensity: float = field(default=0.1, metadata={"help": "Brightness/contrast jitter (0 = off)."})
+    intensity: float = field(default=0.1, metadata={
+        "bounds": between(0, 1), "help": "Brightness/contrast jitter (0 = off)."})
 
     def __post_init__(self):
-        if not (0 <= self.hflip <= 1 and 0 <= self.vflip <= 1):
-            raise ValueError(f"hflip/vflip: expected probabilities in [0, 1], got {self.hflip!r}, {self.vflip!r}")
-        if len(self.crop_scale) != 2 or not 0 < self.crop_scale[0] <= self.crop_scale[1] <= 1:
+        if len(self.crop_scale) != 2 or not self.crop_scale[0] <= self.crop_scale[1]:
             raise ValueError(f"crop_scale: expected [min, max] in (0, 1], got {self.crop_scale!r}")
 
 
@@ -80,22 +79,19 @@ class DiagnosticsModelConfig(ModelConfig):
                 "timm hub id such as timm/tf_efficientnet_lite0.in1k (online)."})
     architecture: str = field(default="auto", metadata={
         "help": "timm model name; auto: from the bundled name or the folder's config.json."})
-    image_size: int = field(default=64, metadata={"help": "Input side in pixels (images are resized to it)."})
+    image_size: int = field(default=64, metadata={
+        "bounds": between(16, 1024), "help": "Input side in pixels (images are resized to it)."})
     trainable: Literal["all", "last-blocks"] = field(default="all", metadata={
         "help": "What fine-tuning updates: all: every weight; last-blocks: the head and the last unfreeze_blocks "
                 "blocks. lora.enabled replaces both with adapters; a linear probe is train.strategy: linear-probe."})
-    unfreeze_blocks: int = field(default=2, metadata={"help": "Blocks trained with trainable: last-blocks."})
-    drop_rate: float = field(default=0.2, metadata={"help": "Dropout before the classifier head."})
+    unfreeze_blocks: int = field(default=2, metadata={
+        "bounds": between(0, 1000), "help": "Blocks trained with trainable: last-blocks."})
+    drop_rate: float = field(default=0.2, metadata={
+        "bounds": between(0, 1, high_open=True), "help": "Dropout before the classifier head."})
     batchnorm_stats: Literal["auto", "adapt", "frozen"] = field(default="auto", metadata={
         "help": "Running statistics of BatchNorm layers whose weights are frozen: adapt to the new images or keep "
                 "ImageNet's. auto: frozen for linear-probe/last-blocks, adapt with LoRA (measured: it needs them)."})
     augment: AugmentConfig = field(default_factory=AugmentConfig, metadata={"help": "Training augmentation."})
-
-    def __post_init__(self):
-        if self.image_size < 16:
-            raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
-        if self.unfreeze_blocks < 0:
-            raise ValueError(f"unfreeze_blocks: expected an integer of at least 0, got {self.unfreeze_blocks!r}")
 
 
 @dataclass
@@ -104,20 +100,20 @@ class DiagnosticsEvalConfig(ProbabilityHybridConfig):
 
     operating_point: Literal["specificity", "sensitivity"] = field(default="specificity", metadata={
         "help": "Choose the decision threshold on validation to reach target_specificity, or target_sensitivity."})
-    target_specificity: float = field(default=0.95, metadata={"help": "Specificity the operating point aims at."})
-    target_sensitivity: float = field(default=0.9, metadata={"help": "Sensitivity for specificity_at_sensitivity."})
-    bootstrap: int = field(default=1000, metadata={"help": "Bootstrap replicates of the AUROC interval (0: none)."})
-    ece_bins: int = field(default=10, metadata={"help": "Equal-width bins of the calibration error and plot."})
+    target_specificity: float = field(default=0.95, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Specificity the operating point aims at."})
+    target_sensitivity: float = field(default=0.9, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Sensitivity for specificity_at_sensitivity."})
+    bootstrap: int = field(default=1000, metadata={
+        "bounds": between(0, 100_000), "help": "Bootstrap replicates of the AUROC interval (0: none)."})
+    ece_bins: int = field(default=10, metadata={
+        "bounds": between(1, 1000), "help": "Equal-width bins of the calibration error and plot."})
     baselines: list[str] = field(default_factory=lambda: ["logreg-pixels", "logreg-imagenet-features"], metadata={
         "help": "Classical floors on the same split: logreg-pixels, logreg-imagenet-features."})
-    saliency_images: int = field(default=6, metadata={"help": "Test images explained by Grad-CAM PNGs in plots/."})
+    saliency_images: int = field(default=6, metadata={
+        "bounds": between(0, 1000), "help": "Test images explained by Grad-CAM PNGs in plots/."})
 
     def __post_init__(self):
-        for name in ("target_specificity", "target_sensitivity"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number in (0, 1), got {getattr(self, name)!r}")
-        if self.bootstrap < 0 or self.ece_bins < 1 or self.saliency_images < 0:
-            raise ValueError("bootstrap/ece_bins/saliency_images: expected >= 0, >= 1, >= 0")
         for name in self.baselines:
             if name not in BASELINES:
                 raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from suite.core import strategies
+from suite.core import memory, strategies
 from suite.core.config import load_settings
 from suite.core.errors import DataError
 from suite.core.operating import Target
@@ -64,6 +64,18 @@ class DiagnosticsDomain:
     eval_config = DiagnosticsEvalConfig
     predict_options = (PredictOption("--saliency", "also write a Grad-CAM PNG per image into DIR",
                                      keyword="saliency_dir", kind="folder", metavar="DIR"),)
+
+    def memory_needs(self, recipe: Recipe) -> list[memory.MemoryNeed]:
+        synthetic, side = recipe.data.synthetic, recipe.model.image_size
+        images = synthetic.n_train + synthetic.n_validation + synthetic.n_test
+        needs = [memory.MemoryNeed(recipe.train.batch_size * 3.0 * side * side * memory.FLOAT32 * 80,
+                                   "a training batch's activations", ("train.batch_size", "model.image_size"))]
+        if recipe.data.source == "synthetic":
+            needs.append(memory.MemoryNeed(float(images) * synthetic.image_size ** 2 * (1 + 3 * memory.FLOAT32),
+                                           "the generated images, as bytes and as tensors",
+                                           ("data.synthetic.n_train", "data.synthetic.n_test",
+                                            "data.synthetic.image_size")))
+        return needs
 
     def prepare_data(self, recipe: Recipe) -> Splits:
         return dx_data.load_splits(recipe.data)

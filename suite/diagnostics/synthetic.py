@@ -15,40 +15,39 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.core.config import SEED_BOUNDS, between
+
 
 @dataclass
 class SyntheticConfig:
     """Knobs of the synthetic-scans generator (SYNTHETIC data: no patient, no real finding)."""
 
-    image_size: int = field(default=64, metadata={"help": "Side of the square grayscale images, in pixels."})
-    n_train: int = field(default=2000, metadata={"help": "Training images."})
-    n_validation: int = field(default=400, metadata={"help": "Validation images."})
-    n_test: int = field(default=1000, metadata={"help": "Test images."})
-    prevalence: float = field(default=0.5, metadata={"help": "Share of images with a lesion (label 1)."})
+    image_size: int = field(default=64, metadata={
+        "bounds": between(16, 1024), "help": "Side of the square grayscale images, in pixels."})
+    n_train: int = field(default=2000, metadata={"bounds": between(4, 10 ** 6), "help": "Training images."})
+    n_validation: int = field(default=400, metadata={"bounds": between(4, 10 ** 6), "help": "Validation images."})
+    n_test: int = field(default=1000, metadata={"bounds": between(4, 10 ** 6), "help": "Test images."})
+    prevalence: float = field(default=0.5, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Share of images with a lesion (label 1)."})
     lesion_radius: list[float] = field(default_factory=lambda: [2.5, 5.0], metadata={
+        "bounds": between(0, 1024, max_items=2),
         "help": "[min, max] lesion radius in pixels (Gaussian blob sd), drawn uniformly."})
-    contrast: list[float] = field(default_factory=lambda: [0.25, 0.4], metadata={
+    contrast: list[float] = field(default_factory=lambda: [0.25, 0.4], metadata={"bounds": between(0, 1, max_items=2),
         "help": "[min, max] lesion brightness above the background (image range 0..1)."})
-    noise: float = field(default=0.08, metadata={"help": "Standard deviation of the pixel noise."})
-    texture: float = field(default=0.1, metadata={"help": "Amplitude of the smooth tissue-like texture."})
-    texture_scale: float = field(default=8.0, metadata={
+    noise: float = field(default=0.08, metadata={
+        "bounds": between(0, 10), "help": "Standard deviation of the pixel noise."})
+    texture: float = field(default=0.1, metadata={
+        "bounds": between(0, 10), "help": "Amplitude of the smooth tissue-like texture."})
+    texture_scale: float = field(default=8.0, metadata={"bounds": between(0, 1024, low_open=True),
         "help": "Smoothness of the texture: the spatial sd of its Gaussian low-pass, in pixels."})
-    seed: int = field(default=0, metadata={"help": "Seed: the same knobs and seed give the same file."})
+    seed: int = field(default=0, metadata={
+        "bounds": SEED_BOUNDS, "help": "Seed: the same knobs and seed give the same file."})
 
     def __post_init__(self):
-        if self.image_size < 16:
-            raise ValueError(f"image_size: expected at least 16, got {self.image_size!r}")
-        for name in ("n_train", "n_validation", "n_test"):
-            if getattr(self, name) < 4:
-                raise ValueError(f"{name}: expected at least 4, got {getattr(self, name)!r}")
-        if not 0 < self.prevalence < 1:
-            raise ValueError(f"prevalence: expected a number in (0, 1), got {self.prevalence!r}")
         for name in ("lesion_radius", "contrast"):
             low_high = getattr(self, name)
-            if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1]:
-                raise ValueError(f"{name}: expected [min, max] with 0 <= min <= max, got {low_high!r}")
-        if self.noise < 0 or self.texture < 0 or self.texture_scale <= 0:
-            raise ValueError(f"noise/texture: expected non-negative numbers, got {self.noise!r}, {self.texture!r}")
+            if len(low_high) != 2 or not low_high[0] <= low_high[1]:
+                raise ValueError(f"{name}: expected [min, max] with min <= max, got {low_high!r}")
 
 
 def generate_synthetic(cfg: SyntheticConfig) -> dict[str, np.ndarray]:

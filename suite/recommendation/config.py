@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from suite.core.blend import check_settings
+from suite.core.config import SEED_BOUNDS, between
 from suite.core.metrics.paired import check_compare_with
 from suite.core.recipe import ModelConfig
 from suite.recommendation.baselines import BASELINES
@@ -36,7 +37,7 @@ class RecDataConfig:
     item_id_column: str = field(default="item", metadata={"help": "Items-table column holding the item id."})
     text_columns: list[str] = field(default_factory=lambda: ["title"], metadata={
         "help": "Items-table columns joined (with '. ') into the item text that is embedded."})
-    positive_threshold: float | None = field(default=4.0, metadata={
+    positive_threshold: float | None = field(default=4.0, metadata={"bounds": between(-10 ** 9, 10 ** 9),
         "help": "Ratings at or above this are positives; lower ones are dropped (null: all are positives)."})
     split: Literal["leave-last-out", "leave-k-out", "random", "next-and-taste"] = field(
         default="leave-last-out", metadata={
@@ -44,40 +45,31 @@ class RecDataConfig:
                     "leave-k-out: the last `holdout` positives, and the `holdout` before them; random: shares; "
                     "next-and-taste: leave-last-out plus random shares of the earlier positives as a second "
                     "('taste') test and validation, so that one run measures both protocols."})
-    holdout: int = field(default=1, metadata={"help": "Positives per user held out (leave-k-out)."})
-    test_size: float = field(default=0.2, metadata={
+    holdout: int = field(default=1, metadata={
+        "bounds": between(1, 1000), "help": "Positives per user held out (leave-k-out)."})
+    test_size: float = field(default=0.2, metadata={"bounds": between(0, 0.5, low_open=True, high_open=True),
         "help": "Share of each user's positives for test (random), or of the earlier positives for the "
                 "taste test (next-and-taste)."})
-    validation_size: float = field(default=0.1, metadata={
+    validation_size: float = field(default=0.1, metadata={"bounds": between(0, 0.5, low_open=True, high_open=True),
         "help": "Share of each user's positives for validation (random), or of the earlier positives for the "
                 "taste validation (next-and-taste)."})
-    cold_start_items: float = field(default=0.0, metadata={
+    cold_start_items: float = field(default=0.0, metadata={"bounds": between(0, 0.5, high_open=True),
         "help": "Share of catalogue items removed from training entirely, to measure cold start (0: off)."})
-    max_train_per_user: int | None = field(default=None, metadata={
+    max_train_per_user: int | None = field(default=None, metadata={"bounds": between(1, 10 ** 9),
         "help": "Each user keeps at most this many training positives, the most recent (null: all); the held-out "
                 "ones stay as they are. The recommendation axis of label-budget curves (suite bench --plan budget)."})
     catalogue: Literal["positives", "all"] = field(default="positives", metadata={
         "help": "Items ranked: those with at least one positive, or every item of the items table."})
-    synthetic_users: int = field(default=160, metadata={"help": "Users of the generated set (synthetic)."})
-    synthetic_items: int = field(default=240, metadata={"help": "Items of the generated set (synthetic)."})
-    seed: int = field(default=0, metadata={"help": "Seed of random splits, cold items and generated data."})
+    synthetic_users: int = field(default=160, metadata={
+        "bounds": between(20, 10 ** 6), "help": "Users of the generated set (synthetic)."})
+    synthetic_items: int = field(default=240, metadata={
+        "bounds": between(20, 10 ** 6), "help": "Items of the generated set (synthetic)."})
+    seed: int = field(default=0, metadata={
+        "bounds": SEED_BOUNDS, "help": "Seed of random splits, cold items and generated data."})
 
     def __post_init__(self):
-        if self.holdout < 1:
-            raise ValueError(f"holdout: expected a positive integer, got {self.holdout!r}")
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 0.5:
-                raise ValueError(f"{name}: expected a number in (0, 0.5), got {getattr(self, name)!r}")
-        if not 0 <= self.cold_start_items < 0.5:
-            raise ValueError(f"cold_start_items: expected a number in [0, 0.5), got {self.cold_start_items!r}")
-        if self.max_train_per_user is not None and not (isinstance(self.max_train_per_user, int)
-                                                        and self.max_train_per_user >= 1):
-            raise ValueError(f"max_train_per_user: expected a positive integer or null, got "
-                             f"{self.max_train_per_user!r}")
         if not self.text_columns:
             raise ValueError("text_columns: expected at least one column name")
-        if min(self.synthetic_users, self.synthetic_items) < 20:
-            raise ValueError("synthetic_users, synthetic_items: expected at least 20")
 
 
 @dataclass
@@ -86,69 +78,54 @@ class RecModelConfig(ModelConfig):
 
     source: str = field(default="bundled:minilm", metadata={
         "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per history or item text."})
-    history_items: int = field(default=5, metadata={
+    max_length: int = field(default=128, metadata={
+        "bounds": between(8, 8192), "help": "Tokens kept per history or item text."})
+    history_items: int = field(default=5, metadata={"bounds": between(1, 1000),
         "help": "Most recent items (newest first) that make a user's history text."})
-    max_pairs_per_user: int | None = field(default=8, metadata={
+    max_pairs_per_user: int | None = field(default=8, metadata={"bounds": between(1, 10 ** 6),
         "help": "Training examples sampled per user, next-item and taste together (null: every next-item step)."})
-    taste_pairs: float = field(default=0.0, metadata={
+    taste_pairs: float = field(default=0.0, metadata={"bounds": between(0, 1),
         "help": "Share of each user's examples drawn from the whole history (a random subset of their items -> "
                 "another of them) instead of (history -> next item)."})
-    bag_keep: float = field(default=0.5, metadata={
+    bag_keep: float = field(default=0.5, metadata={"bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Taste examples and ID splits: chance that each of the user's items stays in the history; the rest "
                 "are targets."})
-    id_dim: int = field(default=0, metadata={
+    id_dim: int = field(default=0, metadata={"bounds": between(0, 4096),
         "help": "Width of the learned item embeddings beside the text (0: text only). Items with no training "
                 "positive have none and score by their text."})
-    id_draws: int = field(default=4, metadata={
+    id_draws: int = field(default=4, metadata={"bounds": between(1, 1000),
         "help": "Random bag/target splits of each batch user's training items per step for the ID part's "
                 "whole-catalogue softmax (cheap: no text is encoded for them)."})
-    id_learning_rate_scale: float = field(default=100.0, metadata={
+    id_learning_rate_scale: float = field(default=100.0, metadata={"bounds": between(0, 10 ** 6, low_open=True),
         "help": "The ID embeddings learn at this multiple of train.learning_rate (new weights, sparse updates)."})
     text_weights: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0,
                                                                4.0, 6.0], metadata={
+        "bounds": between(0, 10 ** 6, low_open=True, max_items=100),
         "help": "Weights (> 0: text must still rank cold items) of the text score against the ID score that are "
                 "tried on validation; checkpoints and the saved model use the best. Unused with id_dim 0."})
     text_weight_halves_at: list[float | None] = field(default_factory=lambda: [None, 3.0, 5.0, 10.0, 20.0], metadata={
+        "bounds": between(0, 10 ** 6, low_open=True, max_items=100),
         "help": "Tried on validation with each of text_weights: a user's text weight is text_weight x h / (h + n) "
                 "for n history items (half at h items: text leads for new users, IDs for known ones); null: the "
                 "same weight for every user."})
     loss: Literal["logq-mnrl", "mnrl"] = field(default="logq-mnrl", metadata={
         "help": "logq-mnrl: in-batch negatives with the popularity (sampling-bias) correction; mnrl: without it."})
-    loss_scale: float = field(default=20.0, metadata={
+    loss_scale: float = field(default=20.0, metadata={"bounds": between(0, 10 ** 4, low_open=True),
         "help": "Inverse temperature of the in-batch softmax (the multiplier of the text cosine in every score)."})
 
     def __post_init__(self):
-        if self.max_length < 8:
-            raise ValueError(f"max_length: expected an integer of at least 8, got {self.max_length!r}")
-        if self.history_items < 1:
-            raise ValueError(f"history_items: expected a positive integer, got {self.history_items!r}")
-        if self.max_pairs_per_user is not None and self.max_pairs_per_user < 1:
-            raise ValueError(f"max_pairs_per_user: expected a positive integer or null, got "
-                             f"{self.max_pairs_per_user!r}")
-        if self.loss_scale <= 0:
-            raise ValueError(f"loss_scale: expected a positive number, got {self.loss_scale!r}")
-        if not 0 <= self.taste_pairs <= 1:
-            raise ValueError(f"taste_pairs: expected a number in [0, 1], got {self.taste_pairs!r}")
-        if not 0 < self.bag_keep < 1:
-            raise ValueError(f"bag_keep: expected a number in (0, 1), got {self.bag_keep!r}")
-        if self.id_dim < 0 or self.id_draws < 1:
-            raise ValueError(f"id_dim, id_draws: expected an integer >= 0 and one >= 1, got {self.id_dim!r}, "
-                             f"{self.id_draws!r}")
-        if not self.text_weights or any(w <= 0 for w in self.text_weights):
-            raise ValueError(f"text_weights: expected positive numbers, got {self.text_weights!r}")
-        if not self.text_weight_halves_at or any(h is not None and h <= 0 for h in self.text_weight_halves_at):
-            raise ValueError(f"text_weight_halves_at: expected positive numbers or null, got "
-                             f"{self.text_weight_halves_at!r}")
-        if self.id_learning_rate_scale <= 0:
-            raise ValueError(f"id_learning_rate_scale: expected a positive number, got {self.id_learning_rate_scale!r}")
+        if not self.text_weights:
+            raise ValueError("text_weights: expected at least one weight")
+        if not self.text_weight_halves_at:
+            raise ValueError("text_weight_halves_at: expected at least one value (null: the same weight for all)")
 
 
 @dataclass
 class RecEvalConfig:
     """The recipe's ``evaluation`` section for recommendation."""
 
-    ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={"help": "Cut-offs k of every metric."})
+    ks: list[int] = field(default_factory=lambda: [5, 10, 20], metadata={
+        "bounds": between(1, 10_000, max_items=20), "help": "Cut-offs k of every metric."})
     baselines: list[str] = field(default_factory=lambda: ["popularity", "als", "bpr", "ease"], metadata={
         "help": "Classical recommenders fitted on the same split: popularity, als, bpr, ease (closed-form item-item; "
                 "catalogues of at most 20,000 items)."})
@@ -161,28 +138,32 @@ class RecEvalConfig:
         "help": "Baselines blended with the tuned score in the hybrid (als, bpr, ease, popularity)."})
     hybrid_weights: list[float] = field(default_factory=lambda: [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
                                                                    0.9, 1.0], metadata={
+                                                                       "bounds": between(0, 1, max_items=101),
         "help": "Weights tried for each system of the hybrid (the tuned model and hybrid_with); every "
                 "combination adding up to 1 is scored on validation, the best kept ([] turns the hybrid off)."})
     compare_with: list[str] = field(default_factory=list, metadata={
         "help": "Baselines the tuned model and the hybrid are also compared with by the paired bootstrap (the "
                 "strongest baseline of each phase always is), e.g. [als]."})
-    als_factors: int = field(default=32, metadata={"help": "ALS latent factors."})
-    als_iterations: int = field(default=20, metadata={"help": "ALS iterations."})
-    als_regularization: float = field(default=0.01, metadata={"help": "ALS L2 regularisation."})
-    bpr_factors: int = field(default=64, metadata={"help": "BPR latent factors."})
-    bpr_iterations: int = field(default=100, metadata={"help": "BPR epochs."})
-    bpr_learning_rate: float = field(default=0.01, metadata={"help": "BPR learning rate."})
-    bpr_regularization: float = field(default=0.01, metadata={"help": "BPR L2 regularisation."})
-    ease_regularization: float = field(default=300.0, metadata={
+    als_factors: int = field(default=32, metadata={"bounds": between(1, 4096), "help": "ALS latent factors."})
+    als_iterations: int = field(default=20, metadata={"bounds": between(1, 10_000), "help": "ALS iterations."})
+    als_regularization: float = field(default=0.01, metadata={
+        "bounds": between(0, 10 ** 6), "help": "ALS L2 regularisation."})
+    bpr_factors: int = field(default=64, metadata={"bounds": between(1, 4096), "help": "BPR latent factors."})
+    bpr_iterations: int = field(default=100, metadata={"bounds": between(1, 100_000), "help": "BPR epochs."})
+    bpr_learning_rate: float = field(default=0.01, metadata={
+        "bounds": between(0, 10, low_open=True), "help": "BPR learning rate."})
+    bpr_regularization: float = field(default=0.01, metadata={
+        "bounds": between(0, 10 ** 6), "help": "BPR L2 regularisation."})
+    ease_regularization: float = field(default=300.0, metadata={"bounds": between(0, 10 ** 9, low_open=True),
         "help": "EASE's L2 penalty lambda (300: the best of 100, 300, 1,000 on MovieLens-100K's validation users)."})
-    encode_batch_size: int = field(default=64, metadata={"help": "Texts per batch when encoding."})
+    encode_batch_size: int = field(default=64, metadata={
+        "bounds": between(1, 65_536), "help": "Texts per batch when encoding."})
     shortened_histories: list[int] = field(default_factory=lambda: [1, 2, 3, 5, 10, 20], metadata={
+        "bounds": between(1, 10_000, max_items=50),
         "help": "History lengths n at which the tuned model scores the test users again from their newest n items "
                 "only, against popularity (how much history a new user needs; [] skips it)."})
 
     def __post_init__(self):
-        if not self.ks or any(k < 1 for k in self.ks):
-            raise ValueError(f"ks: expected positive integers, got {self.ks!r}")
         if 10 not in self.ks:
             raise ValueError(f"ks: must include 10 (the primary metric is ndcg@10), got {self.ks!r}")
         for name in self.baselines:
@@ -190,10 +171,3 @@ class RecEvalConfig:
                 raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
         check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
         check_compare_with(self.compare_with, self.baselines)
-        if any(n < 1 for n in self.shortened_histories):
-            raise ValueError(f"shortened_histories: expected positive integers, got {self.shortened_histories!r}")
-        if self.ease_regularization <= 0:
-            raise ValueError(f"ease_regularization: expected a positive number, got {self.ease_regularization!r}")
-        for name in ("als_factors", "als_iterations", "bpr_factors", "bpr_iterations", "encode_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import sources
+from suite.core import memory, sources
 from suite.core.errors import DataError
 from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
@@ -66,6 +66,16 @@ class RecommendationDomain:
 
     def check_source(self, recipe: Recipe, path: Path) -> None:
         sources.check_transformers_folder(path, source=recipe.model.source)
+
+    def memory_needs(self, recipe: Recipe) -> list[memory.MemoryNeed]:
+        length, data = recipe.model.max_length, recipe.data
+        return [memory.MemoryNeed(memory.transformer_batch(2 * recipe.train.batch_size, length),
+                                  "a training batch (histories and items)", ("train.batch_size", "model.max_length")),
+                memory.MemoryNeed(memory.transformer_batch(recipe.evaluation.encode_batch_size, length) / 2,
+                                  "an encoding batch", ("evaluation.encode_batch_size", "model.max_length")),
+                memory.MemoryNeed(float(data.synthetic_users) * data.synthetic_items * 8 * 4,
+                                  "the generated user x item matrices",
+                                  ("data.synthetic_users", "data.synthetic_items"))]
 
     def prepare_data(self, recipe: Recipe) -> Splits:
         splits = rec_data.load_splits(recipe.data)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 
 from suite.core import saved_hybrid
 from suite.core.errors import SuiteError
@@ -33,9 +33,9 @@ from suite.core.runs import Run
 from suite.serve.batcher import MicroBatcher
 from suite.serve.errors import install_handlers, one_line
 from suite.serve.info import run_info, threshold_of
-from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INPUTS, DEFAULT_MAX_QUEUE, BodySizeLimit, ServeLimits
 from suite.serve.schemas import Health, Info, Stats
-from suite.serve.spec import ServeError, serving_spec
+from suite.serve.spec import serving_spec
 
 log = logging.getLogger("suite.serve")
 
@@ -67,7 +67,8 @@ class _Model:
 
 
 def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float = 5,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, loader: Callable[[Path], Any] | None = None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_inputs: int = DEFAULT_MAX_INPUTS,
+               max_queue: int = DEFAULT_MAX_QUEUE, loader: Callable[[Path], Any] | None = None,
                on_load_error: Callable[[str], None] | None = None, system: str = TUNED) -> FastAPI:
     """The FastAPI app serving the finished run in ``run_dir`` (uvicorn runs it; see :func:`suite.serve.serve`).
 
@@ -76,6 +77,8 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
         max_batch: most inputs per predictor call; 1 turns micro-batching off.
         max_wait_ms: how long a request waits for others to share its batch.
         max_body_bytes: larger request bodies are refused with 413.
+        max_inputs: a request with more inputs is refused with 413, naming ``--max-inputs``.
+        max_queue: while more inputs than this wait, ``/health`` answers 503 "degraded".
         loader: what loads the predictor from ``run_dir`` (default :func:`suite.load`).
         on_load_error: called (on the worker thread) with a one-line message if loading
             fails; without it the server stays up and ``/health`` reports the failure.
@@ -89,9 +92,8 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
         >>> app = create_app("runs/spam-tiny-20261126-140201", max_batch=16)
         >>> # uvicorn.run(app, host="127.0.0.1", port=8000)
     """
-    if max_batch < 1 or max_wait_ms < 0 or max_body_bytes < 1:
-        raise ServeError(f"max_batch must be >= 1, max_wait_ms >= 0 and max_body_bytes >= 1 "
-                         f"(got {max_batch}, {max_wait_ms}, {max_body_bytes})")
+    limits = ServeLimits(max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
+                         max_inputs=max_inputs, max_queue=max_queue).check()
     run = Run.open(run_dir)
     run.require_complete()
     if system == HYBRID:
@@ -105,15 +107,16 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
     model = _Model(run.path, loader, on_load_error)
     batcher = MicroBatcher(lambda inputs, options: spec.predict(model.predictor, inputs, options),
                            max_batch=max_batch, max_wait_ms=max_wait_ms)
-    settings = {"max_batch": max_batch, "max_wait_ms": max_wait_ms, "max_body_bytes": max_body_bytes}
+    settings = {"max_batch": max_batch, "max_wait_ms": max_wait_ms, "max_body_bytes": max_body_bytes,
+                "max_inputs": max_inputs, "max_queue": max_queue}
 
     app = FastAPI(title=f"suite: {info['domain']} ({run.path.name})", version=_version(),
                   description=f"Predictions of the finished run {run.path.name} ({info['domain']}, "
                               f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher))
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     install_handlers(app)
-    _add_status_routes(app, model, batcher, {**info, **settings})
-    _add_predict_route(app, spec, model, batcher)
+    _add_status_routes(app, model, batcher, {**info, **settings}, limits)
+    _add_predict_route(app, spec, model, batcher, limits)
     return app
 
 
@@ -129,11 +132,17 @@ def _lifespan(model: _Model, batcher: MicroBatcher):
     return lifespan
 
 
-def _add_status_routes(app: FastAPI, model: _Model, batcher: MicroBatcher, info: dict) -> None:
-    @app.get("/health", response_model=Health, responses={503: {"description": "the model is not loaded"}})
+def _add_status_routes(app: FastAPI, model: _Model, batcher: MicroBatcher, info: dict, limits: ServeLimits) -> None:
+    @app.get("/health", response_model=Health, responses={503: {"description": "not loaded, or degraded"}})
     async def health() -> dict:
-        """200 once the model has loaded; 503 while it loads (or if it failed to load)."""
+        """200 once the model has loaded; 503 while it loads (or if it failed to load), and 503 "degraded" while
+        more inputs wait than ``--max-queue``."""
         model.get()
+        queued = batcher.stats.queued
+        if queued > limits.max_queue:
+            raise HTTPException(status_code=503, headers={"Retry-After": "1"},
+                                detail=f"degraded: {queued:,} inputs wait, more than the {limits.max_queue:,} of "
+                                       f"suite serve --max-queue")
         return {"status": "ok"}
 
     @app.get("/info", response_model=Info)
@@ -148,13 +157,16 @@ def _add_status_routes(app: FastAPI, model: _Model, batcher: MicroBatcher, info:
         return batcher.stats.to_dict()
 
 
-def _add_predict_route(app: FastAPI, spec: Any, model: _Model, batcher: MicroBatcher) -> None:
+def _add_predict_route(app: FastAPI, spec: Any, model: _Model, batcher: MicroBatcher, limits: ServeLimits) -> None:
     request_model, response_model = spec.PredictRequest, spec.PredictResponse
 
-    async def predict(request: request_model) -> Any:   # the domain's own models: validation and schema
+    async def predict(request: request_model, connection: Request) -> Any:   # the domain's own models
         model.get()
         inputs, options = spec.to_inputs(request)
-        predictions = await batcher.submit(inputs, options)
+        if len(inputs) > limits.max_inputs:
+            raise HTTPException(status_code=413, detail=f"{len(inputs):,} inputs in one request; the limit is "
+                                                        f"{limits.max_inputs:,} (suite serve --max-inputs)")
+        predictions = await _unless_client_leaves(batcher.submit(inputs, options), connection, batcher)
         return spec.to_response(predictions, request)
 
     predict.__doc__ = (spec.__doc__ or "Predictions for the inputs of the request.").strip().splitlines()[0]
@@ -162,6 +174,19 @@ def _add_predict_route(app: FastAPI, spec: Any, model: _Model, batcher: MicroBat
                       responses={400: {"description": "malformed JSON"}, 413: {"description": "body too large"},
                                  422: {"description": "invalid request, or inputs the model cannot take"},
                                  503: {"description": "the model is not loaded yet"}})
+
+
+async def _unless_client_leaves(work: Any, connection: Request, batcher: MicroBatcher, poll_s: float = 0.25) -> Any:
+    """Await ``work``, but drop it when the client disconnects: its inputs not yet in a batch are never run."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=poll_s)
+        if done:
+            return task.result()
+        if await connection.is_disconnected():
+            task.cancel()
+            batcher.stats.dropped += 1
+            raise HTTPException(status_code=499, detail="the client disconnected; its work was dropped")
 
 
 def _version() -> str:

@@ -37,12 +37,14 @@ class BatchStats:
     inputs: int = 0
     batches: int = 0
     in_flight: int = 0
+    queued: int = 0          # inputs waiting for a batch, or in the running one
+    dropped: int = 0         # requests whose client left before their answer
     batch_sizes: collections.Counter = field(default_factory=collections.Counter)
 
     def to_dict(self) -> dict:
         sizes = {str(size): count for size, count in sorted(self.batch_sizes.items())}
         return {"requests": self.requests, "inputs": self.inputs, "batches": self.batches,
-                "in_flight": self.in_flight, "batch_sizes": sizes,
+                "in_flight": self.in_flight, "queued": self.queued, "dropped": self.dropped, "batch_sizes": sizes,
                 "largest_batch": max(self.batch_sizes, default=0)}
 
 
@@ -94,12 +96,14 @@ class MicroBatcher:
         self.stats.requests += 1
         self.stats.inputs += len(inputs)
         self.stats.in_flight += 1
+        self.stats.queued += len(inputs)
         try:
             for item in items:
                 self._queue.put_nowait(item)
             chunks = await asyncio.gather(*(item.future for item in items), return_exceptions=True)
         finally:
             self.stats.in_flight -= 1
+            self.stats.queued -= len(inputs)
         for chunk in chunks:
             if isinstance(chunk, BaseException):
                 raise chunk

@@ -11,7 +11,7 @@ from typing import Any
 
 from suite.arguments import add_system_argument
 from suite.core.errors import SuiteError
-from suite.serve.limits import DEFAULT_MAX_BODY_BYTES
+from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INPUTS, DEFAULT_MAX_QUEUE, ServeLimits
 
 
 def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how long a request waits for others to share its batch (default 5)")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
                         help=f"larger request bodies get 413 (default {DEFAULT_MAX_BODY_BYTES})")
+    parser.add_argument("--max-inputs", type=int, default=DEFAULT_MAX_INPUTS,
+                        help=f"a request with more inputs gets 413 (default {DEFAULT_MAX_INPUTS})")
+    parser.add_argument("--max-queue", type=int, default=DEFAULT_MAX_QUEUE,
+                        help=f"with more inputs waiting, GET /health answers 503 'degraded' (default "
+                             f"{DEFAULT_MAX_QUEUE})")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                         help="server log level (default info: one line per request)")
     add_system_argument(parser)
@@ -60,8 +65,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise SuiteError(f"--port: expected 0..65535, got {args.port}")
-    serve(args.run_dir, host=args.host, port=args.port, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
-          max_body_bytes=args.max_body_bytes, log_level=args.log_level, system=args.system)
+    limits = ServeLimits(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_bytes=args.max_body_bytes,
+                         max_inputs=args.max_inputs, max_queue=args.max_queue).check()
+    serve(args.run_dir, host=args.host, port=args.port, log_level=args.log_level, system=args.system,
+          **vars(limits))
     return 0
 
 

@@ -45,6 +45,8 @@ class Info(BaseModel):
     max_batch: int
     max_wait_ms: float
     max_body_bytes: int
+    max_inputs: int
+    max_queue: int
 
 
 class Stats(BaseModel):
@@ -52,5 +54,7 @@ class Stats(BaseModel):
     inputs: int = Field(description="Inputs in those requests.")
     batches: int = Field(description="Predictor calls made.")
     in_flight: int = Field(description="Requests waiting for their predictions now.")
+    queued: int = Field(description="Inputs waiting for their predictions now (past --max-queue: /health 503).")
+    dropped: int = Field(description="Requests whose client left before the answer; their waiting work was dropped.")
     batch_sizes: dict[str, int] = Field(description="How many predictor calls had each batch size.")
     largest_batch: int

@@ -11,13 +11,13 @@ import socket
 import sys
 from pathlib import Path
 
-from suite.serve.limits import DEFAULT_MAX_BODY_BYTES
+from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INPUTS, DEFAULT_MAX_QUEUE
 from suite.serve.spec import ServeError
 
 
 def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max_batch: int = 32,
-          max_wait_ms: float = 5, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, log_level: str = "info",
-          system: str = "tuned") -> None:
+          max_wait_ms: float = 5, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_inputs: int = DEFAULT_MAX_INPUTS,
+          max_queue: int = DEFAULT_MAX_QUEUE, log_level: str = "info", system: str = "tuned") -> None:
     """Serve a finished run over HTTP until the process gets SIGTERM or SIGINT.
 
     ``POST /predict`` takes the domain's request (spam: ``{"texts": [...]}``); ``GET
@@ -34,6 +34,8 @@ def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max
         max_batch: most inputs per predictor call; 1 turns micro-batching off.
         max_wait_ms: how long a request waits for others to share its batch.
         max_body_bytes: larger request bodies are refused with 413.
+        max_inputs: a request with more inputs is refused with 413.
+        max_queue: with more inputs waiting, ``/health`` answers 503 "degraded".
         log_level: uvicorn's log level (``info`` logs one line per request).
         system: ``tuned``, or ``hybrid``: the run's saved hybrid (see :func:`suite.load`).
 
@@ -58,7 +60,7 @@ def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max
         server.should_exit = True
 
     app = create_app(run_dir, max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
-                     on_load_error=stop_serving, system=system)
+                     max_inputs=max_inputs, max_queue=max_queue, on_load_error=stop_serving, system=system)
     listener = bind(host, port)
     if not _is_loopback(host):
         print(f"warning: serving on {host}, reachable from other machines; the API has no authentication",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from suite.core.blend import ProbabilityHybridConfig, check_settings
+from suite.core.config import SEED_BOUNDS, between
 from suite.core.label_budget import LabelBudget
 from suite.core.metrics.paired import check_compare_with
 from suite.core.recipe import ModelConfig
@@ -33,12 +34,13 @@ class SpamDataConfig(LabelBudget):
     include_headers: bool = field(default=False, metadata={
         "help": "Put safe sender headers (From, Reply-To, To, Date, X-Mailer, Content-Type, Received count) "
                 "before the text."})
-    test_size: float = field(default=0.2, metadata={"help": "Share of the messages held out for testing."})
-    validation_size: float = field(default=0.1, metadata={
+    test_size: float = field(default=0.2, metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True), "help": "Share of the messages held out for testing."})
+    validation_size: float = field(default=0.1, metadata={"bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Share of the remaining messages used to pick checkpoints and thresholds."})
-    max_examples: int | None = field(default=None, metadata={
+    max_examples: int | None = field(default=None, metadata={"bounds": between(20, 10 ** 9),
         "help": "Keep a stratified random sample of this many messages (after deduplication, before splitting)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the sample and the split."})
+    seed: int = field(default=0, metadata={"bounds": SEED_BOUNDS, "help": "Seed of the sample and the split."})
 
     def __post_init__(self):
         def check(ok: bool, name: str, expected: str):
@@ -53,15 +55,6 @@ class SpamDataConfig(LabelBudget):
                   "a non-empty list of label values")
             setattr(self, name, [label_key(v) for v in getattr(self, name)])
         check(not set(self.spam_labels) & set(self.ham_labels), "ham_labels", "no value that is also in spam_labels")
-        for name in ("test_size", "validation_size"):
-            value = getattr(self, name)
-            check(isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1, name,
-                  "a number strictly between 0 and 1")
-        is_int = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
-        check(self.max_examples is None or is_int(self.max_examples) and self.max_examples >= 20, "max_examples",
-              "an integer of at least 20, or null")
-        check(is_int(self.seed) and 0 <= self.seed < 2 ** 32, "seed", "an integer from 0 to 2**32 - 1")
-        self.check_budget()
 
 
 @dataclass
@@ -70,8 +63,9 @@ class SpamModelConfig(ModelConfig):
 
     source: str = field(default="bundled:minilm", metadata={
         "help": "A bundled name (bundled:minilm), a local folder or file, or a Hugging Face hub id."})
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per message (the rest is cut)."})
-    tail_tokens: int = field(default=0, metadata={
+    max_length: int = field(default=128, metadata={
+        "bounds": between(8, 8192), "help": "Tokens kept per message (the rest is cut)."})
+    tail_tokens: int = field(default=0, metadata={"bounds": between(0, 8184),
         "help": "Of a message longer than max_length, keep this many tokens from its end and the rest from its "
                 "start (head-and-tail truncation: a signature, an unsubscribe footer); 0 keeps only the start."})
     pad_to_max_length: bool = field(default=False, metadata={
@@ -80,10 +74,7 @@ class SpamModelConfig(ModelConfig):
         "help": "Weight the loss by inverse class frequency, for imbalanced data."})
 
     def __post_init__(self):
-        if self.max_length < 8:
-            raise ValueError(f"max_length: expected an integer of at least 8, got {self.max_length!r}")
-        if not isinstance(self.tail_tokens, int) or isinstance(self.tail_tokens, bool) or \
-                not 0 <= self.tail_tokens <= self.max_length - 8:
+        if self.tail_tokens > self.max_length - 8:
             raise ValueError(f"tail_tokens: expected an integer from 0 to max_length - 8 ({self.max_length - 8}), "
                              f"got {self.tail_tokens!r}")
 
@@ -92,32 +83,26 @@ class SpamModelConfig(ModelConfig):
 class SpamEvalConfig(ProbabilityHybridConfig):
     """The recipe's ``evaluation`` section for spam."""
 
-    target_fpr: float = field(default=0.001, metadata={
+    target_fpr: float = field(default=0.001, metadata={"bounds": between(0, 1, high_open=True),
         "help": "Largest share of ham that may be flagged at the operating threshold (0.001 = 0.1%)."})
     baselines: list[str] = field(default_factory=lambda: ["tfidf-logreg", "naive-bayes"], metadata={
         "help": "Classical baselines trained on the same split: tfidf-logreg, naive-bayes."})
     threshold_table: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.5, 0.7, 0.9, 0.99], metadata={
+        "bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Thresholds listed in the report's threshold table."})
     compare_with: list[str] = field(default_factory=list, metadata={
         "help": "Baselines the tuned model and the hybrid are also compared with by the paired bootstrap (the "
                 "one of the best test F1 always is), e.g. [naive-bayes]."})
-    hybrid_operating_weight: float = field(default=0.1, metadata={
+    hybrid_operating_weight: float = field(default=0.1, metadata={"bounds": between(0, 1),
         "help": "The validation score that picks the hybrid's weights is F1 at 0.5 plus this x the recall at the "
                 "threshold chosen for target_fpr (0: F1 alone); it keeps away blends that saturate at the top."})
 
     def __post_init__(self):
-        if not 0 <= self.target_fpr < 1:
-            raise ValueError(f"target_fpr: expected a number in [0, 1), got {self.target_fpr!r}")
         for name in self.baselines:
             if name not in BASELINES:
                 raise ValueError(f"baselines: unknown baseline {name!r} (known: {', '.join(BASELINES)})")
-        if any(not 0 < t < 1 for t in self.threshold_table):
-            raise ValueError(f"threshold_table: expected numbers in (0, 1), got {self.threshold_table!r}")
         check_settings(self.hybrid_with, self.hybrid_weights, self.baselines)
         check_compare_with(self.compare_with, self.baselines)
-        weight = self.hybrid_operating_weight
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 <= weight <= 1:
-            raise ValueError(f"hybrid_operating_weight: expected a number in [0, 1], got {weight!r}")
 
 
 def label_key(value) -> str:

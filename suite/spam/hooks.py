@@ -12,7 +12,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import sources, strategies
+from suite.core import memory, sources, strategies
 from suite.core.config import load_settings
 from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
@@ -44,6 +44,15 @@ class SpamDomain:
 
     def check_source(self, recipe: Recipe, path: Path) -> None:
         sources.check_transformers_folder(path, source=recipe.model.source)
+
+    def memory_needs(self, recipe: Recipe) -> list[memory.MemoryNeed]:
+        train, length = recipe.train, recipe.model.max_length
+        return [memory.MemoryNeed(memory.transformer_batch(train.batch_size, length), "a training batch",
+                                  ("train.batch_size", "model.max_length")),
+                memory.MemoryNeed(memory.transformer_batch(train.eval_batch_size, length) / 2, "an evaluation batch",
+                                  ("train.eval_batch_size", "model.max_length")),
+                memory.MemoryNeed(memory.transformer_batch(2 * train.contrastive.batch_size, length),
+                                  "a batch of contrastive pairs", ("train.contrastive.batch_size", "model.max_length"))]
 
     def prepare_data(self, recipe: Recipe) -> Splits:
         return spam_data.prepare(recipe.data)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from suite.core.config import SEED_BOUNDS, between
 from suite.core.recipe import ModelConfig
 
 SYSTEM_SOURCE = "system-locale"
@@ -42,38 +43,34 @@ class TranslationDataConfig:
         "help": "by-catalog: catalogs held out for test (empty: picked by seed to cover about test_size)."})
     in_domain_catalog: str | None = field(default=None, metadata={
         "help": "in-domain: the catalog whose held-out strings are the test set."})
-    test_size: float = field(default=0.15, metadata={
+    test_size: float = field(default=0.15, metadata={"bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Share held out for test (random, in-domain; the target share when test_catalogs is empty)."})
-    validation_size: float = field(default=0.05, metadata={
+    validation_size: float = field(default=0.05, metadata={"bounds": between(0, 1, low_open=True, high_open=True),
         "help": "Share of the training pairs used to pick checkpoints."})
-    min_chars: int = field(default=2, metadata={"help": "Drop pairs whose source is shorter."})
-    max_chars: int = field(default=120, metadata={"help": "Drop pairs whose source or target is longer."})
-    max_train_chars: int | None = field(default=None, metadata={
+    min_chars: int = field(default=2, metadata={
+        "bounds": between(1, 10 ** 6), "help": "Drop pairs whose source is shorter."})
+    max_chars: int = field(default=120, metadata={
+        "bounds": between(1, 10 ** 6), "help": "Drop pairs whose source or target is longer."})
+    max_train_chars: int | None = field(default=None, metadata={"bounds": between(1, 10 ** 6),
         "help": "Training and validation pairs may be this long instead (null: max_chars); the test keeps "
                 "max_chars, so raising it adds training data without changing the test set."})
-    max_train_examples: int | None = field(default=None, metadata={
+    max_train_examples: int | None = field(default=None, metadata={"bounds": between(10, 10 ** 9),
         "help": "Keep a random sample of this many training pairs (null: all)."})
-    max_test_examples: int | None = field(default=None, metadata={
+    max_test_examples: int | None = field(default=None, metadata={"bounds": between(10, 10 ** 9),
         "help": "Evaluate on a random sample of this many test pairs (null: all)."})
-    seed: int = field(default=0, metadata={"help": "Seed of the catalog choice, the split and the samples."})
+    seed: int = field(default=0, metadata={
+        "bounds": SEED_BOUNDS, "help": "Seed of the catalog choice, the split and the samples."})
 
     def __post_init__(self):
         for name in ("source_language", "target_language"):
             if not isinstance(getattr(self, name), str) or not _LANGUAGE.match(getattr(self, name)):
                 raise ValueError(f"{name}: unknown language code {getattr(self, name)!r}; expected an ISO 639 "
                                  "code such as en, de, fr, pt_BR")
-        for name in ("test_size", "validation_size"):
-            if not 0 < getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a number strictly between 0 and 1, got {getattr(self, name)!r}")
-        if not 0 < self.min_chars <= self.max_chars:
-            raise ValueError(f"max_chars: expected 0 < min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
+        if not self.min_chars <= self.max_chars:
+            raise ValueError(f"max_chars: expected min_chars <= max_chars, got {self.min_chars}, {self.max_chars}")
         if self.max_train_chars is not None and self.max_train_chars < self.min_chars:
             raise ValueError(f"max_train_chars: expected null or at least min_chars ({self.min_chars}), "
                              f"got {self.max_train_chars!r}")
-        for name in ("max_train_examples", "max_test_examples"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 10):
-                raise ValueError(f"{name}: expected an integer of at least 10, or null, got {value!r}")
         if self.split == "in-domain" and not self.in_domain_catalog:
             raise ValueError("in_domain_catalog: the in-domain split needs the catalog to test on")
 
@@ -84,8 +81,10 @@ class TranslationModelConfig(ModelConfig):
 
     source: str = field(default="bundled:firefox-enpt", metadata={
         "help": "A bundled name (bundled:firefox-enpt), a local folder or file, or a Hugging Face hub id."})
-    max_source_length: int = field(default=64, metadata={"help": "Source tokens kept (longer strings are cut)."})
-    max_target_length: int = field(default=64, metadata={"help": "Target tokens trained on and generated at most."})
+    max_source_length: int = field(default=64, metadata={
+        "bounds": between(1, 4096), "help": "Source tokens kept (longer strings are cut)."})
+    max_target_length: int = field(default=64, metadata={
+        "bounds": between(1, 4096), "help": "Target tokens trained on and generated at most."})
     source_prefix: str = field(default="", metadata={
         "help": "Text put before every source, e.g. 'translate English to German: ' for T5."})
     source_lang_code: str | None = field(default=None, metadata={
@@ -99,22 +98,23 @@ class TranslationModelConfig(ModelConfig):
                 "the tokenizer is uncased (MiniLM lowercases and strips accents)."})
     tie_encoder_decoder: bool = field(default=False, metadata={
         "help": "Warm start: share the encoder's weights with the decoder (half the parameters)."})
-    decoder_layers: int | None = field(default=None, metadata={
+    decoder_layers: int | None = field(default=None, metadata={"bounds": between(1, 1000),
         "help": "Warm start: keep only the decoder's first N layers (faster; null keeps all)."})
-    new_weights_lr_scale: float = field(default=1.0, metadata={
+    new_weights_lr_scale: float = field(default=1.0, metadata={"bounds": between(0, 1000, low_open=True),
         "help": "Warm start: learning-rate multiplier for the weights the checkpoint lacks "
                 "(cross-attention, LM-head transform)."})
     placeholders: Literal["constrained", "free"] = field(default="constrained", metadata={
         "help": "constrained: decoding may emit only the source's placeholder sentinels, each once, and not "
                 "end before all are out (the model still places them); free: no constraint (see decoding.py)."})
-    num_beams: int = field(default=4, metadata={"help": "Beam size when translating."})
-    no_repeat_ngram_size: int = field(default=0, metadata={
+    num_beams: int = field(default=4, metadata={"bounds": between(1, 64), "help": "Beam size when translating."})
+    no_repeat_ngram_size: int = field(default=0, metadata={"bounds": between(0, 100),
         "help": "Never generate the same n-gram twice in one output (0: off; 3 is usual for warm starts)."})
-    generation_batch_size: int = field(default=32, metadata={"help": "Strings per generation batch."})
+    generation_batch_size: int = field(default=32, metadata={
+        "bounds": between(1, 65_536), "help": "Strings per generation batch."})
     strip_accelerators: bool = field(default=True, metadata={
         "help": "Take keyboard accelerators (GTK _Open, Qt &File) out of the source and the training targets, and "
                 "put the marker back before the word in the same position of the translation (review it)."})
-    label_smoothing: float = field(default=0.0, metadata={
+    label_smoothing: float = field(default=0.0, metadata={"bounds": between(0, 1, high_open=True),
         "help": "Share of each target token's probability spread over the whole vocabulary in the training loss "
                 "(0: plain cross-entropy; 0.1 is common). The validation loss that picks the checkpoint is "
                 "smoothed the same way."})
@@ -122,20 +122,6 @@ class TranslationModelConfig(ModelConfig):
         "help": "Firefox Translations: decode the untuned model (the zero-shot system) with its lexical "
                 "shortlist, as its native engine does. A tuned model never uses it: the list allows only the "
                 "words the original model produced."})
-
-    def __post_init__(self):
-        for name in ("max_source_length", "max_target_length", "num_beams", "generation_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)!r}")
-        if self.no_repeat_ngram_size < 0:
-            raise ValueError("no_repeat_ngram_size: expected 0 or a positive integer, got "
-                             f"{self.no_repeat_ngram_size!r}")
-        if self.decoder_layers is not None and self.decoder_layers < 1:
-            raise ValueError(f"decoder_layers: expected a positive integer or null, got {self.decoder_layers!r}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing: expected a number in [0, 1), got {self.label_smoothing!r}")
-        if not 0 < self.new_weights_lr_scale <= 1000:
-            raise ValueError(f"new_weights_lr_scale: expected a number in (0, 1000], got {self.new_weights_lr_scale!r}")
 
 
 @dataclass
@@ -147,19 +133,18 @@ class TranslationEvalConfig:
                 "(the target of the most similar training source, as a CAT tool's fuzzy match)."})
     glossary: str | None = field(default=None, metadata={
         "help": "TSV of source term<TAB>target term; null mines one from the training pairs."})
-    glossary_min_count: int = field(default=8, metadata={
+    glossary_min_count: int = field(default=8, metadata={"bounds": between(1, 10 ** 9),
         "help": "Mined glossary: a source word must occur in at least this many training pairs."})
-    glossary_min_dice: float = field(default=0.6, metadata={
+    glossary_min_dice: float = field(default=0.6, metadata={"bounds": between(0, 1, low_open=True),
         "help": "Mined glossary: minimum Dice agreement between a source word and its translation."})
     zero_shot: bool = field(default=True, metadata={
         "help": "Also score a ready translation model before tuning (skipped for a warm start: it cannot "
                 "translate)."})
-    examples: int = field(default=12, metadata={"help": "Test translations shown in the model card."})
+    examples: int = field(default=12, metadata={
+        "bounds": between(0, 10_000), "help": "Test translations shown in the model card."})
 
     def __post_init__(self):
         known = {"copy-source", "translation-memory"}
         unknown = [b for b in self.baselines if b not in known]
         if unknown:
             raise ValueError(f"baselines: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        if self.glossary_min_count < 1 or not 0 < self.glossary_min_dice <= 1:
-            raise ValueError("glossary_min_count / glossary_min_dice: expected a positive count and a number in (0, 1]")

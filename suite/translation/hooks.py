@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import sources
+from suite.core import memory, sources
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
 from suite.translation import checks
@@ -72,6 +72,16 @@ class TranslationDomain:
         tuned run's ``model/``); the bundled and hub ones are."""
         if not sources.is_bundled(recipe.model.source):
             checks.check_model_folder(path, source=recipe.model.source)
+
+    def memory_needs(self, recipe: Recipe) -> list[memory.MemoryNeed]:
+        model, vocabulary = recipe.model, 32_000          # the bundled model's; a larger vocabulary needs more
+        logits = float(model.max_target_length) * vocabulary * memory.FLOAT32
+        step = 4.0 * vocabulary + model.max_target_length * 512 * 12     # a step's scores, each beam's cache
+        return [memory.MemoryNeed(recipe.train.batch_size * logits * 3, "a training batch's logits and gradients",
+                                  ("train.batch_size", "model.max_target_length")),
+                memory.MemoryNeed(model.generation_batch_size * model.num_beams * step * memory.FLOAT32,
+                                  "a generation batch's beams",
+                                  ("model.generation_batch_size", "model.num_beams", "model.max_target_length"))]
 
     def prepare_data(self, recipe: Recipe) -> Splits:
         return translation_data.prepare(recipe.data)

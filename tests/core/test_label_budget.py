@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from suite.core.errors import DataError
+from suite.core import config
+from suite.core.errors import DataError, RecipeError
 from suite.core.label_budget import LabelBudget, draw
 
 
@@ -47,10 +48,10 @@ def test_multilabel_budgets_draw_at_random():
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"label_budget": 1}, "label_budget: expected an integer of at least 2"),
-    ({"label_budget": 10, "budget_validation": 1.0}, "budget_validation: expected a number strictly between"),
-    ({"budget_draw": -1}, "budget_draw: expected an integer from 0"),
+    ({"label_budget": 1}, "data.label_budget: expected an integer from 2 to"),
+    ({"label_budget": 10, "budget_validation": 1.0}, r"data.budget_validation: expected a number in \(0, 1\)"),
+    ({"budget_draw": -1}, "data.budget_draw: expected an integer from 0 to"),
 ])
 def test_bad_values_name_the_key(values, message):
-    with pytest.raises(ValueError, match=message):
-        LabelBudget(**values).check_budget()
+    with pytest.raises(RecipeError, match=message):
+        config.build(LabelBudget, values, where="r.yaml", prefix="data.")

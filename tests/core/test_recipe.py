@@ -44,7 +44,7 @@ def test_round_trip_through_dict(tmp_path):
     ("domain: toy\nname: t\nmodel: {width: true}\n", "model.width: expected an integer, got True"),
     ("domain: nope\nname: t\n", "unknown domain 'nope'"),
     ("name: t\n", "'domain' is required"),
-    ("domain: toy\nname: t\ntrain: {batch_size: 0}\n", "train.batch_size: expected an integer from 1 to 65536, got 0"),
+    ("domain: toy\nname: t\ntrain: {batch_size: 0}\n", "train.batch_size: expected an integer from 1 to 65,536, got 0"),
     ("domain: toy\nname: t\n  bad: [\n", "malformed YAML at line"),
     ("- just\n- a list\n", "expected a mapping of recipe sections, got list"),
 ])
