@@ -93,6 +93,13 @@ def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
             ["train", tiny, "model.source=" + _folder(f, "bad-config", {"config.json": "{not json",
                                                                         "model.safetensors": "x"})],
             MODEL_SOURCE_ERRORS[domain]["config"]),
+        "recipe key given twice": lambda f: (["train", f.text("twice.yaml", f"domain: {domain}\nname: x\n"
+                                                                       "train: {{epochs: 1}}\ntrain: {{seed: 1}}\n")],
+                                             "key 'train' is given twice (first at line 3)"),
+        "negative data-loader workers": lambda f: (["train", tiny, "train.num_workers=-1"],
+                                                   "train.num_workers: expected an integer from 0 to 256"),
+        "LoRA rank of a million": lambda f: (["train", tiny, "lora.enabled=true", "lora.r=1000000"],
+                                             "lora.r: expected an integer from 1 to 4,096"),
         "model source: a .bin file": lambda f: (["train", tiny,
                                                  "model.source=" + f.raw("weights.bin", b"\x80\x04K\x01.")],
                                                 MODEL_SOURCE_ERRORS[domain]["file"]),
@@ -216,6 +223,18 @@ def _corrupt(f: Files) -> str:
 
 
 DIAGNOSTICS = {
+    "a trillion bootstrap replicates": lambda f: (["train", "diagnostics/tiny", "evaluation.bootstrap=1000000000000"],
+                                                  "evaluation.bootstrap: expected an integer from 0 to 100,000"),
+    "a trillion synthetic images": lambda f: (["train", "diagnostics/tiny", "data.synthetic.n_train=1000000000000"],
+                                              "data.synthetic.n_train: expected an integer from 4 to 1,000,000"),
+    "images x pixels beyond memory": lambda f: (["train", "diagnostics/tiny", "data.synthetic.n_train=1000000",
+                                                 "data.synthetic.image_size=1024"],
+                                                "the generated images, as bytes and as tensors would need about"),
+    "LoRA target that names no module": lambda f: (["train", "diagnostics/tiny", "lora.enabled=true",
+                                                    "lora.target_modules=[nope]"],
+                                                   "lora.target_modules: 'nope' names no module of this model"),
+    "frozen name that names no parameter": lambda f: (["train", "diagnostics/tiny", "train.frozen=[nope]"],
+                                                      "train.frozen: 'nope' names no parameter"),
     **common_cases("diagnostics"),
     "missing data file": lambda f: (["train", "diagnostics/tiny", f"data.source={f.missing('none.csv')}"],
                                     "none.csv"),
@@ -304,6 +323,21 @@ def predict_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
 
 SPAM.update({
     **predict_cases("spam"),
+    "max_length of a million": lambda f: (["train", "spam/tiny", "model.max_length=1000000"],
+                                          "model.max_length: expected an integer from 8 to 8,192"),
+    "batch x length beyond memory": lambda f: (["train", "spam/tiny", "train.batch_size=65536",
+                                                "model.max_length=8192"],
+                                               "lower train.batch_size or model.max_length"),
+    "an optimiser step larger than the data": lambda f: (["train", "spam/tiny",
+                                                          "train.gradient_accumulation_steps=65536"],
+                                                         "examples per optimiser step, more than the"),
+    "calibrate at a 100% false-positive rate": lambda f: (
+        ["calibrate", finished("spam"), "--data", f.text("new.csv", "text,label\nhi,ham\n"), "--target-fpr", "1"],
+        "filters nothing; a rate is a share (1% is 0.01 or 1%)"),
+    "serve never answering a lone request": lambda f: (["serve", finished("spam"), "--max-wait-ms", "inf"],
+                                                       "--max-wait-ms: expected a number from 0 to 10,000"),
+    "serve with batches of none": lambda f: (["serve", finished("spam"), "--max-batch", "0"],
+                                             "--max-batch: expected a number from 1 to 4,096"),
     "predict: table without the trained text column": lambda f: (
         ["predict", finished("spam"), "--input", f.text("mail.csv", "body\nhello\n")],
         "trained with data.text_column 'text'"),
@@ -385,6 +419,9 @@ ANY_DOMAIN = {
     "predict from a missing run": lambda f: (["predict", f.missing("no-run"), "hello"], "no such run folder"),
     "predict from a non-run folder": lambda f: (["predict", str(f.root), "hello"], "not a run folder"),
     "resume a folder that is not a run": lambda f: (["train", "--resume", str(f.root)], "not a run folder"),
+    "resume a user's folder holding a recipe": lambda f: (
+        ["train", "--resume", _folder(f, "notes", {"recipe.yaml": "domain: spam\nname: tiny\n", "README.md": "mine"})],
+        "not a run folder made by suite train"),
 }
 
 TABLES = {"spam": SPAM, "recommendation": RECOMMENDATION, "diagnostics": DIAGNOSTICS, "translation": TRANSLATION,

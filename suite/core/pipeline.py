@@ -84,7 +84,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     memory.check(domain, recipe)
     check_parent(domain, recipe)
     data = domain.prepare_data(recipe)
-    strategies.check_data(domain, recipe, data)
+    check_data(domain, recipe, data)
     _check_source(domain, recipe)
     _warn_remote_code(recipe)
     Run.check_available(recipe)
@@ -116,16 +116,16 @@ def resume(run_dir: str | Path) -> Run:
     Raises:
         RunError: not a run folder, or the run already finished.
     """
+    if Run.open(run_dir).is_complete:
+        raise RunError(f"{Path(run_dir)}: the run already finished ({METRICS_FILE} exists); nothing to resume")
     run = Run.open_to_resume(run_dir)
-    if run.is_complete:
-        raise RunError(f"{run.path}: the run already finished ({METRICS_FILE} exists); nothing to resume")
     with _writing(run):
         recipe = run.recipe()
         domain = registry.get_domain(recipe.domain)
         memory.check(domain, recipe)
         check_parent(domain, recipe)
         data = domain.prepare_data(recipe)
-        strategies.check_data(domain, recipe, data)
+        check_data(domain, recipe, data)
         _check_source(domain, recipe)
         _warn_remote_code(recipe)
         distributed.init(cpu=recipe.train.use_cpu)
@@ -157,6 +157,18 @@ def build_model(domain: Domain, recipe: Recipe, data: Any) -> Model:
         raise ModelSourceError(f"model.source '{paths.shorten(recipe.model.source, 80)}': cannot load a "
                                f"{domain.name} model from it ({type(error).__name__}: {brief(str(error), 140)})"
                                ) from None
+
+
+def check_data(domain: Domain, recipe: Recipe, data: Any) -> None:
+    """What only the prepared data can tell, before the model loads: data the strategy cannot use, an optimiser
+    step larger than the training data.
+
+    Raises:
+        SuiteError: one line.
+    """
+    strategies.check_data(domain, recipe, data)
+    if isinstance(domain, registry.CountsExamples):
+        training.check_batch_fits(recipe.train, domain.training_examples(recipe, data))
 
 
 def check_model(recipe: Recipe, model: Model) -> None:

@@ -306,6 +306,15 @@ class ChecksSource(Protocol):
 
 
 @runtime_checkable
+class CountsExamples(Protocol):
+    """A domain that can tell, from its prepared data, how many examples training will see (so that the core
+    refuses an optimiser step larger than the data before the model loads)."""
+
+    def training_examples(self, recipe: Recipe, data: Any) -> int:
+        """How many examples one epoch of training takes."""
+
+
+@runtime_checkable
 class EstimatesMemory(Protocol):
     """A domain some of whose costs are products of recipe values (images x pixels, batch x length x vocabulary):
     it says how much memory each will take, so that the core refuses a recipe that cannot fit before anything

@@ -137,13 +137,14 @@ def training_arguments(recipe: Recipe, run: Run, inputs: TrainingInputs, *, metr
 
 def check_batch_fits(train: Any, dataset: Any) -> None:
     """Refuse an optimiser step larger than the training data: it would take one or two steps in all and learn
-    nothing (65,536 accumulated batches on 140 examples: F1 0.00, and no word about why).
+    nothing (65,536 accumulated batches on 140 examples: F1 0.00, and no word about why). ``dataset`` is the
+    training data, or its size (the pipeline asks before the model loads, where the domain can count it).
 
     Raises:
         RecipeError: one line naming the keys.
     """
     try:
-        examples = len(dataset)
+        examples = dataset if isinstance(dataset, int) else len(dataset)
     except TypeError:
         return                          # a stream: its size is not known
     step = train.batch_size * train.gradient_accumulation_steps * max(distributed.world_size(), 1)

@@ -77,6 +77,9 @@ class DiagnosticsDomain:
                                             "data.synthetic.image_size")))
         return needs
 
+    def training_examples(self, recipe: Recipe, data: Splits) -> int:
+        return len(data.train)
+
     def prepare_data(self, recipe: Recipe) -> Splits:
         return dx_data.load_splits(recipe.data)
 

@@ -54,6 +54,9 @@ class SpamDomain:
                 memory.MemoryNeed(memory.transformer_batch(2 * train.contrastive.batch_size, length),
                                   "a batch of contrastive pairs", ("train.contrastive.batch_size", "model.max_length"))]
 
+    def training_examples(self, recipe: Recipe, data: Splits) -> int:
+        return len(data.train)
+
     def prepare_data(self, recipe: Recipe) -> Splits:
         return spam_data.prepare(recipe.data)
 

@@ -83,6 +83,9 @@ class TranslationDomain:
                                   "a generation batch's beams",
                                   ("model.generation_batch_size", "model.num_beams", "model.max_target_length"))]
 
+    def training_examples(self, recipe: Recipe, data: Splits) -> int:
+        return len(data.train)
+
     def prepare_data(self, recipe: Recipe) -> Splits:
         return translation_data.prepare(recipe.data)
 

@@ -88,3 +88,62 @@ def test_writes_cannot_leave_the_run_folder(tmp_path):
 def test_a_run_name_cannot_point_outside_the_runs_folder(tmp_path, name):
     with pytest.raises(RunError, match="leads outside"):
         Run.create(recipe(tmp_path / "runs", name))
+
+
+def test_resume_refuses_a_users_folder_and_writes_nothing(tmp_path, capsys):
+    from suite.cli import main
+
+    folder = tmp_path / "my-notes"
+    folder.mkdir()
+    (folder / "recipe.yaml").write_text("domain: spam\nname: tiny\n")
+    (folder / "README.md").write_text("my own notes\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["train", "--resume", str(folder)]) == 2
+    assert "not a run folder made by suite train" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_run_marked_by_its_environment_can_be_resumed(tmp_path):
+    run = Run.create(recipe(tmp_path))
+    (run.path / "recipe.yaml").write_text("domain: spam\nname: tiny\n")
+    run.write_environment(0)
+    assert Run.open_to_resume(run.path).path == run.path
+
+
+def test_a_second_writer_is_refused_while_the_lock_is_held(tmp_path):
+    run = Run.create(recipe(tmp_path, "busy"))
+    with run.locked():
+        with pytest.raises(RunError, match=r"another trainer is writing this run \(process \d+\)"):
+            with run.locked():
+                pass
+        with pytest.raises(RunError, match="is being trained by process"):
+            Run.create(recipe(tmp_path, "busy"))
+    assert not (run.path / ".lock").exists()
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
+    import json
+    import platform
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    run = Run.create(recipe(tmp_path))
+    (run.path / ".lock").write_text(json.dumps({"pid": int(gone.stdout), "host": platform.node()}))
+    with run.locked():
+        assert json.loads((run.path / ".lock").read_text())["pid"] != int(gone.stdout)
+
+
+def test_the_hint_for_a_taken_name_fits_the_folder(tmp_path):
+    Run.create(recipe(tmp_path, "notes"))
+    with pytest.raises(RunError) as error:
+        Run.create(recipe(tmp_path, "notes"))
+    assert "--resume" not in str(error.value)        # an empty folder is no run to resume
+    run = Run(tmp_path / "notes")
+    (run.path / "recipe.yaml").write_text("domain: spam\nname: tiny\n")
+    run.write_environment(0)
+    with pytest.raises(RunError, match="or continue it with: suite train --resume"):
+        Run.create(recipe(tmp_path, "notes"))
+    (run.path / "metrics.json").write_text("{}")
+    with pytest.raises(RunError, match="already holds a finished run"):
+        Run.create(recipe(tmp_path, "notes"))

@@ -465,3 +465,58 @@ def test_serve_subcommand_parses_its_options():
     assert (args.run_dir, args.host, args.port, args.max_batch, args.max_wait_ms) == ("runs/x", "127.0.0.1", 9000,
                                                                                       1, 0.0)
     assert args.handler is run_serve
+
+
+# -- the work of one request is bounded -------------------------------------------------------------
+class _Slow:
+    """A loaded predictor whose every batch takes ``seconds`` longer, to hold work in the queue."""
+
+    def __init__(self, predictor, seconds):
+        self._predictor, self._seconds, self.calls = predictor, seconds, 0
+
+    def __getattr__(self, name):
+        return getattr(self._predictor, name)
+
+    def predict(self, inputs, **options):
+        self.calls += 1
+        time.sleep(self._seconds)
+        return self._predictor.predict(inputs, **options)
+
+
+def test_a_request_over_the_input_cap_gets_413_naming_the_option(live):
+    server = live("spam", max_inputs=4)
+    answer = post(server, {"texts": ["hello"] * 5})
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == "5 inputs in one request; the limit is 4 (suite serve --max-inputs)"
+    assert post(server, {"texts": ["hello"] * 4}).status_code == 200
+
+
+def test_health_is_degraded_while_the_queue_is_past_its_bound_and_work_of_a_client_that_left_is_dropped(serve_runs):
+    import suite
+
+    slow = {}
+
+    def loader(run_dir):
+        slow["predictor"] = _Slow(suite.load(run_dir), 0.3)
+        return slow["predictor"]
+
+    server = LiveServer(serve_runs["spam"], loader=loader, max_batch=1, max_queue=3).start()
+    client = ThreadPoolExecutor(1)
+    try:       # 40 inputs, one per batch: ~12 s; the client leaves after 3 s
+        leaving = client.submit(httpx.post, f"{server.url}/predict", json={"texts": ["hello"] * 40}, timeout=3.0)
+        time.sleep(1.0)
+        health = httpx.get(f"{server.url}/health")
+        assert health.status_code == 503 and health.json()["detail"].startswith("degraded: "), health.text
+        with pytest.raises(httpx.ReadTimeout):
+            leaving.result()
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{server.url}/stats").json()["dropped"] < 1:
+            assert time.monotonic() < deadline, "the work of the client that left was not dropped"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert slow["predictor"].calls < 20                     # the rest of the 40 never ran
+        wait_healthy(server.url, timeout=10)
+        assert httpx.get(f"{server.url}/stats").json()["queued"] == 0
+    finally:
+        client.shutdown()
+        server.stop()
