@@ -325,14 +325,17 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 def _predict_help(args) -> int:
     """``suite predict --help``, and with a run folder its domain's options too."""
-    from suite.core import actions, predict_options, registry
+    from suite.core import onnx_engine, predict_options, registry
+    from suite.core.runs import Run
 
     args.parser.print_help()
     if args.run_dir is None:
         if not args.help:
             raise SuiteError("predict: name a finished run folder first, then its inputs")
         return 0
-    domain = registry.get_domain(actions.open_source(_path(args.run_dir, "run folder"), engine=args.engine).domain)
+    path = _path(args.run_dir, "run folder")
+    domain = registry.get_domain(onnx_engine.Exported.open(path).domain if onnx_engine.is_export(path)
+                                 else Run.open(path).recipe().domain)
     declared = predict_options.declared_by(domain)
     print(f"\n{domain.name} options:" if declared else f"\n(a {domain.name} model takes no options of its own)")
     for option in declared:
