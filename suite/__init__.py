@@ -57,7 +57,7 @@ def resume(run_dir: str | Path):
     return pipeline.resume(run_dir)
 
 
-def load(run_dir: str | Path, system: str = "tuned"):
+def load(run_dir: str | Path, system: str = "tuned", *, engine: str = "torch"):
     """Load a finished run's model; the returned predictor has ``predict(inputs) -> list[dict]``.
 
     A threshold re-set by :func:`calibrate` is in effect (the newest calibration of that system).
@@ -65,9 +65,12 @@ def load(run_dir: str | Path, system: str = "tuned"):
     Args:
         system: ``"tuned"``, or ``"hybrid"``: the tuned model blended with the classical baselines at the
             weights and threshold the run chose on validation (spam runs save it in ``hybrid/``).
+        engine: ``"torch"``, or ``"onnx"``: the run's newest ONNX export (``suite export RUN OUT --format onnx``)
+            run by ONNX Runtime, same answers' form and threshold; ``run_dir`` may then be the exported folder.
 
     Raises:
-        RunError: not a run folder, the run has not finished, or it saved no hybrid.
+        RunError: not a run folder, the run has not finished, it saved no hybrid, or it has no ONNX export.
+        ModelSourceError: the ONNX export's graph is corrupted.
 
     Example:
         >>> suite.load("runs/spam-tiny-20261126-120000").predict(["WIN a FREE cruise!!!"])
@@ -75,7 +78,7 @@ def load(run_dir: str | Path, system: str = "tuned"):
     """
     from suite.core import actions
 
-    return actions.load(run_dir, system)
+    return actions.load(run_dir, system, engine=engine)
 
 
 def evaluate(run_dir: str | Path, *, data: str | None = None) -> dict:

@@ -13,3 +13,11 @@ def add_system_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", choices=SERVABLE, default=TUNED,
                         help="the tuned model (default), or the run's saved hybrid: the tuned model blended with the "
                              "classical baselines at the weights and threshold chosen on validation (spam)")
+
+
+def add_engine_argument(parser: argparse.ArgumentParser) -> None:
+    """``--engine torch|onnx``: run the model with PyTorch, or its ONNX export with ONNX Runtime (predict, serve)."""
+    parser.add_argument("--engine", choices=("torch", "onnx"), default="torch",
+                        help="torch (default): the run's PyTorch model; onnx: its ONNX export run by ONNX Runtime (the "
+                             "newest 'suite export RUN OUT --format onnx' of the run, or an exported folder given "
+                             "instead of the run), with the same answers' form and threshold")

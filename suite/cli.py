@@ -7,9 +7,9 @@
     suite eval RUN_DIR [--data PATH] [--fail-on-drift]   evaluate again, on the test split or other data
     suite calibrate RUN_DIR --data PATH [--target-fpr X] [--system hybrid]  re-set a binary run's threshold
     suite adapt RUN_DIR --data PATH [--strategy S] [key=value ...]  continue a run's model on new labelled data
-    suite predict RUN_DIR INPUT... | --input FILE [--output FILE] [--system hybrid] [the domain's options]
-    suite export RUN_DIR OUT_DIR --format F      write the run's model in another format the domain offers
-    suite serve RUN_DIR [--host H] [--port P] [--system hybrid]  an HTTP API for the run's model, micro-batched
+    suite predict RUN_DIR INPUT... | --input FILE [--output F] [--system hybrid] [--engine onnx] [domain options]
+    suite export RUN_DIR OUT_DIR --format F [--int8]  write the run's model in another format (onnx, marian...)
+    suite serve RUN_DIR [--host H] [--port P] [--system hybrid] [--engine onnx]  an HTTP API, micro-batched
     suite data pull NAME [--force]               fetch a data set that cannot ship (e.g. movielens-100k)
     suite bench [--quick | --plan PLAN] [--domains a,b] [--out DIR | --resume DIR]
                 [--compare OLD.json [--against NEW.json]]
@@ -28,7 +28,7 @@ import json
 import sys
 from pathlib import Path
 
-from suite.arguments import add_system_argument
+from suite.arguments import add_engine_argument, add_system_argument
 from suite.core.errors import SuiteError
 from suite.core.paths import shorten as paths_shorten
 
@@ -135,13 +135,18 @@ def _add_finished_run_commands(sub) -> None:
     predict.add_argument("--input", type=Path, help="read inputs from a file")
     predict.add_argument("--output", type=Path, help="write predictions to a .jsonl or .csv file")
     add_system_argument(predict)
+    add_engine_argument(predict)
     predict.set_defaults(handler=_predict, parser=predict)
 
     export = sub.add_parser("export", help="write a finished run's model in another format")
     export.add_argument("run_dir")
     export.add_argument("out_dir", help="a new folder for the exported model")
     export.add_argument("--format", required=True,
-                        help="a format the run's domain offers (a wrong one is refused with the list)")
+                        help="a format the run's domain offers: onnx (spam, recommendation, diagnostics: ONNX Runtime "
+                             "runs it, --engine onnx), marian (translation); a wrong one is refused with the list")
+    export.add_argument("--int8", action="store_true",
+                        help="with --format onnx: quantise to int8 (dynamic for text encoders, static with a "
+                             "calibration sample for convolutions); the export checks itself on the test split")
     export.set_defaults(handler=_export)
 
     from suite.serve.cli import add_serve_parser
@@ -303,35 +308,35 @@ def _adapt(args) -> int:
 def _predict(args) -> int:
     from suite.core import actions, calibration, predict_options, registry
     from suite.core.results import HYBRID
-    from suite.core.runs import Run
 
     if args.help or args.run_dir is None:
         return _predict_help(args)
-    run = Run.open(_path(args.run_dir, "run folder"))
-    run.require_complete()
-    domain = registry.get_domain(run.recipe().domain)
+    source = actions.open_source(_path(args.run_dir, "run folder"), engine=args.engine, system=args.system)
+    domain = registry.get_domain(source.domain)
     options, more = predict_options.read(domain.name, predict_options.declared_by(domain), args.rest)
     inline = list(args.inputs) + more
     if bool(inline) == bool(args.input):
         raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
-    source = _path(args.input, "--input") if args.input else None
-    writes_own = _check_output(args.output, domain, source)
-    inputs = domain.read_inputs(run.model_dir, inline=inline, path=source)
+    input_file = _path(args.input, "--input") if args.input else None
+    writes_own = _check_output(args.output, domain, input_file)
+    inputs = domain.read_inputs(source.model_dir, inline=inline, path=input_file)
     if not inputs:
         raise SuiteError(f"--input {args.input}: holds no inputs")
-    predictor = actions.load(run.path, args.system)
+    predictor = actions.load(source.path, args.system, engine=args.engine)
     if args.system == HYBRID:
         print(f"using the hybrid: {predictor.description}", file=sys.stderr)
-    in_effect = calibration.latest(run.path, args.system)
+    if source.exported is not None:
+        print(f"using the ONNX export {source.exported.path}", file=sys.stderr)
+    in_effect = calibration.latest(source.run.path, args.system) if source.run is not None else None
     if in_effect is not None:
-        print(f"using threshold {in_effect[1]['threshold']:.6g} from {in_effect[0].relative_to(run.path)}",
+        print(f"using threshold {in_effect[1]['threshold']:.6g} from {in_effect[0].relative_to(source.run.path)}",
               file=sys.stderr)
     predictions = predictor.predict(inputs, **options)
     if args.output is None:
         for prediction in predictions:
             print(json.dumps(prediction, ensure_ascii=False))
     elif writes_own:
-        print(domain.write_output(predictor, predictions, args.output, input=source))
+        print(domain.write_output(predictor, predictions, args.output, input=input_file))
     else:
         from suite.core.runs import atomic_write_text
 
@@ -345,7 +350,7 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 def _predict_help(args) -> int:
     """``suite predict --help``, and with a run folder its domain's options too."""
-    from suite.core import predict_options, registry
+    from suite.core import onnx_engine, predict_options, registry
     from suite.core.runs import Run
 
     args.parser.print_help()
@@ -353,7 +358,9 @@ def _predict_help(args) -> int:
         if not args.help:
             raise SuiteError("predict: name a finished run folder first, then its inputs")
         return 0
-    domain = registry.get_domain(Run.open(_path(args.run_dir, "run folder")).recipe().domain)
+    path = _path(args.run_dir, "run folder")
+    domain = registry.get_domain(onnx_engine.Exported.open(path).domain if onnx_engine.is_export(path)
+                                 else Run.open(path).recipe().domain)
     declared = predict_options.declared_by(domain)
     print(f"\n{domain.name} options:" if declared else f"\n(a {domain.name} model takes no options of its own)")
     for option in declared:
@@ -390,22 +397,34 @@ def _path(value: str | Path | None, what: str) -> Path:
 
 
 def _export(args) -> int:
-    from suite.core import registry
+    from suite.core import onnx_engine, registry
     from suite.core.runs import Run
 
     run = Run.open(_path(args.run_dir, "run folder"))
     run.require_complete()
     domain = registry.get_domain(run.recipe().domain)
-    formats = domain.export_formats if isinstance(domain, registry.Exports) else ()
+    formats = (*(domain.export_formats if isinstance(domain, registry.Exports) else ()),
+               *((onnx_engine.FORMAT,) if isinstance(domain, registry.ExportsOnnx) else ()))
     if args.format not in formats:
-        raise SuiteError(f"--format {args.format}: a {domain.name} run exports to "
-                         f"{', '.join(formats) or 'no other format'}")
+        offered = ", ".join(f"--format {f}" for f in formats) or "no format"
+        raise SuiteError(f"--format {args.format}: a {domain.name} run has no {args.format} export; it exports to "
+                         f"{offered}")
+    if args.int8 and args.format != onnx_engine.FORMAT:
+        raise SuiteError(f"--int8: only --format {onnx_engine.FORMAT} quantises; {args.format} has its own format")
     out = _path(args.out_dir, "out_dir")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise SuiteError(f"{out}: exists and is not an empty folder; choose a new one")
     if not out.parent.is_dir():
         raise SuiteError(f"{out}: no folder '{out.parent}' to create it in")
-    print(domain.export(run, args.format, out))
+    if args.format != onnx_engine.FORMAT:
+        print(domain.export(run, args.format, out))
+        return 0
+    from suite.core.onnx_export import export_run
+
+    result = export_run(domain, run, out, int8=args.int8)
+    print(result.summary)
+    if result.warning:
+        print(result.warning, file=sys.stderr)
     return 0
 
 

@@ -413,6 +413,56 @@ TRANSLATION.update({
 })
 
 
+def _export(f: Files, name: str, domain: str, graph: bytes, *, checksum: bytes | None = None) -> str:
+    """A folder laid out as ``suite export --format onnx`` writes it, with ``graph`` as its model.onnx and the
+    checksum of ``checksum`` (default: of the graph) in export.json."""
+    import hashlib
+    import json
+
+    f.raw(f"{name}/model.onnx", graph)
+    f.text(f"{name}/model/suite.json", '{"state": {}}')
+    f.text(f"{name}/export.json", json.dumps({"format": "onnx", "domain": domain, "run": f.missing("elsewhere"),
+                                              "sha256": hashlib.sha256(checksum or graph).hexdigest()}))
+    return str(f.root / name)
+
+
+def _run_exported_as(f: Files, domain: str) -> str:
+    """A finished spam run whose record of its ONNX export points to a folder now holding a ``domain`` export."""
+    import json
+
+    exported = _export(f, "exported", domain, b"graph")
+    run = _folder(f, "spam-run", {"recipe.yaml": "domain: spam\nname: tiny\n", "metrics.json": '{"models": {}}',
+                                  "exports/20261207-120000-000000.json": json.dumps({"format": "onnx",
+                                                                                     "folder": exported})})
+    return run
+
+
+SPAM.update({
+    "predict: --engine onnx on a run never exported": lambda f: (
+        ["predict", finished("spam"), "hello", "--engine", "onnx"], "the run has no ONNX export; make one with"),
+    "serve: --engine onnx on a run never exported": lambda f: (
+        ["serve", finished("spam"), "--engine", "onnx"], "the run has no ONNX export"),
+    "predict: a corrupted .onnx": lambda f: (
+        ["predict", _export(f, "corrupt", "spam", b"\x08\x07 not a protobuf"), "hello", "--engine", "onnx"],
+        "ONNX Runtime cannot load it"),
+    "predict: an .onnx changed after the export": lambda f: (
+        ["predict", _export(f, "changed", "spam", b"graph", checksum=b"another graph"), "hello", "--engine", "onnx"],
+        "not the file the export wrote"),
+    "predict: the run's export folder now holds another domain's export": lambda f: (
+        ["predict", _run_exported_as(f, "diagnostics"), "hello", "--engine", "onnx"],
+        "holds an ONNX export of a diagnostics run, not of this spam run"),
+    "predict: an exported folder with the torch engine": lambda f: (
+        ["predict", _export(f, "plain", "spam", b"graph"), "hello"], "an ONNX export holds no PyTorch model"),
+    "export: --int8 with a format that is not onnx": lambda f: (
+        ["export", finished("spam"), f.missing("out"), "--format", "marian", "--int8"],
+        "a spam run has no marian export; it exports to --format onnx"),
+})
+TRANSLATION.update({
+    "export: to onnx": lambda f: (["export", finished("translation"), f.missing("out"), "--format", "onnx"],
+                                  "a translation run has no onnx export; it exports to --format marian"),
+})
+
+
 ANY_DOMAIN = {
     "unknown domain": lambda f: (["train", f.text("d.yaml", "domain: weather\nname: x\n")],
                                  "unknown domain 'weather'"),

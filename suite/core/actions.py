@@ -10,10 +10,11 @@ newest calibration's threshold in effect, which is what ``suite predict``, ``sui
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import calibration, logs, operating, registry, saved_hybrid
+from suite.core import calibration, logs, onnx_engine, operating, registry, saved_hybrid
 from suite.core.errors import DataError, RunError
 from suite.core.pipeline import baseline_outputs, build_model, evaluate_systems
 from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult
@@ -25,26 +26,79 @@ if TYPE_CHECKING:
 EVALUATIONS_FOLDER = "evaluations"
 
 
-def load(run_dir: str | Path, system: str = TUNED) -> registry.Predictor:
+@dataclass
+class ModelSource:
+    """What ``predict`` and ``serve`` load from, checked before any model loads (see :func:`open_source`).
+
+    Attributes:
+        path: the folder given: a finished run, or an exported folder.
+        domain: its domain's name.
+        model_dir: the settings ``read_inputs`` reads (the run's ``model/``, or the export's).
+        run: the run folder (None for an exported folder given directly).
+        exported: the ONNX export used (None with the PyTorch engine).
+    """
+
+    path: Path
+    domain: str
+    model_dir: Path
+    run: Run | None
+    exported: onnx_engine.Exported | None
+
+
+def open_source(path: str | Path, *, engine: str = onnx_engine.TORCH, system: str = TUNED) -> ModelSource:
+    """Check what ``load`` will load, before anything loads: a finished run (PyTorch, or with ``engine="onnx"`` its
+    newest ONNX export), or an exported folder (ONNX only).
+
+    Raises:
+        RunError: an unknown engine or system, not a finished run or an exported folder, a run without an ONNX
+            export (``engine="onnx"``), an exported folder with the PyTorch engine, or no saved hybrid.
+        ModelSourceError: the export's graph is corrupted.
+    """
+    if engine not in onnx_engine.ENGINES:
+        raise RunError(f"engine: expected one of {', '.join(onnx_engine.ENGINES)}, got {engine!r}")
+    if system not in SERVABLE:
+        raise RunError(f"system: expected one of {', '.join(SERVABLE)}, got {system!r}")
+    if onnx_engine.is_export(path):
+        if engine != onnx_engine.ONNX:
+            raise RunError(f"{path}: an ONNX export holds no PyTorch model; use --engine onnx (or the run folder it "
+                           "came from)")
+        exported = onnx_engine.Exported.open(path)
+        source = ModelSource(exported.path, exported.domain, exported.model_dir, None, exported)
+    else:
+        run = _finished(path)
+        domain = run.recipe().domain
+        exported = onnx_engine.export_of(run, domain) if engine == onnx_engine.ONNX else None
+        source = ModelSource(run.path, domain, exported.model_dir if exported else run.model_dir, run, exported)
+    if system == HYBRID:
+        saved_hybrid.require(source.exported.path if source.exported else source.path)
+    return source
+
+
+def load(run_dir: str | Path, system: str = TUNED, *, engine: str = onnx_engine.TORCH) -> registry.Predictor:
     """Load a finished run's model, ready for ``predict`` (with the newest calibration's threshold, if any).
 
     Args:
+        run_dir: a finished run folder, or (with ``engine="onnx"``) a folder ``suite export --format onnx`` wrote.
         system: ``tuned`` (the tuned model) or ``hybrid`` (the tuned model blended with baselines, where the
             run saved it: see :mod:`suite.core.saved_hybrid`).
+        engine: ``torch``, or ``onnx``: the run's newest ONNX export run by ONNX Runtime (see
+            :mod:`suite.core.onnx_engine`); its predictions have the same form and threshold.
 
     Raises:
-        RunError: not a finished run folder, an unknown system, or a hybrid the run did not save.
+        RunError: not a finished run folder, an unknown system or engine, a hybrid the run did not save, or
+            ``engine="onnx"`` for a run never exported to ONNX.
+        ModelSourceError: a corrupted ONNX graph.
     """
-    if system not in SERVABLE:
-        raise RunError(f"system: expected one of {', '.join(SERVABLE)}, got {system!r}")
-    run = _finished(run_dir)
-    if system == HYBRID:
-        saved_hybrid.require(run.path)
+    source = open_source(run_dir, engine=engine, system=system)
     with logs.libraries_logging_to(None):
-        predictor = registry.get_domain(run.recipe().domain).load_predictor(run.model_dir)
-        if system == HYBRID:
-            predictor = saved_hybrid.load(run.path, predictor)
-    calibration.apply_latest(predictor, run.path, system)
+        if source.exported is not None:
+            predictor = onnx_engine.load(source.exported, system)
+        else:
+            predictor = registry.get_domain(source.domain).load_predictor(source.model_dir)
+            if system == HYBRID:
+                predictor = saved_hybrid.load(source.path, predictor)
+    if source.run is not None:
+        calibration.apply_latest(predictor, source.run.path, system)
     return predictor
 
 

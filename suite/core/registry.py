@@ -199,6 +199,22 @@ class Exports(Protocol):
 
 
 @runtime_checkable
+class ExportsOnnx(Protocol):
+    """A domain whose tuned model exports to ONNX (``suite export RUN OUT --format onnx [--int8]``) and predicts and
+    serves with ONNX Runtime (``--engine onnx``). The export, quantisation, self-check and card are the core's
+    (:mod:`suite.core.onnx_export`); the domain says which module to export and how its ONNX predictor pre- and
+    post-processes, so that it answers exactly what the PyTorch predictor does."""
+
+    def onnx_graph(self, predictor: Any, recipe: Recipe, data: Any) -> Any:
+        """The :class:`suite.core.onnx_export.OnnxGraph` of a loaded (PyTorch) predictor: module, example inputs,
+        dynamic axes, the model-folder files its ONNX predictor reads, how it quantises."""
+
+    def load_onnx_predictor(self, folder: Path, session: Any) -> Predictor:
+        """The ONNX predictor over ``session`` (a :class:`suite.core.onnx_engine.OnnxSession`), with the files
+        ``onnx_graph`` named copied into ``folder``; ``predict`` gives what the PyTorch predictor's gives."""
+
+
+@runtime_checkable
 class Thresholded(Protocol):
     """A binary domain that decides at a threshold chosen for a target rate (see :mod:`suite.core.operating`):
     its runs report the operating point with intervals, ``suite eval --data`` checks it for drift and

@@ -44,8 +44,68 @@ def load_encoder(source: str | Path, *, pretrained: bool = True, max_length: int
 
 
 def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float32 embeddings, one row per text."""
+    """Unit-length float32 embeddings, one row per text (a ``SentenceTransformer`` or an :class:`OnnxTextEncoder`)."""
+    if isinstance(encoder, OnnxTextEncoder):
+        return encoder.encode(list(texts), batch_size=batch_size)
     if not texts:
         return np.zeros((0, encoder.get_embedding_dimension()), dtype=np.float32)
     return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
+
+
+TOKENS = ("input_ids", "attention_mask")
+
+
+def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], tolerance: Any = None) -> Any:
+    """A sentence encoder as an ONNX graph (see :mod:`suite.core.onnx_export`): tokens -> its sentence embedding
+    (pooled and normalised as the encoder's own modules do), weights int8 by dynamic quantisation."""
+    import torch
+
+    from suite.core.onnx_export import OnnxGraph, Tolerance
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask):
+            features = {"input_ids": input_ids, "attention_mask": attention_mask}
+            return self.encoder(features)["sentence_embedding"].float()
+
+    example = encoder.tokenizer(["an example text to trace", "and a second, longer text to trace with"],
+                                padding=True, return_tensors="pt")
+    return OnnxGraph(module=SentenceEmbedding(encoder.eval()), inputs={k: example[k] for k in TOKENS},
+                     dynamic={k: ("batch", "sequence") for k in TOKENS}, output="sentence_embedding",
+                     description=description, files=files, quantisation="dynamic",
+                     tolerance=tolerance or Tolerance())
+
+
+class OnnxTextEncoder:
+    """A sentence encoder exported by :func:`embedding_graph`, run by ONNX Runtime: :func:`encode` takes it where
+    it takes a ``SentenceTransformer``, and gives the same embeddings (texts tokenized as sentence-transformers
+    does: truncated at ``max_length``, batched longest first, padded to the longest of each batch).
+
+    Args:
+        session: the graph's :class:`suite.core.onnx_engine.OnnxSession`.
+        tokenizer: the encoder's tokenizer (``AutoTokenizer`` of its folder).
+        max_length: tokens kept per text.
+    """
+
+    def __init__(self, session: Any, tokenizer: Any, max_length: int):
+        self.session, self.tokenizer, self.max_length = session, tokenizer, max_length
+
+    def encode(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text."""
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        rows: list = [None] * len(texts)
+        for start in range(0, len(texts), batch_size):
+            index = order[start:start + batch_size]
+            batch = self.tokenizer([texts[i] for i in index], padding=True, truncation="longest_first",
+                                   max_length=self.max_length, return_tensors="np")
+            out = self.session.run({k: batch[k].astype(np.int64) for k in TOKENS})
+            for i, row in zip(index, out):
+                rows[i] = row
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        found = np.asarray(rows, dtype=np.float32)
+        return found / np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)

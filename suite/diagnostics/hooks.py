@@ -23,6 +23,7 @@ from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.diagnostics import data as dx_data
 from suite.diagnostics import metrics as dx
+from suite.diagnostics import onnx_model
 from suite.diagnostics.backbones import BUNDLED_BACKBONES
 from suite.diagnostics.baselines import fit_baseline
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsEvalConfig, DiagnosticsModelConfig
@@ -166,6 +167,12 @@ class DiagnosticsDomain:
 
     def load_predictor(self, folder: Path) -> DiagnosticsPredictor:
         return DiagnosticsPredictor.from_folder(folder)
+
+    def onnx_graph(self, predictor: DiagnosticsPredictor, recipe: Recipe, data: Splits) -> Any:
+        return onnx_model.graph(predictor, data)
+
+    def load_onnx_predictor(self, folder: Path, session: Any) -> onnx_model.OnnxDiagnosticsPredictor:
+        return onnx_model.OnnxDiagnosticsPredictor.from_folder(folder, session)
 
     def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
         """Image paths: inline, or from a folder (every image under it), a table (the trained path column) or

@@ -155,13 +155,41 @@ def probabilities(network: Any, images: list[np.ndarray], transform, task: str, 
     """P(disease) (binary, shape N), class probabilities (N x C) or label probabilities (N x K)."""
     network.eval()
     weight = next(network.parameters())
-    out = []
+
+    def logits(batch: torch.Tensor) -> np.ndarray:
+        return network(pixel_values=batch.to(weight.device, weight.dtype))["logits"].float().cpu().numpy()
+
     with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
-            batch = torch.stack([transform(to_pil(im)) for im in images[start:start + batch_size]])
-            logits = network(pixel_values=batch.to(weight.device, weight.dtype))["logits"]
-            out.append(logits_to_probabilities(logits.float().cpu().numpy(), task))
+        return batched_probabilities(logits, images, transform, task, batch_size=batch_size)
+
+
+def batched_probabilities(logits: Callable[[Any], np.ndarray], images: list[np.ndarray], transform, task: str, *,
+                          batch_size: int = 64) -> np.ndarray:
+    """Probabilities (see :func:`probabilities`) from ``logits`` of each batch of transformed images (a tensor);
+    the PyTorch and the ONNX predictor share it."""
+    out = []
+    for start in range(0, len(images), batch_size):
+        batch = torch.stack([transform(to_pil(im)) for im in images[start:start + batch_size]])
+        out.append(logits_to_probabilities(logits(batch), task))
     return np.concatenate(out) if out else np.empty(0)
+
+
+def read_images(inputs: list[Any]) -> tuple[list[np.ndarray], list[str]]:
+    """Images (decoded from paths, or arrays as given) and their names (the path, or ``image-<i>``).
+
+    Raises:
+        DataError: an image file is missing or unreadable (the message names it).
+    """
+    from suite.diagnostics.images import decode_image
+
+    images = [decode_image(Path(x)) if isinstance(x, (str, Path)) else x for x in inputs]
+    return images, [str(x) if isinstance(x, (str, Path)) else f"image-{i}" for i, x in enumerate(inputs)]
+
+
+def eval_transform(settings: dict):
+    """The evaluation transform of a saved model's settings (its ``data_config``)."""
+    config = {**settings["data_config"], "input_size": tuple(settings["data_config"]["input_size"])}
+    return build_transform(config, None)
 
 
 def imagenet_features(cfg: DiagnosticsModelConfig) -> Callable[[list[np.ndarray]], np.ndarray]:
@@ -219,11 +247,10 @@ class DiagnosticsPredictor:
 
     @property
     def transform(self):
-        config = {**self.settings["data_config"], "input_size": tuple(self.settings["data_config"]["input_size"])}
-        return build_transform(config, None)
+        return eval_transform(self.settings)
 
-    def scores(self, images: list[np.ndarray]) -> np.ndarray:
-        return probabilities(self.network, images, self.transform, self.settings["task"])
+    def scores(self, images: list[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
+        return probabilities(self.network, images, self.transform, self.settings["task"], batch_size=batch_size)
 
     def predict(self, inputs: list[Any], *, saliency_dir: Path | None = None) -> list[dict]:
         """One dict per image (a path or a uint8 array): probabilities and the decision at the saved threshold(s).
@@ -235,11 +262,9 @@ class DiagnosticsPredictor:
         Raises:
             DataError: an image file is missing or unreadable (the message names it).
         """
-        from suite.diagnostics.images import decode_image
         from suite.diagnostics.saliency import saliency_pngs
 
-        images = [decode_image(Path(x)) if isinstance(x, (str, Path)) else x for x in inputs]
-        names = [str(x) if isinstance(x, (str, Path)) else f"image-{i}" for i, x in enumerate(inputs)]
+        images, names = read_images(inputs)
         results = decisions(self.scores(images), self.settings, names)
         if saliency_dir is not None:
             paths = saliency_pngs(self.network, images, self.transform, self.settings["task"],

@@ -85,6 +85,8 @@ def to_inputs(request: PredictRequest) -> tuple[list[np.ndarray], dict]:
 
 def predict(predictor: Any, inputs: list[np.ndarray], options: dict) -> list[dict]:
     """``predictor.predict`` on one batch of images, plus in-memory saliency maps when asked for."""
+    if options.get("saliency") and not hasattr(predictor, "network"):
+        raise DataError("saliency: Grad-CAM maps need the PyTorch model; serve the run folder with --engine torch")
     results = predictor.predict(inputs)
     if options.get("saliency"):
         for result, png in zip(results, saliency_pngs(predictor, inputs)):

@@ -24,6 +24,7 @@ from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
 from suite.recommendation import data as rec_data
 from suite.recommendation import metrics as rec_metrics
+from suite.recommendation import onnx_model
 from suite.recommendation.baselines import EASE_MAX_ITEMS, BaselineParams, fit_baseline
 from suite.recommendation.config import RecDataConfig, RecEvalConfig, RecModelConfig
 from suite.recommendation.data import MOVIELENS, Splits
@@ -145,6 +146,12 @@ class RecommendationDomain:
 
     def load_predictor(self, folder: Path) -> Recommender:
         return Recommender.from_folder(folder)
+
+    def onnx_graph(self, predictor: Recommender, recipe: Recipe, data: Splits) -> Any:
+        return onnx_model.graph(predictor)
+
+    def load_onnx_predictor(self, folder: Path, session: Any) -> Recommender:
+        return onnx_model.load(folder, session)
 
     def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
         return list(inline) if path is None else rec_data.read_prediction_inputs(Path(path))

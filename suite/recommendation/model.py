@@ -105,12 +105,14 @@ class Recommender:
                    histories, model, user_mode=user_mode, ids=id_tables(network) if use_ids else None)
 
     @classmethod
-    def from_folder(cls, folder: Path) -> Recommender:
-        """Load what :meth:`save` wrote."""
+    def from_folder(cls, folder: Path, *, encoder: Any = None) -> Recommender:
+        """Load what :meth:`save` wrote; ``encoder``: one to embed texts with instead of the saved one (the
+        ONNX export's, see ``onnx_model``)."""
         folder = Path(folder)
         settings = load_settings(folder, {"model": RecModelConfig})
         catalogue = json.loads((folder / CATALOGUE_FILE).read_text(encoding="utf-8"))
-        encoder = load_encoder(folder, max_length=settings["model"].max_length)
+        if encoder is None:
+            encoder = load_encoder(folder, max_length=settings["model"].max_length)
         ids = None
         if (folder / ID_FILE).is_file():
             from safetensors.numpy import load_file

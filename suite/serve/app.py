@@ -26,10 +26,8 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 
-from suite.core import saved_hybrid
 from suite.core.errors import SuiteError
-from suite.core.results import HYBRID, TUNED
-from suite.core.runs import Run
+from suite.core.results import TUNED
 from suite.serve.batcher import MicroBatcher
 from suite.serve.errors import install_handlers, one_line
 from suite.serve.info import run_info, threshold_of
@@ -69,11 +67,13 @@ class _Model:
 def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float = 5,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_inputs: int = DEFAULT_MAX_INPUTS,
                max_queue: int = DEFAULT_MAX_QUEUE, loader: Callable[[Path], Any] | None = None,
-               on_load_error: Callable[[str], None] | None = None, system: str = TUNED) -> FastAPI:
+               on_load_error: Callable[[str], None] | None = None, system: str = TUNED,
+               engine: str = "torch") -> FastAPI:
     """The FastAPI app serving the finished run in ``run_dir`` (uvicorn runs it; see :func:`suite.serve.serve`).
 
     Args:
-        run_dir: a finished run folder (it holds metrics.json); opened read-only.
+        run_dir: a finished run folder (it holds metrics.json), or with ``engine="onnx"`` an exported folder;
+            opened read-only.
         max_batch: most inputs per predictor call; 1 turns micro-batching off.
         max_wait_ms: how long a request waits for others to share its batch.
         max_body_bytes: larger request bodies are refused with 413.
@@ -83,9 +83,12 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
         on_load_error: called (on the worker thread) with a one-line message if loading
             fails; without it the server stays up and ``/health`` reports the failure.
         system: ``tuned``, or ``hybrid``: the run's saved hybrid (checked here, before anything loads).
+        engine: ``torch``, or ``onnx``: the run's ONNX export run by ONNX Runtime (see :func:`suite.load`).
 
     Raises:
-        RunError: not a run folder, the run has not finished, or it saved no hybrid (``system="hybrid"``).
+        RunError: not a run folder, the run has not finished, it saved no hybrid (``system="hybrid"``), or it has no
+            ONNX export (``engine="onnx"``).
+        ModelSourceError: the ONNX export's graph is corrupted.
         ServeError: the run's domain cannot be served, or a setting is out of range.
 
     Example:
@@ -94,24 +97,21 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
     """
     limits = ServeLimits(max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
                          max_inputs=max_inputs, max_queue=max_queue).check()
-    run = Run.open(run_dir)
-    run.require_complete()
-    if system == HYBRID:
-        saved_hybrid.require(run.path)
-    info = run_info(run, system)
+    from suite.core import actions
+
+    source = actions.open_source(run_dir, engine=engine, system=system)
+    info = run_info(source, system, engine)
     spec = serving_spec(info["domain"])
     if loader is None:
-        from suite.core import actions
-
-        loader = functools.partial(actions.load, system=system)
-    model = _Model(run.path, loader, on_load_error)
+        loader = functools.partial(actions.load, system=system, engine=engine)
+    model = _Model(source.path, loader, on_load_error)
     batcher = MicroBatcher(lambda inputs, options: spec.predict(model.predictor, inputs, options),
                            max_batch=max_batch, max_wait_ms=max_wait_ms)
     settings = {"max_batch": max_batch, "max_wait_ms": max_wait_ms, "max_body_bytes": max_body_bytes,
                 "max_inputs": max_inputs, "max_queue": max_queue}
 
-    app = FastAPI(title=f"suite: {info['domain']} ({run.path.name})", version=_version(),
-                  description=f"Predictions of the finished run {run.path.name} ({info['domain']}, "
+    app = FastAPI(title=f"suite: {info['domain']} ({info['run']})", version=_version(),
+                  description=f"Predictions of the finished run {info['run']} ({info['domain']}, "
                               f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher))
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     install_handlers(app)

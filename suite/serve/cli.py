@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from suite.arguments import add_system_argument
+from suite.arguments import add_engine_argument, add_system_argument
 from suite.core.errors import SuiteError
 from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INPUTS, DEFAULT_MAX_QUEUE, ServeLimits
 
@@ -36,7 +36,8 @@ def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``suite serve`` on ``parser``."""
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder (only read)")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished run folder, or with --engine onnx a folder "
+                                                           "'suite export --format onnx' wrote (only read)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     parser.add_argument("--max-batch", type=int, default=32, help="most inputs per model call; 1 turns "
@@ -53,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                         help="server log level (default info: one line per request)")
     add_system_argument(parser)
+    add_engine_argument(parser)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -68,7 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
     limits = ServeLimits(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_body_bytes=args.max_body_bytes,
                          max_inputs=args.max_inputs, max_queue=args.max_queue).check()
     serve(args.run_dir, host=args.host, port=args.port, log_level=args.log_level, system=args.system,
-          **vars(limits))
+          engine=args.engine, **vars(limits))
     return 0
 
 

@@ -1,6 +1,7 @@
-"""A bounded load test of ``suite serve`` on this machine: micro-batching on and off, side by side.
+"""A bounded load test of ``suite serve`` on this machine: micro-batching on and off (or two engines), side by side.
 
-For each setting (``max_batch`` 32 and 1) it starts ``python -m suite.serve RUN_DIR`` on a
+For each setting (``max_batch`` 32 and 1; with ``--engines torch,onnx`` the PyTorch model and
+the run's ONNX export, both batching) it starts ``python -m suite.serve RUN_DIR`` on a
 free 127.0.0.1 port, sends ``--requests`` one-input requests (the domain's
 ``example_request``) at each concurrency (1, 8, 32 clients, each sending its next request
 when the previous one is answered), stops the server and prints one Markdown table:
@@ -13,6 +14,7 @@ bounded by ``--requests``. The server inherits this process's environment (set
 Example::
 
     python -m suite.serve.loadtest runs/spam-tiny-20261126-140201 --requests 400
+    python -m suite.serve.loadtest runs/spam-tiny-20261126-140201 --requests 400 --engines torch,onnx
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from suite.core.errors import SuiteError
 
-SETTINGS = (("on", 32), ("off", 1))
+SETTINGS = (("on", 32, "torch"), ("off", 1, "torch"))      # (label, max_batch, engine)
 MAX_REQUESTS = 100_000
 
 
@@ -44,13 +46,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(run_dir: Path, *, max_batch: int, max_wait_ms: float, start_timeout: float = 300) -> Iterator[str]:
+def server(run_dir: Path, *, max_batch: int, max_wait_ms: float, engine: str = "torch",
+           start_timeout: float = 300) -> Iterator[str]:
     """A ``python -m suite.serve`` subprocess on 127.0.0.1; yields its URL once ``/health`` is 200."""
     import httpx
 
     port = free_port()
     command = [sys.executable, "-m", "suite.serve", str(run_dir), "--host", "127.0.0.1", "--port", str(port),
-               "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning"]
+               "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--log-level", "warning",
+               "--engine", engine]
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
@@ -154,18 +158,18 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[int(rank) - 1]
 
 
-def run(run_dir: Path, *, requests: int, concurrencies: list[int], max_wait_ms: float) -> dict:
-    """Results by (setting, concurrency): both settings on the same run, one after the other."""
-    from suite.core.runs import Run
-    from suite.serve.info import run_info
+def run(run_dir: Path, *, requests: int, concurrencies: list[int], max_wait_ms: float,
+        settings: tuple = SETTINGS) -> dict:
+    """Results by (setting label, concurrency): each setting on the same run, one after the other."""
+    from suite.core.actions import open_source
     from suite.serve.spec import serving_spec
 
-    run_folder = Run.open(run_dir)
-    run_folder.require_complete()
-    body = serving_spec(run_info(run_folder)["domain"]).example_request()
+    engines = {engine for _, _, engine in settings}
+    domain = {engine: open_source(run_dir, engine=engine).domain for engine in engines}   # refused before starting
+    body = serving_spec(next(iter(domain.values()))).example_request()
     results = {}
-    for label, max_batch in SETTINGS:
-        with server(run_dir, max_batch=max_batch, max_wait_ms=max_wait_ms) as url:
+    for label, max_batch, engine in settings:
+        with server(run_dir, max_batch=max_batch, max_wait_ms=max_wait_ms, engine=engine) as url:
             asyncio.run(measure(url, body, requests=min(requests, 8), concurrency=1))      # warm-up
             for concurrency in concurrencies:
                 results[label, concurrency] = asyncio.run(measure(url, body, requests=requests,
@@ -173,14 +177,20 @@ def run(run_dir: Path, *, requests: int, concurrencies: list[int], max_wait_ms: 
     return results
 
 
-def markdown_table(results: dict, concurrencies: list[int]) -> str:
-    """One row per concurrency; batching on and off side by side."""
-    head = ["clients"] + [f"{name} ({label})" for label, _ in SETTINGS
+def engine_settings(engines: str) -> tuple:
+    """``"torch,onnx"`` -> one batching setting per engine, labelled by it."""
+    names = [name.strip() for name in engines.split(",") if name.strip()]
+    return tuple((name, 32, name) for name in names)
+
+
+def markdown_table(results: dict, concurrencies: list[int], settings: tuple = SETTINGS) -> str:
+    """One row per concurrency; the settings side by side."""
+    head = ["clients"] + [f"{name} ({label})" for label, *_ in settings
                           for name in ("req/s", "p50 ms", "p99 ms", "mean batch")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for concurrency in concurrencies:
         cells = [str(concurrency)]
-        for label, _ in SETTINGS:
+        for label, *_ in settings:
             r = results[label, concurrency]
             cells += [f"{r['rps']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}", f"{r['mean_batch']:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
@@ -194,19 +204,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per concurrency and setting")
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated client counts (default 1,8,32)")
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="the batching server's max_wait_ms")
+    parser.add_argument("--engines", help="compare engines instead of batching on and off, each batching: torch,onnx "
+                                          "(onnx: the run's newest ONNX export, see suite export --format onnx)")
     args = parser.parse_args(argv)
+    settings = engine_settings(args.engines) if args.engines else SETTINGS
+    if any(engine not in ("torch", "onnx") for _, _, engine in settings) or not settings:
+        parser.error("--engines: expected a comma-separated list of torch and onnx")
     concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
     if not 1 <= args.requests <= MAX_REQUESTS or not all(1 <= c <= 256 for c in concurrencies):
         parser.error(f"--requests must be in 1..{MAX_REQUESTS} and each concurrency in 1..256")
     try:
         results = run(args.run_dir, requests=args.requests, concurrencies=concurrencies,
-                      max_wait_ms=args.max_wait_ms)
+                      max_wait_ms=args.max_wait_ms, settings=settings)
     except (SuiteError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"{args.run_dir.name}: {args.requests} one-input requests per cell, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, max_wait_ms={args.max_wait_ms}\n")
-    print(markdown_table(results, concurrencies))
+    print(markdown_table(results, concurrencies, settings))
     return 0
 
 

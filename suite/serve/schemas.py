@@ -37,6 +37,9 @@ class Info(BaseModel):
     primary_metric: str | None
     greater_is_better: bool | None
     system: str = Field(description="The system served: 'tuned', or 'hybrid' (the run's saved blend).")
+    engine: str = Field(description="'torch', or 'onnx': the run's ONNX export run by ONNX Runtime.")
+    export: dict[str, Any] | None = Field(None, description="The ONNX export served (folder, int8, its self-check "
+                                                           "against PyTorch on the test split); null with torch.")
     metrics: dict[str, float] = Field(description="The served system's headline metrics on the test split.")
     threshold: Any = Field(None, description="The operating threshold of the decisions, if the model has one.")
     packages: dict[str, str] = Field(description="Package versions the run was made with (environment.json).")

@@ -17,7 +17,8 @@ from suite.serve.spec import ServeError
 
 def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max_batch: int = 32,
           max_wait_ms: float = 5, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_inputs: int = DEFAULT_MAX_INPUTS,
-          max_queue: int = DEFAULT_MAX_QUEUE, log_level: str = "info", system: str = "tuned") -> None:
+          max_queue: int = DEFAULT_MAX_QUEUE, log_level: str = "info", system: str = "tuned",
+          engine: str = "torch") -> None:
     """Serve a finished run over HTTP until the process gets SIGTERM or SIGINT.
 
     ``POST /predict`` takes the domain's request (spam: ``{"texts": [...]}``); ``GET
@@ -38,6 +39,7 @@ def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max
         max_queue: with more inputs waiting, ``/health`` answers 503 "degraded".
         log_level: uvicorn's log level (``info`` logs one line per request).
         system: ``tuned``, or ``hybrid``: the run's saved hybrid (see :func:`suite.load`).
+        engine: ``torch``, or ``onnx``: the run's ONNX export (``run_dir`` may then be an exported folder).
 
     Raises:
         RunError: not a run folder, or the run has not finished.
@@ -60,14 +62,16 @@ def serve(run_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, max
         server.should_exit = True
 
     app = create_app(run_dir, max_batch=max_batch, max_wait_ms=max_wait_ms, max_body_bytes=max_body_bytes,
-                     max_inputs=max_inputs, max_queue=max_queue, on_load_error=stop_serving, system=system)
+                     max_inputs=max_inputs, max_queue=max_queue, on_load_error=stop_serving, system=system,
+                     engine=engine)
     listener = bind(host, port)
     if not _is_loopback(host):
         print(f"warning: serving on {host}, reachable from other machines; the API has no authentication",
               file=sys.stderr)
     bound = listener.getsockname()[1]
     url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
-    print(f"serving {Path(run_dir).name} on {url}, its {system} system (POST /predict; GET /health, /info, /stats, "
+    print(f"serving {Path(run_dir).name} on {url}, its {system} system with {engine} (POST /predict; GET /health, "
+          "/info, /stats, "
           "/docs); SIGTERM or Ctrl-C stops it", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=bound, log_level=log_level))
     server.run(sockets=[listener])

@@ -23,6 +23,8 @@ from suite.spam.baselines import FittedBaseline, fit_baseline
 from suite.spam.config import SpamDataConfig, SpamEvalConfig, SpamModelConfig
 from suite.spam.data import Splits, labels_of, texts_of
 from suite.spam.model import SpamPredictor, build_classifier, embeddings, tokenize, weighted_loss
+from suite.spam.onnx_model import OnnxSpamPredictor
+from suite.spam.onnx_model import graph as onnx_graph
 
 if TYPE_CHECKING:
     from suite.core.recipe import Recipe
@@ -140,6 +142,12 @@ class SpamDomain:
 
     def load_predictor(self, folder: Path) -> SpamPredictor:
         return SpamPredictor.from_folder(folder)
+
+    def onnx_graph(self, predictor: SpamPredictor, recipe: Recipe, data: Splits) -> Any:
+        return onnx_graph(predictor)
+
+    def load_onnx_predictor(self, folder: Path, session: Any) -> OnnxSpamPredictor:
+        return OnnxSpamPredictor.from_folder(folder, session)
 
     def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
         """Messages: inline texts, or a .txt (one per line), .csv/.jsonl (the trained text column), .eml, .mbox

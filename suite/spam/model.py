@@ -134,26 +134,41 @@ def embeddings(network: SpamClassifier, tokenizer: Any, texts: list[str], *, max
                     tail_tokens=tail_tokens, batch_size=batch_size)
 
 
-def _batched(network: SpamClassifier, tokenizer: Any, texts: list[str], fn, *, max_length: int, tail_tokens: int,
-             batch_size: int) -> np.ndarray:
-    """``fn`` of each text's tokens in eval mode, batched by length so that padding stays small; rows in order."""
-    device = next(network.parameters()).device
+def by_length(tokenizer: Any, texts: list[str], fn, *, max_length: int, tail_tokens: int,
+              batch_size: int) -> np.ndarray:
+    """``fn`` of each batch of tokens (``{"input_ids", "attention_mask"}`` as int64 numpy arrays), texts batched by
+    length so that padding stays small; one row per text, in order. The PyTorch and the ONNX predictor share it."""
     ids = encode(tokenizer, texts, max_length=max_length, tail_tokens=tail_tokens)
     order = np.argsort([len(row) for row in ids], kind="stable")
     rows: list = [None] * len(texts)
+    for start in range(0, len(texts), batch_size):
+        index = order[start:start + batch_size]
+        padded = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="np")
+        batch = {key: padded[key].astype(np.int64) for key in ("input_ids", "attention_mask")}
+        for i, value in zip(index, np.asarray(fn(batch), dtype=np.float64)):
+            rows[i] = value
+    return np.asarray(rows) if rows else np.empty(0)
+
+
+def _batched(network: SpamClassifier, tokenizer: Any, texts: list[str], fn, *, max_length: int, tail_tokens: int,
+             batch_size: int) -> np.ndarray:
+    """``fn`` of each batch of tokens as tensors, in eval mode (see :func:`by_length`)."""
+    device = next(network.parameters()).device
     was_training = network.training
     network.eval()
     try:
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                index = order[start:start + batch_size]
-                padded = tokenizer.pad({"input_ids": [ids[i] for i in index]}, return_tensors="pt")
-                batch = {key: padded[key].to(device) for key in ("input_ids", "attention_mask")}
-                for i, value in zip(index, fn(batch).cpu().numpy().astype(np.float64)):
-                    rows[i] = value
+            return by_length(tokenizer, texts, lambda batch: fn({k: torch.from_numpy(v).to(device)
+                                                                 for k, v in batch.items()}).cpu().numpy(),
+                             max_length=max_length, tail_tokens=tail_tokens, batch_size=batch_size)
     finally:
         network.train(was_training)
-    return np.asarray(rows) if rows else np.empty(0)
+
+
+def decisions(scores: np.ndarray, threshold: float) -> list[dict]:
+    """One ``{"spam_probability", "label", "threshold"}`` per P(spam) score, decided at ``threshold``."""
+    return [{"spam_probability": round(float(p), 6), "label": LABELS[int(p >= threshold)], "threshold": threshold}
+            for p in scores]
 
 
 @dataclass
@@ -200,10 +215,10 @@ class SpamPredictor:
         save_settings(folder, {"model": self.model, "data": self.data}, threshold=self.threshold,
                       target_fpr=self.target_fpr, labels={str(k): v for k, v in LABELS.items()})
 
-    def scores(self, texts: list[str]) -> np.ndarray:
+    def scores(self, texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         """P(spam) of each text."""
         return spam_probabilities(self.network, self.tokenizer, texts, max_length=self.model.max_length,
-                                  tail_tokens=self.model.tail_tokens)
+                                  tail_tokens=self.model.tail_tokens, batch_size=batch_size)
 
     def predict(self, inputs: list[str]) -> list[dict]:
         """One ``{"spam_probability", "label", "threshold"}`` per text."""
@@ -211,9 +226,8 @@ class SpamPredictor:
 
     def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
         """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
-        threshold = self.threshold if threshold is None else threshold
-        return [{"spam_probability": round(float(p), 6), "label": LABELS[int(p >= threshold)],
-                 "threshold": threshold} for p in scores]
+        return decisions(scores, self.threshold if threshold is None else threshold)
+
 
 def weighted_loss(train_labels: np.ndarray):
     """A Trainer ``compute_loss_func``: cross-entropy weighted by inverse class frequency, scaled for gradient

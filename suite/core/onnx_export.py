@@ -1,0 +1,305 @@
+"""``suite export RUN OUT --format onnx [--int8]``: a finished run's tuned model as an ONNX graph, checked.
+
+A domain that declares :class:`suite.core.registry.ExportsOnnx` says only what differs: which module to
+export and with which example inputs (:class:`OnnxGraph`), which files of its model folder its ONNX predictor
+reads, and how that predictor pre- and post-processes. The rest is here, once:
+
+1. the run's PyTorch predictor loads (the newest calibration's threshold in effect) and the domain's module is
+   exported with ``torch.onnx.export`` (the ``torch.export``-based exporter, torch's default since 2.9, which
+   needs ``onnxscript``), its batch (and sequence) axes dynamic;
+2. with ``--int8`` it is quantised with ONNX Runtime: ``dynamic`` (weights int8, activations quantised per
+   batch at run time: what transformer encoders take, made of matrix products) or ``static`` (activations too,
+   their ranges measured on a calibration sample of training inputs, QDQ format, weights per channel: what
+   convolutions need, because ONNX Runtime's dynamic ConvInteger runs slower than fp32 on a CPU);
+3. the folder is written under a temporary name (graph, the domain's files, the saved hybrid, ``export.json``
+   and a model card), the exported model scores the run's test split, and the primary metric is compared with
+   the PyTorch model's on the same split: above the domain's tolerance, one warning line, and the card says so;
+4. the folder takes its name, and the run records where it is (``exports/``), so that ``--engine onnx`` on
+   the run finds it. Nothing the run wrote changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import shutil
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from suite.core import calibration, onnx_engine, registry, saved_hybrid
+from suite.core.errors import RunError
+from suite.core.results import HYBRID, TUNED
+
+OPSET = 18
+QUANTISATIONS = ("dynamic", "static")
+PACKAGES = ("suite", "torch", "onnx", "onnxruntime", "onnxscript")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far the exported model's primary metric may stray from PyTorch's: ``absolute`` (0.005 F1 or AUROC) or
+    ``relative`` to PyTorch's value (0.01: 1% of NDCG@10).
+
+    Example:
+        >>> Tolerance(relative=0.01).exceeded(0.30, 0.296)
+        True
+    """
+
+    absolute: float | None = 0.005
+    relative: float | None = None
+
+    def exceeded(self, reference: float, value: float) -> bool:
+        """Whether ``value`` is further from ``reference`` than this tolerance allows."""
+        limit = self.absolute if self.relative is None else self.relative * abs(reference)
+        return abs(value - reference) > limit + 1e-12
+
+    def describe(self) -> str:
+        return f"{self.relative:.0%} relative" if self.relative is not None else f"{self.absolute:g} absolute"
+
+
+@dataclass
+class OnnxGraph:
+    """What a domain exports: a module, example inputs, and what its ONNX predictor needs beside the graph.
+
+    Attributes:
+        module: a ``torch.nn.Module`` in eval mode whose ``forward(*inputs)`` returns one tensor.
+        inputs: input name -> an example tensor, in ``forward``'s order; every dynamic axis at least 2 long.
+        dynamic: input name -> the name of each axis that varies (``("batch", "sequence")``); axes of the same
+            name vary together.
+        output: the output's name.
+        description: what the graph computes, for the card (``"MiniLM encoder + head -> P(spam)"``).
+        files: glob patterns of the run's model-folder files the ONNX predictor reads (settings, tokenizer...).
+        quantisation: ``dynamic`` or ``static`` (see the module docstring).
+        calibration: for ``static``: a function giving a few batches of feeds (input name -> numpy array).
+        tolerance: of the self-check on the primary metric.
+        notes: what the export leaves to PyTorch (Grad-CAM...), one line each, for the card.
+    """
+
+    module: Any
+    inputs: dict[str, Any]
+    dynamic: dict[str, tuple[str, ...]]
+    output: str
+    description: str
+    files: tuple[str, ...]
+    quantisation: str = "dynamic"
+    calibration: Callable[[], list[dict]] | None = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_run` did: the folder, its one-line summary, and a warning line (None: within tolerance)."""
+
+    folder: Path
+    summary: str
+    warning: str | None
+    check: dict
+
+
+def export_run(domain: Any, run: Any, out_dir: Path, *, int8: bool = False) -> ExportResult:
+    """Export a finished run's tuned model to ONNX in the new folder ``out_dir`` and check it on the test split.
+
+    Args:
+        domain: the run's domain (it declares :class:`suite.core.registry.ExportsOnnx`).
+        run: the finished :class:`~suite.core.runs.Run` (only read; a record is added in ``exports/``).
+        out_dir: a folder that does not exist yet or is empty.
+        int8: quantise the graph as the domain's :attr:`OnnxGraph.quantisation` says.
+
+    Raises:
+        RunError: the domain has no ONNX export.
+        SuiteError: the run's data can no longer be read (the self-check needs its test split).
+
+    Example:
+        >>> export_run(registry.get_domain("spam"), Run.open("runs/spam-default-..."), Path("spam-onnx"), int8=True)
+        ExportResult(folder=PosixPath('spam-onnx'), summary='wrote spam-onnx: ...', warning=None, check={...})
+    """
+    from suite.core import actions, logs
+
+    if not isinstance(domain, registry.ExportsOnnx):
+        raise RunError(f"{run.path}: {domain.name} runs have no ONNX export")
+    recipe = run.recipe()
+    out_dir = Path(out_dir)
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    with logs.libraries_logging_to(None):
+        data = domain.prepare_data(recipe)
+        reference = actions.load(run.path)
+        graph = domain.onnx_graph(reference, recipe, data)
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            _write_folder(graph, run, partial, int8=int8, thresholds=_thresholds(reference, run))
+            document = json.loads((partial / onnx_engine.EXPORT_FILE).read_text(encoding="utf-8"))
+            exported = onnx_engine.load(onnx_engine.Exported.open(partial), TUNED)
+            check = self_check(domain, recipe, data, reference, exported, graph.tolerance)
+            document.update(check=check, primary_metric=domain.primary_metric,
+                            greater_is_better=domain.greater_is_better)
+            _write_json(partial / onnx_engine.EXPORT_FILE, document)
+            (partial / "README.md").write_text(card(document, graph), encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+    if out_dir.is_dir():
+        out_dir.rmdir()                        # the command line allows only an empty folder here
+    partial.rename(out_dir)
+    onnx_engine.record(run, out_dir, int8=int8)
+    return ExportResult(out_dir, _summary(out_dir, document, graph), _warning(check), check)
+
+
+def _thresholds(reference: Any, run: Any) -> dict:
+    """The thresholds in effect now: the tuned predictor's, and the hybrid's newest calibration (if any)."""
+    found = calibration.latest(run.path, HYBRID) if saved_hybrid.exists(run.path) else None
+    return {TUNED: getattr(reference, "threshold", None), HYBRID: found[1]["threshold"] if found else None}
+
+
+def _write_folder(graph: OnnxGraph, run: Any, folder: Path, *, int8: bool, thresholds: dict) -> None:
+    """The graph (quantised with ``int8``), the domain's files, the saved hybrid and a first ``export.json``."""
+    model_dir = folder / onnx_engine.MODEL_FOLDER
+    model_dir.mkdir(parents=True)
+    for pattern in graph.files:
+        for path in run.model_dir.glob(pattern):
+            (shutil.copytree if path.is_dir() else shutil.copy2)(path, model_dir / path.name)
+    if saved_hybrid.exists(run.path):
+        shutil.copytree(run.path / saved_hybrid.FOLDER, folder / saved_hybrid.FOLDER)
+    target = folder / onnx_engine.GRAPH_FILE
+    if int8:
+        fp32 = folder / "fp32.onnx.tmp"
+        write_graph(graph, fp32)
+        quantise(graph, fp32, target)
+        fp32.unlink()
+    else:
+        write_graph(graph, target)
+    _write_json(folder / onnx_engine.EXPORT_FILE, {
+        "format": onnx_engine.FORMAT, "domain": run.recipe().domain, "run": str(run.path.resolve()),
+        "recipe": run.recipe().name, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "graph": graph.description, "inputs": {name: list(axes) for name, axes in graph.dynamic.items()},
+        "output": graph.output, "opset": OPSET, "int8": int8, "quantisation": graph.quantisation if int8 else None,
+        "bytes": target.stat().st_size, "sha256": onnx_engine.checksum(target), "thresholds": thresholds,
+        "packages": _versions(), "notes": list(graph.notes)})
+
+
+def write_graph(graph: OnnxGraph, path: Path) -> None:
+    """``torch.onnx.export`` of the graph's module (fp32, one self-contained file), its progress lines kept quiet."""
+    import torch
+
+    dims: dict[str, Any] = {}
+    shapes = {name: {i: dims.setdefault(axis, torch.export.Dim(axis)) for i, axis in enumerate(axes)}
+              for name, axes in graph.dynamic.items()}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), torch.inference_mode(False):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(path), dynamo=True,
+                          input_names=list(graph.inputs), output_names=[graph.output], dynamic_shapes=shapes,
+                          opset_version=OPSET, external_data=False, verbose=False)
+
+
+def quantise(graph: OnnxGraph, source: Path, target: Path) -> None:
+    """int8 ``target`` from the fp32 graph ``source``, as ``graph.quantisation`` says (see the module docstring)."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    if graph.quantisation not in QUANTISATIONS:
+        raise ValueError(f"quantisation: expected one of {QUANTISATIONS}, got {graph.quantisation!r}")
+    prepared = source.with_name(source.name + ".pre")
+    quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)   # ONNX shape inference, clean-up
+    try:
+        if graph.quantisation == "dynamic":
+            quantize_dynamic(str(prepared), str(target), weight_type=QuantType.QInt8)
+            return
+
+        class Batches(CalibrationDataReader):
+            def __init__(self, feeds: list[dict]):
+                self.feeds = iter(feeds)
+
+            def get_next(self):
+                return next(self.feeds, None)
+
+        quantize_static(str(prepared), str(target), Batches(graph.calibration()), quant_format=QuantFormat.QDQ,
+                        per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+    finally:
+        prepared.unlink(missing_ok=True)
+
+
+def self_check(domain: Any, recipe: Any, data: Any, reference: Any, exported: Any, tolerance: Tolerance) -> dict:
+    """The primary metric of the PyTorch and the exported predictor on the same test split, and their difference.
+
+    Returns:
+        ``{"metric", "split", "torch", "onnx", "difference", "tolerance", "within"}``.
+    """
+    def score(predictor: Any) -> float:
+        outputs = {TUNED: domain.outputs(predictor, recipe, data)}
+        report = domain.report(recipe, data, outputs, predictor=predictor, plots_dir=None)
+        return float(report.metrics[TUNED][domain.primary_metric])
+
+    torch_value, onnx_value = score(reference), score(exported)
+    return {"metric": domain.primary_metric, "split": "test", "torch": round(torch_value, 6),
+            "onnx": round(onnx_value, 6), "difference": round(onnx_value - torch_value, 6),
+            "tolerance": tolerance.describe(), "within": not tolerance.exceeded(torch_value, onnx_value)}
+
+
+def card(document: dict, graph: OnnxGraph) -> str:
+    """The exported folder's README.md: what was exported, how to use it, and what it scored against PyTorch."""
+    check = document["check"]
+    kind = f"int8 ({document['quantisation']} quantisation)" if document["int8"] else "fp32"
+    verdict = "within the tolerance" if check["within"] else "**above the tolerance**"
+    thresholds = ", ".join(f"{system} {value}" for system, value in document["thresholds"].items()
+                           if value is not None) or "none (the domain decides without one)"
+    lines = [
+        f"# ONNX export of {Path(document['run']).name} ({document['domain']})", "",
+        f"- graph: {graph.description}; `{onnx_engine.GRAPH_FILE}`, {kind}, {document['bytes'] / 1e6:.1f} MB, "
+        f"opset {document['opset']}",
+        f"- from the run: `{document['run']}` (recipe {document['recipe']}), exported {document['created']}",
+        f"- thresholds in effect: {thresholds}",
+        "- predict: `suite predict THIS_FOLDER INPUT... --engine onnx`; serve: `suite serve THIS_FOLDER "
+        "--engine onnx` (same request, response and threshold as the PyTorch model)",
+        f"- packages: {', '.join(f'{k} {v}' for k, v in document['packages'].items())}", "",
+        "## Self-check on the run's test split", "",
+        "| metric | PyTorch | ONNX | difference | tolerance |", "|---|---|---|---|---|",
+        f"| {check['metric']} | {check['torch']:.4f} | {check['onnx']:.4f} | {check['difference']:+.4f} | "
+        f"{check['tolerance']} |", "",
+        f"The exported model is {verdict}.", ""]
+    if graph.notes:
+        lines += ["## Not in the graph", "", *(f"- {note}" for note in graph.notes), ""]
+    return "\n".join(lines)
+
+
+def _summary(folder: Path, document: dict, graph: OnnxGraph) -> str:
+    check = document["check"]
+    kind = f"int8 ({document['quantisation']})" if document["int8"] else "fp32"
+    return (f"wrote {folder}: {graph.description}, {kind}, {document['bytes'] / 1e6:.1f} MB; test {check['metric']} "
+            f"PyTorch {check['torch']:.4f}, ONNX {check['onnx']:.4f} (difference {check['difference']:+.4f}, "
+            f"tolerance {check['tolerance']}); predict or serve it with --engine onnx")
+
+
+def _warning(check: dict) -> str | None:
+    if check["within"]:
+        return None
+    return (f"warning: the exported model's test {check['metric']} differs from PyTorch's by "
+            f"{check['difference']:+.4f}, more than the tolerance ({check['tolerance']}); its card records it")
+
+
+def _versions() -> dict:
+    found = {}
+    for name in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            found[name] = metadata.version(name)
+    return found
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, indent=2, default=_plain) + "\n", encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """numpy numbers and arrays as JSON values."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
