@@ -9,6 +9,7 @@ its native int8 engine (``suite export RUN OUT --format marian``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from suite.core import sources
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
-from suite.translation import checks
+from suite.translation import checks, corpus
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
 from suite.translation.baselines import fit_baseline
@@ -66,6 +67,15 @@ class TranslationDomain:
     data_config = TranslationDataConfig
     model_config = TranslationModelConfig
     eval_config = TranslationEvalConfig
+    datasets = corpus.CORPORA      # what `suite data pull NAME` fetches
+
+    def pull(self, name: str, *, force: bool = False) -> Path:
+        """Fetch corpus ``name`` into the user cache (see pull.py), print what was done, and return its folder."""
+        from suite.translation.pull import pull
+
+        summary = pull(name, force=force)
+        print(summary.line(), file=sys.stderr)
+        return summary.folder
 
     def check_source(self, recipe: Recipe, path: Path) -> None:
         """A local model source must be a transformers folder or a Firefox Translations one (bundled, or a
