@@ -163,11 +163,22 @@ class TranslationEvalConfig:
         "help": "Also score a ready translation model before tuning (skipped for a warm start: it cannot "
                 "translate)."})
     examples: int = field(default=12, metadata={"help": "Test translations shown in the model card."})
+    general_text: bool = field(default=True, metadata={
+        "help": "Also score every model on general prose (the UDHR by sentence, datasets/udhr-pt; pt_BR and pt) "
+                "and report tuned minus untuned chrF++: the forgetting check."})
+    help_text: bool = field(default=True, metadata={
+        "help": "Also score every model on LibreOffice help paragraphs (longer prose of a product never trained on; "
+                "needs the pulled l10n-pt corpus, left out otherwise)."})
+    help_examples: int = field(default=150, metadata={"help": "Help paragraphs scored (a sample, by data.seed)."})
+    help_max_chars: int = field(default=200, metadata={
+        "help": "Help paragraphs longer than this on either side are left out (the model reads 64 tokens)."})
 
     def __post_init__(self):
         known = {"copy-source", "translation-memory"}
         unknown = [b for b in self.baselines if b not in known]
         if unknown:
             raise ValueError(f"baselines: unknown {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        if self.help_examples < 1 or self.help_max_chars < 1:
+            raise ValueError("help_examples / help_max_chars: expected positive integers")
         if self.glossary_min_count < 1 or not 0 < self.glossary_min_dice <= 1:
             raise ValueError("glossary_min_count / glossary_min_dice: expected a positive count and a number in (0, 1]")

@@ -71,6 +71,7 @@ class Splits:
     validation: list[Pair]
     test: list[Pair]
     cleaning: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)     # part -> held-out prose segments (see extra_tests.py)
 
     def summary(self) -> dict:
         return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from suite.core import sources
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
-from suite.translation import checks, corpus
+from suite.translation import checks, corpus, extra_tests
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
 from suite.translation.baselines import fit_baseline
@@ -84,7 +84,9 @@ class TranslationDomain:
             checks.check_model_folder(path, source=recipe.model.source)
 
     def prepare_data(self, recipe: Recipe) -> Splits:
-        return translation_data.prepare(recipe.data)
+        splits = translation_data.prepare(recipe.data)
+        splits.extra = extra_tests.load(recipe.evaluation, recipe.data)
+        return splits
 
     def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return translation_data.with_test_data(recipe.data, data, source)
@@ -127,7 +129,8 @@ class TranslationDomain:
                           shortlist=None if tuned else parts.shortlist)
 
     def outputs(self, predictor: Translator, recipe: Recipe, data: Splits) -> dict:
-        return {"test": predictor.translate(_sources(data.test), progress=True)}
+        return {"test": predictor.translate(_sources(data.test), progress=True),
+                **{part: predictor.translate(_sources(segments)) for part, segments in data.extra.items()}}
 
     def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
                plots_dir: Path | None) -> Report:

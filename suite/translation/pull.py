@@ -154,8 +154,9 @@ def pull(name: str = corpus.L10N_PT, *, force: bool = False, fetcher=None,
             "no registry this machine can use"
         raise DataError(f"data pull {name}: no package could be fetched (no network or registry?); {first}")
     summary.missing += [f.split(":")[0] for f in failures]
-    _align_help(root, records)
-    _write_manifest(root, name, records, summary)
+    if summary.fetched or not (root / "manifest.json").is_file():     # a no-op writes nothing
+        _align_help(root, records)
+        _write_manifest(root, name, records, summary)
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -194,9 +195,9 @@ def _pull_one(root: Path, package: Package, fetcher) -> dict:
 def _file_catalogs(unpacked: Path, tree: Path, package: Package) -> tuple[list[Path], list[dict]]:
     """Copy every catalog of the corpus's languages into ``tree`` as ``<lang>/LC_MESSAGES/<product>.<ext>``."""
     written, catalogs, chosen = [], [], {}
-    for path in sorted(unpacked.rglob("LC_MESSAGES/*")):
-        language = next((lang for lang, dirs in LANGUAGE_DIRS.items() if path.parent.parent.name in dirs), None)
-        if language is None or path.suffix not in (".mo", ".po"):
+    for path in sorted(p for p in unpacked.rglob("*") if p.suffix in (".mo", ".po")):
+        language = _language_of(path)
+        if language is None:
             continue
         key = (language, product_name(path, unpacked, package))
         if key not in chosen or path.suffix == ".mo":      # a wheel with both: the compiled one (no fuzzy)
@@ -213,16 +214,30 @@ def _file_catalogs(unpacked: Path, tree: Path, package: Package) -> tuple[list[P
     return written, catalogs
 
 
+def _language_of(path: Path) -> str | None:
+    """The corpus language of a catalog file: ``<lang>/LC_MESSAGES/x.mo``, or CUPS's ``locale/<lang>/cups_<lang>.po``
+    (None: another language, or not a catalog of a locale folder)."""
+    if path.parent.name == "LC_MESSAGES":
+        folder = path.parent.parent.name
+    elif path.parent.parent.name == "locale":
+        folder = path.parent.name
+    else:
+        return None
+    return next((lang for lang, dirs in LANGUAGE_DIRS.items() if folder in dirs), None)
+
+
 def product_name(path: Path, unpacked: Path, package: Package) -> str:
-    """The product a catalog file is filed under: its name for a Debian package (``gtk30``), prefixed
-    ``libreoffice-`` for LibreOffice's resources, and for a wheel the distribution, the app folder above
-    ``locale`` and the catalog's name, repeats dropped (``django-admin``, ``django-admin-djangojs``)."""
+    """The product a catalog file is filed under: its name for a Debian package (``gtk30``; CUPS's
+    ``cups_pt_BR.po`` is ``cups``), prefixed ``libreoffice-`` for LibreOffice's resources, and for a wheel the
+    distribution, the app folder above ``locale`` and the catalog's name, repeats dropped (``django-admin``,
+    ``django-admin-djangojs``)."""
     parts = path.relative_to(unpacked).parts
+    stem = path.stem.removesuffix(f"_{path.parent.name}")       # cups_pt_BR.po -> cups
     if package.registry == "debian":
-        return f"libreoffice-{path.stem}" if "libreoffice" in parts else path.stem
+        return f"libreoffice-{stem}" if "libreoffice" in parts else stem
     app = parts[parts.index("locale") - 1] if "locale" in parts[1:] else ""
     names = [package.name]
-    for part in (app, path.stem):
+    for part in (app, stem):
         if part and part.replace("_", "-").lower() not in {n.replace("_", "-").lower() for n in names}:
             names.append(part)
     return "-".join(names)

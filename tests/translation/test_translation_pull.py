@@ -22,13 +22,21 @@ from suite.translation.pull import FetchFailed, PackageMissing, SystemFetcher, p
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="builds .deb files with dpkg-deb")
 
 
-def mo_bytes(pairs, tmp_path, language):
+def po_file(pairs, language):
     po = polib.POFile()
     po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": language}
     for msgid, msgstr, *context in pairs:
         po.append(polib.POEntry(msgid=msgid, msgstr=msgstr, msgctxt=context[0] if context else None))
+    return po
+
+
+def po_bytes(pairs, language):
+    return str(po_file(pairs, language)).encode()
+
+
+def mo_bytes(pairs, tmp_path, language):
     path = tmp_path / "built.mo"
-    po.save_as_mofile(str(path))
+    po_file(pairs, language).save_as_mofile(str(path))
     return path.read_bytes()
 
 
@@ -46,6 +54,7 @@ def package_files(tmp_path):
                              f"{pt}/gtk20.mo": mo_bytes(gtk, tmp_path, "pt"),
                              "usr/share/locale/de/LC_MESSAGES/gtk20.mo": mo_bytes(gtk[1:], tmp_path, "de")},
         "libgtk-3-common": {f"{br}/gtk30.mo": mo_bytes([("_Save", "_Salvar")], tmp_path, "pt_BR")},
+        "cups-common": {"usr/share/cups/locale/pt_BR/cups_pt_BR.po": po_bytes([("Printer", "Impressora")], "pt_BR")},
         "libreoffice-l10n-pt-br": {f"{lo}/sw.mo": mo_bytes([("Date", "Data", "FLD_DATE_STD"), ("~Save", "~Salvar")],
                                                           tmp_path, "pt_BR")},
         "libreoffice-help-en-us": {"usr/share/libreoffice/help/en-US/text/swriter/a.html": HELP_EN.encode()},
@@ -56,6 +65,7 @@ def package_files(tmp_path):
 
 
 PACKAGES = (Package("libgtk2.0-common", "debian", "LGPL-2.1+"), Package("libgtk-3-common", "debian", "LGPL-2.1+"),
+            Package("cups-common", "debian", "Apache-2.0"),
             Package("libreoffice-l10n-pt-br", "debian", "MPL-2.0"),
             Package("libreoffice-help-en-us", "debian", "MPL-2.0", gives="help"),
             Package("libreoffice-help-pt-br", "debian", "MPL-2.0", gives="help"),
@@ -120,7 +130,7 @@ def test_pull_files_one_catalog_per_product_and_language_with_a_manifest(tmp_pat
     summary = pull(fetcher=FakeRegistry(package_files(tmp_path)), packages=PACKAGES)
     tree = cache / "locale"
     assert sorted(p.name for p in (tree / "pt_BR/LC_MESSAGES").iterdir()) == \
-        ["gtk20.mo", "gtk30.mo", "libreoffice-sw.mo", "sphinx.mo"]
+        ["cups.po", "gtk20.mo", "gtk30.mo", "libreoffice-sw.mo", "sphinx.mo"]
     assert [p.name for p in (tree / "pt/LC_MESSAGES").iterdir()] == ["gtk20.mo"]
     assert not (tree / "de").exists()                      # only the corpus's languages
     manifest = json.loads((cache / "manifest.json").read_text())
@@ -129,7 +139,7 @@ def test_pull_files_one_catalog_per_product_and_language_with_a_manifest(tmp_pat
                                                  "version": "1.2-3", "licence": "MPL-2.0", "language": "pt_BR",
                                                  "catalog": "libreoffice-sw", "pairs": 2}
     assert rows[("pt_BR", "sphinx")]["version"] == "7.1.0"
-    assert manifest["languages"]["pt_BR"] == {"catalogs": 4, "pairs": 6, "help_paragraphs": 2}
+    assert manifest["languages"]["pt_BR"] == {"catalogs": 5, "pairs": 7, "help_paragraphs": 2}
     help_rows = (cache / "help/pt_BR.tsv").read_text().splitlines()
     assert help_rows[1:] == ["Click OK to close.\tClique em OK para fechar.\thelp-swriter",
                              "Printing\tImpressão\thelp-swriter"]
@@ -149,9 +159,11 @@ def test_pulling_again_fetches_nothing_and_an_interrupted_pull_resumes(tmp_path,
     resumed = FakeRegistry(files)
     pull(fetcher=resumed, packages=PACKAGES)
     assert resumed.fetched == [p.name for p in PACKAGES[2:]]  # the two finished packages were kept
+    manifest = (cache / "manifest.json").stat().st_mtime_ns
     again = FakeRegistry(files)
     summary = pull(fetcher=again, packages=PACKAGES)
     assert again.fetched == [] and "already pulled" in summary.line()
+    assert (cache / "manifest.json").stat().st_mtime_ns == manifest        # a no-op writes nothing
     (cache / "locale/pt_BR/LC_MESSAGES/gtk30.mo").write_bytes(b"cut sho")   # a damaged file: that package again
     repaired = FakeRegistry(files)
     pull(fetcher=repaired, packages=PACKAGES)
@@ -172,7 +184,7 @@ def test_without_apt_get_one_line_says_so_and_the_pypi_part_comes(tmp_path, cach
     summary = pull(fetcher=FakeRegistry(package_files(tmp_path), apt=False), packages=PACKAGES)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("apt-get not found") and "system-locale" in err[0]
-    assert summary.fetched == ["sphinx"] and len(summary.skipped) == 5
+    assert summary.fetched == ["sphinx"] and len(summary.skipped) == 6
     assert [p.name for p in (cache / "locale/pt_BR/LC_MESSAGES").iterdir()] == ["sphinx.mo"]
 
 
