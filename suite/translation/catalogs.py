@@ -104,6 +104,11 @@ def _plural_pairs(entry, name: str, stats: CatalogStats) -> list[CatalogEntry]:
     return pairs
 
 
+def catalog_language(path: Path) -> str:
+    """The language a catalog's ``Language`` header names (empty when it names none)."""
+    return (open_catalog(path).metadata.get("Language") or "").strip()
+
+
 def find_catalogs(folder: Path, language: str) -> dict[str, Path]:
     """Catalog files under ``folder`` by catalog name: for a locale tree
     (``<lang>/LC_MESSAGES/*.mo``) those of ``language``, otherwise every ``.po``/``.mo``

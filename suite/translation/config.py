@@ -21,9 +21,11 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")
 class TranslationDataConfig:
     """The recipe's ``data`` section for translation."""
 
-    source: str = field(default=SYSTEM_SOURCE, metadata={
-        "help": "system-locale (this machine's /usr/share/locale catalogs), a bundled data set (django-de), a "
-                "folder of .po/.mo files or a locale tree, one .po/.mo file, or a .tsv/.csv/.jsonl table."})
+    source: str | list[str] = field(default=SYSTEM_SOURCE, metadata={
+        "help": "l10n-pt (the corpus `suite data pull l10n-pt` fetches; pulled on first use), system-locale (this "
+                "machine's /usr/share/locale catalogs), a bundled data set (django-de), a folder of .po/.mo files "
+                "or a locale tree, one .po/.mo file, or a .tsv/.csv/.jsonl table; or a list of these, merged by "
+                "product (the first source listed that has a product gives it)."})
     source_language: str = field(default="en", metadata={"help": "Language of the msgids / source column."})
     target_language: str = field(default="pt_BR", metadata={
         "help": "Language of the translations; picks <lang>/LC_MESSAGES in a locale tree (system-locale: "
@@ -41,6 +43,9 @@ class TranslationDataConfig:
                 "and test on the rest; random: split pairs at random."})
     test_catalogs: list[str] = field(default_factory=list, metadata={
         "help": "by-catalog: catalogs held out for test (empty: picked by seed to cover about test_size)."})
+    exclude_test_families: bool = field(default=True, metadata={
+        "help": "by-catalog: leave the test products' siblings out of training (same leading letters: gtk30 and "
+                "gtk40 when gtk20 is tested, wget-gnulib beside wget)."})
     in_domain_catalog: str | None = field(default=None, metadata={
         "help": "in-domain: the catalog whose held-out strings are the test set."})
     test_size: float = field(default=0.15, metadata={"bounds": between(0, 1, low_open=True, high_open=True),
@@ -62,6 +67,8 @@ class TranslationDataConfig:
         "bounds": SEED_BOUNDS, "help": "Seed of the catalog choice, the split and the samples."})
 
     def __post_init__(self):
+        if not self.source or (isinstance(self.source, list) and not all(self.source)):
+            raise ValueError(f"source: expected a source or a non-empty list of sources, got {self.source!r}")
         for name in ("source_language", "target_language"):
             if not isinstance(getattr(self, name), str) or not _LANGUAGE.match(getattr(self, name)):
                 raise ValueError(f"{name}: unknown language code {getattr(self, name)!r}; expected an ISO 639 "
@@ -112,8 +119,9 @@ class TranslationModelConfig(ModelConfig):
     generation_batch_size: int = field(default=32, metadata={
         "bounds": between(1, 65_536), "help": "Strings per generation batch."})
     strip_accelerators: bool = field(default=True, metadata={
-        "help": "Take keyboard accelerators (GTK _Open, Qt &File) out of the source and the training targets, and "
-                "put the marker back before the word in the same position of the translation (review it)."})
+        "help": "Take keyboard accelerators (GTK _Open, Qt &File, LibreOffice ~Save) out of the source and the "
+                "training targets, and put the marker back before the word in the same position of the translation "
+                "(review it)."})
     label_smoothing: float = field(default=0.0, metadata={"bounds": between(0, 1, high_open=True),
         "help": "Share of each target token's probability spread over the whole vocabulary in the training loss "
                 "(0: plain cross-entropy; 0.1 is common). The validation loss that picks the checkpoint is "
@@ -142,6 +150,16 @@ class TranslationEvalConfig:
                 "translate)."})
     examples: int = field(default=12, metadata={
         "bounds": between(0, 10_000), "help": "Test translations shown in the model card."})
+    general_text: bool = field(default=True, metadata={
+        "help": "Also score every model on general prose (the UDHR by sentence, datasets/udhr-pt; pt_BR and pt) "
+                "and report tuned minus untuned chrF++: the forgetting check."})
+    help_text: bool = field(default=True, metadata={
+        "help": "Also score every model on LibreOffice help paragraphs (longer prose of a product never trained on; "
+                "needs the pulled l10n-pt corpus, left out otherwise)."})
+    help_examples: int = field(default=150, metadata={
+        "bounds": between(1, 100_000), "help": "Help paragraphs scored (a sample, by data.seed)."})
+    help_max_chars: int = field(default=200, metadata={"bounds": between(1, 10 ** 6),
+        "help": "Help paragraphs longer than this on either side are left out (the model reads 64 tokens)."})
 
     def __post_init__(self):
         known = {"copy-source", "translation-memory"}

@@ -9,6 +9,7 @@ its native int8 engine (``suite export RUN OUT --format marian``).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from suite.core import memory, sources
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
-from suite.translation import checks
+from suite.translation import checks, corpus, extra_tests
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
 from suite.translation.baselines import fit_baseline
@@ -66,6 +67,15 @@ class TranslationDomain:
     data_config = TranslationDataConfig
     model_config = TranslationModelConfig
     eval_config = TranslationEvalConfig
+    datasets = corpus.CORPORA      # what `suite data pull NAME` fetches
+
+    def pull(self, name: str, *, force: bool = False) -> Path:
+        """Fetch corpus ``name`` into the user cache (see pull.py), print what was done, and return its folder."""
+        from suite.translation.pull import pull
+
+        summary = pull(name, force=force)
+        print(summary.line(), file=sys.stderr)
+        return summary.folder
 
     def check_source(self, recipe: Recipe, path: Path) -> None:
         """A local model source must be a transformers folder or a Firefox Translations one (bundled, or a
@@ -87,7 +97,9 @@ class TranslationDomain:
         return len(data.train)
 
     def prepare_data(self, recipe: Recipe) -> Splits:
-        return translation_data.prepare(recipe.data)
+        splits = translation_data.prepare(recipe.data)
+        splits.extra = extra_tests.load(recipe.evaluation, recipe.data)
+        return splits
 
     def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
         return translation_data.with_test_data(recipe.data, data, source)
@@ -130,7 +142,8 @@ class TranslationDomain:
                           shortlist=None if tuned else parts.shortlist)
 
     def outputs(self, predictor: Translator, recipe: Recipe, data: Splits) -> dict:
-        return {"test": predictor.translate(_sources(data.test), progress=True)}
+        return {"test": predictor.translate(_sources(data.test), progress=True),
+                **{part: predictor.translate(_sources(segments)) for part, segments in data.extra.items()}}
 
     def report(self, recipe: Recipe, data: Splits, outputs: dict[str, dict], *, predictor: Translator,
                plots_dir: Path | None) -> Report:

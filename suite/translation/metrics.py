@@ -20,11 +20,11 @@ from pathlib import Path
 
 from suite.core.errors import DataError
 from suite.core.registry import Report
-from suite.core.results import TUNED
-from suite.translation import strings
+from suite.core.results import TUNED, ZERO_SHOT
+from suite.translation import extra_tests, strings
 from suite.translation.config import TranslationEvalConfig
 
-HEADLINE = ["chrf", "bleu", "ter", "placeholders_kept", "term_accuracy"]
+HEADLINE = ["chrf", "bleu", "ter", "placeholders_kept", "term_accuracy", "general_chrf", "help_chrf"]
 _WORD = re.compile(r"\w+")
 
 
@@ -231,7 +231,8 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
     sources, references = [p.source for p in data.test], [p.target for p in data.test]
     glossary, origin = read_glossary_or_mine(cfg.glossary, [(p.source, p.target) for p in data.train], cfg)
     translations = {name: out["test"] for name, out in outputs.items()}
-    metrics = {name: system_report(sources, references, out, glossary) for name, out in translations.items()}
+    metrics = {name: {**system_report(sources, references, out, glossary),
+                      **extra_tests.scores(data.extra, outputs[name])} for name, out in translations.items()}
     sections = [examples_section(sources, references, translations, cfg.examples)]
     if TUNED in metrics:
         sections.append(broken_placeholders_section(metrics[TUNED]))
@@ -239,6 +240,8 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
         scores = system_report(sources, references, free, {})
         metrics[TUNED]["free_decoding"] = {k: scores[k] for k in ("chrf", "bleu", "placeholders_kept")}
         sections.append(constrained_decoding_section(metrics[TUNED]["free_decoding"]))
+    if data.extra:
+        sections.append(extra_section(metrics, data.extra))
     held_out = "held-out catalogs" if split == "by-catalog" else "held-out pairs"
     summary = data.summary()
     return Report(metrics=metrics, headline_metrics=HEADLINE, data={**summary, "warm_started": warm_started},
@@ -247,4 +250,23 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
                          "strings whose source also occurs in training are removed from test.",
                          f"Glossary: {len(glossary)} terms ({origin}); term_accuracy counts a term when the source "
                          "holds it and the reference uses its translation.",
-                         "The checkpoint is chosen by validation loss; chrF++ is chrF with word bigrams (sacreBLEU)."])
+                         "The checkpoint is chosen by validation loss; chrF++ is chrF with word bigrams (sacreBLEU).",
+                         *_forgetting(metrics)])
+
+
+def _forgetting(metrics: dict) -> list[str]:
+    note = extra_tests.forgetting_note(metrics.get(ZERO_SHOT, {}), metrics.get(TUNED, {}))
+    return [note] if note else []
+
+
+def extra_section(metrics: dict, extra: dict) -> str:
+    """A Markdown table of every system's chrF++ and BLEU on the extra held-out parts (UDHR, help paragraphs)."""
+    lines = ["## Beside the interface strings: general text and longer prose", "",
+             "| system | " + " | ".join(f"{extra_tests.PARTS[p]} chrF++ | BLEU" for p in extra) + " |",
+             "|---" * (1 + 2 * len(extra)) + "|"]
+    for name, values in metrics.items():
+        if f"{next(iter(extra))}_chrf" in values:
+            lines.append(f"| {name} | " + " | ".join(f"{values[f'{p}_chrf']} | {values[f'{p}_bleu']}" for p in extra)
+                         + " |")
+    counts = ", ".join(f"{extra_tests.PARTS[p]}: {len(s)}" for p, s in extra.items())
+    return "\n".join(lines + ["", f"Segments: {counts}. Baselines are scored on the interface strings only."])

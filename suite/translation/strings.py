@@ -32,6 +32,7 @@ PLACEHOLDER = re.compile(
     r"|\{[A-Za-z0-9_]*(?:\.[A-Za-z_]\w*)*(?:![rsa])?(?::[^{}\s]*)?\}"  # str.format {0} {name!r:>3}
 )
 SENTINEL = "⟦{}⟧"
+ACCELERATOR_MARKS = "_&~"        # GTK, Qt and KDE, LibreOffice
 _SENTINEL = re.compile(r"⟦(\d+)⟧")
 
 
@@ -46,21 +47,22 @@ def placeholders_kept(source: str, output: str) -> bool:
 
 
 def accelerator(text: str) -> str | None:
-    """The keyboard-accelerator marker of an interface string (GTK ``_Open``, ``E_xit``; Qt ``&File``), or None.
+    """The keyboard-accelerator marker of an interface string (GTK ``_Open``, ``E_xit``; Qt and KDE ``&File``;
+    LibreOffice ``~Save``), or None.
 
     A string has one when it holds its marker exactly once, before a letter or digit, at the
     start of a word or inside a capitalised one: an identifier such as ``use_ssl`` or
     ``unmount_with_operation`` has none.
 
     Example:
-        >>> accelerator("Save _As…"), accelerator("Aj_uda"), accelerator("use_ssl")
-        ('_', '_', None)
+        >>> accelerator("Save _As…"), accelerator("Aj_uda"), accelerator("use_ssl"), accelerator("~Salvar")
+        ('_', '_', None, '~')
     """
     return _accelerator_at(text)[0]
 
 
 def _accelerator_at(text: str) -> tuple[str | None, int]:
-    for marker in "_&":
+    for marker in ACCELERATOR_MARKS:
         if text.count(marker) != 1:
             continue
         at = text.index(marker)
@@ -68,6 +70,12 @@ def _accelerator_at(text: str) -> tuple[str | None, int]:
         if re.match(r"[^\W_]", text[at + 1:at + 2]) and (word_start == at or text[word_start].isupper()):
             return marker, at
     return None, -1
+
+
+def normalised(text: str) -> str:
+    """``text`` as the test-in-training check compares it: accelerator mark out, case folded, spacing collapsed
+    (``~Save As`` = ``Save _as`` = ``save as``)."""
+    return " ".join(strip_accelerator(text)[0].casefold().split())
 
 
 def strip_accelerator(text: str) -> tuple[str, str | None, int]:

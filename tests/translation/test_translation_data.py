@@ -68,33 +68,38 @@ def test_three_plural_forms_keep_only_the_singular(tmp_path):
     assert stats.plural_forms_skipped == 1
 
 
+PRODUCTS = ["anki", "bash", "cups", "dpkg"]     # four products of four families (see corpus.family)
+
+
 def catalogs_folder(tmp_path, count=4):
     for i in range(count):
-        write_po(tmp_path / "cats" / f"app{i}.po",
+        write_po(tmp_path / "cats" / f"{PRODUCTS[i]}.po",
                  [(f"Message {j} of app {i}", f"Nachricht {j} von App {i}", {}) for j in range(30)] +
                  [("Shared string", "Geteilter Text" if i == count - 1 else "Gemeinsamer Text", {})])
     return tmp_path / "cats"
 
 
 def test_by_catalog_split_never_tests_on_a_training_catalog_or_string(tmp_path):
-    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), test_catalogs=["app3"], validation_size=0.1)
+    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), target_language="de", test_catalogs=["dpkg"],
+                                validation_size=0.1)
     splits = prepare(cfg)
-    assert {p.catalog for p in splits.test} == {"app3"}
-    assert "app3" not in {p.catalog for p in splits.train + splits.validation}
+    assert {p.catalog for p in splits.test} == {"dpkg"}
+    assert "dpkg" not in {p.catalog for p in splits.train + splits.validation}
     train_sources = {p.source.casefold() for p in splits.train + splits.validation}
     assert not any(p.source.casefold() in train_sources for p in splits.test)
-    assert splits.cleaning["test_seen_in_train_removed"] == 1          # app3's own "Shared string"
-    assert splits.cleaning["duplicates_removed"] == 2                  # exact copies in app1, app2
+    assert splits.cleaning["test_seen_in_train_removed"] == 1          # dpkg's own "Shared string"
+    assert splits.cleaning["duplicates_removed"] == 2                  # exact copies in bash, cups
 
 
 def test_longer_training_pairs_leave_the_test_set_as_it_was(tmp_path):
     folder = catalogs_folder(tmp_path)
     for i in range(4):        # one long string per catalog: the test catalog's must stay out of the test set
-        po = polib.pofile(str(folder / f"app{i}.po"))
+        po = polib.pofile(str(folder / f"{PRODUCTS[i]}.po"))
         po.append(polib.POEntry(msgid=f"A rather long message of app {i}, longer than the limit",
                                 msgstr=f"Eine ziemlich lange Nachricht von App {i}, länger als die Grenze"))
         po.save()
-    base = {"source": str(folder), "test_catalogs": ["app3"], "validation_size": 0.1, "max_chars": 40}
+    base = {"source": str(folder), "target_language": "de", "test_catalogs": ["dpkg"], "validation_size": 0.1,
+            "max_chars": 40}
     short, longer = prepare(TranslationDataConfig(**base)), prepare(TranslationDataConfig(**base, max_train_chars=80))
     assert [(p.source, p.target) for p in longer.test] == [(p.source, p.target) for p in short.test]
     assert all(len(p.source) <= 40 for p in longer.test)
@@ -103,12 +108,12 @@ def test_longer_training_pairs_leave_the_test_set_as_it_was(tmp_path):
 
 
 def test_in_domain_split_tests_on_held_out_strings_of_one_catalog(tmp_path):
-    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), split="in-domain", in_domain_catalog="app1",
-                                test_size=0.3)
+    cfg = TranslationDataConfig(source=str(catalogs_folder(tmp_path)), target_language="de", split="in-domain",
+                                in_domain_catalog="bash", test_size=0.3)
     splits = prepare(cfg)
-    assert {p.catalog for p in splits.test} == {"app1"}
+    assert {p.catalog for p in splits.test} == {"bash"}
     assert 5 <= len(splits.test) <= 10
-    assert any(p.catalog == "app1" for p in splits.train)
+    assert any(p.catalog == "bash" for p in splits.train)
     assert not {p.source for p in splits.test} & {p.source for p in splits.train}
 
 
@@ -161,7 +166,8 @@ def test_bad_catalogs_give_one_clear_line(tmp_path, case, message):
     if case == "unknown test catalog":
         source = str(catalogs_folder(tmp_path))
     with pytest.raises(DataError, match=message) as error:
-        prepare(TranslationDataConfig(source=source, test_catalogs=["nope"] if case == "unknown test catalog" else []))
+        prepare(TranslationDataConfig(source=source, target_language="de",
+                                      test_catalogs=["nope"] if case == "unknown test catalog" else []))
     assert "\n" not in str(error.value)
 
 
@@ -209,3 +215,42 @@ def test_a_catalog_must_be_in_the_models_target_language(tmp_path, declared, mod
     else:
         with pytest.raises(DataError, match=f"Language is '{declared}' but the model translates into"):
             check_catalog_language(tmp_path / "app.po", model)
+
+
+def test_several_sources_merge_by_product_the_first_listed_giving_it_whole(tmp_path):
+    write_po(tmp_path / "a" / "gtk20.po", [("Print", "Drucken", {}), ("Quit", "Beenden", {})])
+    write_po(tmp_path / "b" / "gtk20.po", [("Print", "Ausdrucken", {})])
+    write_po(tmp_path / "b" / "tar.po", [("Archive", "Archiv", {})])
+    pairs, _ = load_pairs(TranslationDataConfig(source=[str(tmp_path / "a"), str(tmp_path / "b")],
+                                                target_language="de"))
+    assert sorted((p.catalog, p.source, p.target) for p in pairs) == [
+        ("gtk20", "Print", "Drucken"), ("gtk20", "Quit", "Beenden"), ("tar", "Archive", "Archiv")]
+
+
+def test_the_test_products_siblings_never_train(tmp_path):
+    for name in ("gtk20", "gtk30", "gtk40", "gtk20-properties", "glade", "tracker"):
+        write_po(tmp_path / "cats" / f"{name}.po", [(f"{name} string {j}", f"{name} Text {j}", {}) for j in range(20)])
+    cfg = TranslationDataConfig(source=str(tmp_path / "cats"), target_language="de", test_catalogs=["gtk20"])
+    splits = prepare(cfg)
+    trained = {p.catalog for p in splits.train + splits.validation}
+    assert trained == {"glade", "tracker"}
+    assert splits.cleaning["sibling_catalogs_left_out"] == ["gtk20-properties", "gtk30", "gtk40"]
+    off = prepare(TranslationDataConfig(source=str(tmp_path / "cats"), target_language="de", test_catalogs=["gtk20"],
+                                        exclude_test_families=False))
+    assert {p.catalog for p in off.train + off.validation} == trained | {"gtk30", "gtk40", "gtk20-properties"}
+
+
+def test_a_test_string_seen_in_training_under_another_accelerator_is_removed(tmp_path):
+    write_po(tmp_path / "cats" / "app.po", [("~Save As", "Salvar ~como", {})] +
+             [(f"App string {j}", f"Texto {j}", {}) for j in range(20)])
+    write_po(tmp_path / "cats" / "tool.po", [("Save _as", "Salvar _como", {}), ("Print", "Imprimir", {})])
+    splits = prepare(TranslationDataConfig(source=str(tmp_path / "cats"), target_language="de",
+                                           test_catalogs=["tool"]))
+    assert [p.source for p in splits.test] == ["Print"] and splits.cleaning["test_seen_in_train_removed"] == 1
+
+
+def test_a_po_folder_with_no_catalog_in_the_target_language_is_one_line(tmp_path):
+    write_po(tmp_path / "cats" / "app.po", [("Print", "Drucken", {})])       # Language: de
+    with pytest.raises(DataError, match=r"1 catalogs, none in 'pt_BR' \(their languages: de\)") as error:
+        load_pairs(TranslationDataConfig(source=str(tmp_path / "cats"), target_language="pt_BR"))
+    assert "\n" not in str(error.value)

@@ -17,7 +17,8 @@ def tiny_marian(tmp_path_factory):
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import MarianConfig, MarianMTModel, PreTrainedTokenizerFast
 
-    splits = prepare(TranslationDataConfig(source="django-de", test_catalogs=["sessions", "sites", "redirects"]))
+    splits = prepare(TranslationDataConfig(source="django-de", target_language="de",
+                                           test_catalogs=["sessions", "sites", "redirects"]))
     texts = [p.source for p in splits.train] + [p.target for p in splits.train]
     backend = Tokenizer(models.WordLevel(unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()

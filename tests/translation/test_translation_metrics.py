@@ -80,7 +80,7 @@ def test_round_trip_shows_what_the_uncased_tokenizer_costs_and_the_restorer_wins
     from suite.core import sources
     from suite.translation.data import TranslationDataConfig, prepare
 
-    splits = prepare(TranslationDataConfig(source="django-de", test_catalogs=["admin", "auth"]))
+    splits = prepare(TranslationDataConfig(source="django-de", target_language="de", test_catalogs=["admin", "auth"]))
     report = metrics.round_trip_report([p.source for p in splits.test], [p.target for p in splits.test],
                                        [p.target for p in splits.train], sources.resolve("bundled:minilm"))
     assert report["uncased"]["unk_per_string"] < 0.05 < report["keep-accents"]["unk_per_string"] \

@@ -125,3 +125,17 @@ def test_accelerator_report_counts_only_strings_that_have_one():
 
     report = accelerator_report(["_Open", "Save _As", "Quit"], ["_Abrir", "Salvar como", "Sair"])
     assert report == {"accelerators_kept": 0.5, "strings_with_accelerators": 2}
+
+
+@pytest.mark.parametrize(("source", "marker", "stripped"), [
+    ("_Open", "_", "Open"), ("&File", "&", "File"), ("~Save", "~", "Save"), ("Save ~As…", "~", "Save As…"),
+    ("~/.config", None, "~/.config"), ("Tom & Jerry", None, "Tom & Jerry"), ("use_ssl", None, "use_ssl")])
+def test_every_accelerator_convention_is_found_and_taken_out(source, marker, stripped):
+    assert strings.accelerator(source) == marker
+    assert strings.strip_accelerator(source)[:2] == (stripped, marker)
+
+
+def test_accelerator_report_counts_the_tilde_convention():
+    from suite.translation.metrics import accelerator_report
+    report = accelerator_report(["~Save", "&File", "_Open"], ["~Salvar", "&Arquivo", "Abrir"])
+    assert report == {"accelerators_kept": round(2 / 3, 4), "strings_with_accelerators": 3}
