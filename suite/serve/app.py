@@ -1,4 +1,5 @@
-"""The HTTP app that puts one finished run behind ``/predict``, ``/health``, ``/info`` and ``/stats``.
+"""The HTTP app that puts one finished run behind ``/predict``, ``/health``, ``/info`` and ``/stats``,
+and a page to try it at ``/`` (:mod:`suite.serve.page`).
 
 Why FastAPI: the request and response of ``/predict`` are pydantic models that each
 domain declares once, and FastAPI turns the same models into request validation (a
@@ -34,6 +35,7 @@ from suite.serve.batcher import MicroBatcher
 from suite.serve.errors import install_handlers, one_line
 from suite.serve.info import run_info, threshold_of
 from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
+from suite.serve.page import add_page_routes
 from suite.serve.schemas import Health, Info, Stats
 from suite.serve.spec import ServeError, serving_spec
 
@@ -109,11 +111,14 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
 
     app = FastAPI(title=f"suite: {info['domain']} ({run.path.name})", version=_version(),
                   description=f"Predictions of the finished run {run.path.name} ({info['domain']}, "
-                              f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher))
+                              f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher),
+                  docs_url=None, redoc_url=None)        # /docs: suite.serve.page's listing (FastAPI's needs a CDN)
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     install_handlers(app)
     _add_status_routes(app, model, batcher, {**info, **settings})
     _add_predict_route(app, spec, model, batcher)
+    add_page_routes(app, run=run, system=system, spec=spec, predictor=model.get, executor=batcher.executor,
+                    max_body_bytes=max_body_bytes)
     return app
 
 
