@@ -145,7 +145,8 @@ def _table_html(card: dict) -> str:
         cells = "".join(f"<td>{_e(c)}</td>" for c in row[1:])
         body.append(f"<tr{served}><td>{_e(roles.get(row[0], ''))}</td><th scope='row'>{_e(row[0])}</th>{cells}</tr>")
     return (f"<h3>Test split, every system (primary metric: {_e(card['primary_metric'])})</h3>"
-            f"<div class='scroll'><table class='numbers'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+            f"<div class='scroll'><table class='numbers'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def _fallback(point: dict) -> str:
