@@ -123,7 +123,8 @@ def test_a_po_file_through_inputs_predict_and_output_is_what_suite_predict_write
     ("translation", "empty.po", b"", 422, "empty.po: holds no inputs"),
     ("translation", "../app.po", b"", 422, "expected a plain file name"),
     ("diagnostics", "scan.png", png_bytes(), 422, "a diagnostics model reads no files here"),
-    ("spam", "big.eml", b"x" * 2_000_001, 413, "request body too large: the limit is 1000000 bytes")])
+    ("spam", "big.eml", b"x" * 2_000_001, 413, "request body too large: the limit is 1000000 bytes")],
+    ids=["wrong-suffix", "broken-po", "empty-po", "path-in-name", "domain-reads-no-files", "too-large"])
 def test_a_file_the_model_cannot_read_is_refused_with_one_line_and_the_server_keeps_serving(
         live, domain, name, content, status, line):
     server = live(domain)
