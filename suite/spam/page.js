@@ -22,7 +22,7 @@
     const predictions = await S.predictInChunks(texts, (chunk) => ({texts: chunk}), {what: "messages"});
     const rows = predictions.map((p, i) => [
       String(i + 1), texts[i].replace(/\s+/g, " ").slice(0, 90), S.fixed(p.spam_probability),
-      el("span", {class: `badge ${p.label}`}, p.label), S.fixed(p.threshold)]);
+      el("span", {class: `badge ${p.label === "spam" ? "yes" : "no"}`}, p.label), S.fixed(p.threshold)]);
     S.answer.append(S.table(["#", "message", "spam probability", "decision", "threshold"], rows));
     const point = S.operatingPoint();
     if (point && typeof point.fpr === "number") {
