@@ -46,3 +46,11 @@ def test_an_installed_wheel_finds_its_copies_and_a_source_tree_its_own_folders()
     assert resources.RECIPES_DIR in (resources.PACKAGE_DIR / "recipes", resources.IMPORT_ROOT / "recipes")
     assert (resources.RECIPES_DIR / "spam" / "tiny.yaml").is_file()
     assert (resources.DATASETS_DIR / "spamassassin" / "README.md").is_file()
+
+
+def test_the_wheel_holds_the_served_page_and_each_domains_form(wheel):
+    names = set(wheel.namelist())
+    static = {f"suite/serve/static/{p.name}" for p in (ROOT / "suite" / "serve" / "static").iterdir()}
+    assert {"suite/serve/static/page.html", "suite/serve/static/page.js"} <= static <= names
+    assert all(f"suite/{domain}/page.js" in names for domain in ("spam", "recommendation", "translation",
+                                                                 "diagnostics"))

@@ -25,16 +25,27 @@ def metrics_table(metrics: dict, *, columns: list[str] | None = None, fmt: str =
             primary metric and the other scalar metrics of the first system.
         fmt: ``"markdown"`` or ``"text"`` (aligned plain columns for a terminal).
     """
-    models = metrics["models"]
-    columns = columns or metrics.get("headline_metrics") or _scalar_keys(models, metrics["primary_metric"])
-    primary, sign = metrics["primary_metric"], 1 if metrics.get("greater_is_better", True) else -1
-    order = sorted(models, key=lambda name: _sort_key(models[name].get(primary), sign))
-    rows = [["system", *columns]] + [[name, *(_format(models[name].get(c)) for c in columns)] for name in order]
+    rows = metrics_rows(metrics, columns=columns)
     if fmt == "markdown":
         lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows[1:]])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def metrics_rows(metrics: dict, *, columns: list[str] | None = None) -> list[list[str]]:
+    """The cells of :func:`metrics_table`: a header row (``system`` and the metric keys), then one row of
+    formatted values per system, best primary first (for a renderer of another format, such as the served page).
+
+    Args:
+        metrics: a ``metrics.json`` document.
+        columns: metric keys to show (default as in :func:`metrics_table`).
+    """
+    models = metrics["models"]
+    columns = columns or metrics.get("headline_metrics") or _scalar_keys(models, metrics["primary_metric"])
+    primary, sign = metrics["primary_metric"], 1 if metrics.get("greater_is_better", True) else -1
+    order = sorted(models, key=lambda name: _sort_key(models[name].get(primary), sign))
+    return [["system", *columns]] + [[name, *(_format(models[name].get(c)) for c in columns)] for name in order]
 
 
 def model_card(metrics: dict, recipe: dict, *, plots: list[str], usage: str, sections: list[str] = ()) -> str:

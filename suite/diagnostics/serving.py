@@ -7,7 +7,8 @@ decoded in memory as ``images.decode_image`` decodes files (grayscale stays gray
 16-bit is rescaled).
 Saliency maps are computed in memory too and come back as base64 PNG: the image at the
 model's input size with the Grad-CAM heat map over it (the right half of what
-``suite predict --saliency`` draws); nothing is written to disk.
+``suite predict --saliency`` draws); nothing is written to disk. The served page's form (``page.js``)
+sends the images it is given here, Grad-CAM on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from suite.core.errors import DataError
 
+PAGE_SCRIPT = "page.js"           # the form of suite serve's page, beside this module
 FORMATS = ("PNG", "JPEG")
 MAX_PIXELS = 4096 * 4096          # a small PNG can expand to gigabytes; refuse before decoding
 HEAT_ALPHA = 0.45                 # the overlay's opacity, as in saliency.saliency_pngs

@@ -86,6 +86,7 @@ class Recommender:
     text_weight: float = 1.0                               # of the text score against the ID score (see TextWeight)
     text_weight_halves_at: float | None = None             # per user: the weight halves at this many history items
     _positions: dict[str, int] | None = field(default=None, init=False, repr=False)
+    _rated: frozenset[str] | None = field(default=None, init=False, repr=False)   # items in any user's history
     _last_text: tuple | None = field(default=None, init=False, repr=False)    # (texts, their text scores)
 
     @classmethod
@@ -211,6 +212,12 @@ class Recommender:
             self._positions = {item: j for j, item in enumerate(self.item_ids)}
         return self._positions
 
+    def rated_items(self) -> frozenset[str]:
+        """The items some user of the training data rated (the others are ranked by their text alone)."""
+        if self._rated is None:
+            self._rated = frozenset(item for history in self.histories.values() for item in history)
+        return self._rated
+
     def recommend(self, history: list[str], *, k: int = 10, exclude_seen: bool = True) -> list[dict]:
         """Top-``k`` items for a user the model may never have seen.
 
@@ -260,8 +267,9 @@ class Recommender:
         from suite.core.metrics.ranking import top_k
 
         best = top_k(scores[None, :], k, exclude=[seen])[0]
-        return [{"item": self.item_ids[j], "text": self.item_texts[j], "score": round(float(scores[j]), 6)}
-                for j in best if j >= 0]
+        rated = self.rated_items()
+        return [{"item": self.item_ids[j], "text": self.item_texts[j], "score": round(float(scores[j]), 6),
+                 "rated": self.item_ids[j] in rated} for j in best if j >= 0]
 
     def predict(self, inputs: list[str], *, k: int | None = None) -> list[dict]:
         """One ``{"input", "user", "history", "recommendations"}`` per input (see the class docstring).

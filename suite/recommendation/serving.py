@@ -4,12 +4,13 @@ top-``k`` items per user or history out.
 The serving shape every domain has (see :mod:`suite.serve.spec`): request and response
 models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``. The
 predictor takes strings (``user:<id>``, ``items:<a>|<b>``); this module writes them from
-the request's lists.
+the request's lists. For the form of the served page (``page.js``), ``suggest`` offers known
+users and catalogue titles as they are typed (``GET /suggest``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +18,8 @@ from suite.serve.schemas import Text
 from suite.serve.spec import plain_predict
 
 HISTORY_SEPARATOR = "|"    # how the predictor's ``items:`` strings separate items
+PAGE_SCRIPT = "page.js"    # the form of suite serve's page, beside this module
+SUGGEST_FIELDS = ("users", "items")
 
 History = Annotated[list[Text], Field(min_length=1, description="Item ids of the catalogue or free item texts, "
                                                                 "oldest first.")]
@@ -55,6 +58,8 @@ class Recommendation(BaseModel):
     item: str = Field(description="Catalogue item id.")
     text: str = Field(description="The item's text.")
     score: float = Field(description="The model's score of the item for the user (higher ranks first).")
+    rated: bool | None = Field(None, description="Whether any user of the training data rated the item (false: "
+                                                 "ranked by its text alone).")
 
 
 class Prediction(BaseModel):
@@ -83,3 +88,15 @@ predict = plain_predict      # one batch: predictor.predict(inputs, **options)
 def to_response(predictions: list[dict], request: PredictRequest) -> PredictResponse:
     """The response for one request's predictions."""
     return PredictResponse(predictions=[Prediction(**p) for p in predictions])
+
+
+def suggest(predictor: Any, field: str, query: str, limit: int) -> list[dict]:
+    """Up to ``limit`` known users (``field="users"``: ids that start with ``query``) or catalogue items
+    (``"items"``: titles that hold ``query``, those that start with it first), as ``{"value", "label"}``."""
+    needle = query.casefold()
+    if field == "users":
+        users = [u for u in predictor.histories if u.casefold().startswith(needle)]
+        return [{"value": u, "label": f"{len(predictor.histories[u])} items rated"} for u in users[:limit]]
+    found = [(not text.casefold().startswith(needle), j) for j, text in enumerate(predictor.item_texts)
+             if needle in text.casefold()]
+    return [{"value": predictor.item_ids[j], "label": predictor.item_texts[j]} for _, j in sorted(found)[:limit]]

@@ -1,4 +1,5 @@
-"""The HTTP app that puts one finished run behind ``/predict``, ``/health``, ``/info`` and ``/stats``.
+"""The HTTP app that puts one finished run behind ``/predict``, ``/health``, ``/info`` and ``/stats``,
+and a page to try it at ``/`` (:mod:`suite.serve.page`).
 
 Why FastAPI: the request and response of ``/predict`` are pydantic models that each
 domain declares once, and FastAPI turns the same models into request validation (a
@@ -32,6 +33,7 @@ from suite.serve.batcher import MicroBatcher
 from suite.serve.errors import install_handlers, one_line
 from suite.serve.info import run_info, threshold_of
 from suite.serve.limits import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INPUTS, DEFAULT_MAX_QUEUE, BodySizeLimit, ServeLimits
+from suite.serve.page import add_page_routes
 from suite.serve.schemas import Health, Info, Stats
 from suite.serve.spec import serving_spec
 
@@ -110,13 +112,19 @@ def create_app(run_dir: str | Path, *, max_batch: int = 32, max_wait_ms: float =
     settings = {"max_batch": max_batch, "max_wait_ms": max_wait_ms, "max_body_bytes": max_body_bytes,
                 "max_inputs": max_inputs, "max_queue": max_queue}
 
+    page = source.run is not None          # the page shows a run's card; an exported folder has none
     app = FastAPI(title=f"suite: {info['domain']} ({info['run']})", version=_version(),
                   description=f"Predictions of the finished run {info['run']} ({info['domain']}, "
-                              f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher))
+                              f"recipe {info['recipe']}).", lifespan=_lifespan(model, batcher),
+                  # /docs: suite.serve.page's listing (FastAPI's own page needs a CDN)
+                  **({"docs_url": None, "redoc_url": None} if page else {}))
     app.add_middleware(BodySizeLimit, max_body_bytes=max_body_bytes)
     install_handlers(app)
     _add_status_routes(app, model, batcher, {**info, **settings}, limits)
     _add_predict_route(app, spec, model, batcher, limits)
+    if page:
+        add_page_routes(app, run=source.run, system=system, spec=spec, predictor=model.get,
+                        executor=batcher.executor, max_body_bytes=max_body_bytes)
     return app
 
 

@@ -1,7 +1,8 @@
 """Spam over HTTP: ``{"texts": [...]}`` in, one spam probability and decision per text out.
 
 The serving shape every domain has (see :mod:`suite.serve.spec`): request and response
-models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``.
+models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``; and the form of the served
+page (``page.js``), which sends a mail file to ``/inputs`` first (read as ``suite predict --input`` reads it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from suite.serve.schemas import Texts
 from suite.serve.spec import plain_predict
+
+PAGE_SCRIPT = "page.js"                                      # the form of suite serve's page, beside this module
+INPUT_FILE_SUFFIXES = (".eml", ".mbox", ".txt")              # files the page reads into texts via /inputs
 
 
 def example_request() -> dict:

@@ -53,8 +53,8 @@ def placeholder_report(sources: list[str], outputs: list[str], *, shown: int = 1
 def accelerator_report(sources: list[str], outputs: list[str]) -> dict:
     """Among test strings whose source has a keyboard accelerator (``_Open``), the share whose output has one
     too, with the same marker (where it goes is the translator's choice: ``Aj_uda``)."""
-    marked = [(strings.accelerator(s), o) for s, o in zip(sources, outputs) if strings.accelerator(s)]
-    kept = sum(strings.accelerator(o) == marker for marker, o in marked)
+    marked = [kept for s, o in zip(sources, outputs) if (kept := strings.accelerator_kept(s, o)) is not None]
+    kept = sum(marked)
     return {"accelerators_kept": round(kept / len(marked), 4) if marked else None,
             "strings_with_accelerators": len(marked)}
 

@@ -1,7 +1,8 @@
 """Translation over HTTP: ``{"texts": [...]}`` in, one translation per interface string out.
 
 The serving shape every domain has (see :mod:`suite.serve.spec`): request and response
-models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``.
+models, ``to_inputs``, ``predict``, ``to_response`` and ``example_request``; and the form of the served
+page (``page.js``): strings typed, or a ``.po`` read through ``/inputs`` and filled through ``/output``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from suite.serve.schemas import Text
 from suite.serve.spec import plain_predict
+
+PAGE_SCRIPT = "page.js"              # the form of suite serve's page, beside this module
+INPUT_FILE_SUFFIXES = (".po",)       # the page reads a catalog's strings via /inputs and fills it via /output
 
 
 def _not_blank(text: str) -> str:
@@ -39,6 +43,9 @@ class Prediction(BaseModel):
     source: str = Field(description="The source string, as given.")
     translation: str = Field(description="Its translation.")
     placeholders_kept: bool = Field(description="Whether every placeholder of the source is in the translation.")
+    accelerator_kept: bool | None = Field(None, description="Whether the translation has the source's keyboard "
+                                                            "accelerator (_Open, &File); null when the source has "
+                                                            "none.")
 
 
 class PredictResponse(BaseModel):

@@ -61,6 +61,17 @@ def accelerator(text: str) -> str | None:
     return _accelerator_at(text)[0]
 
 
+def accelerator_kept(source: str, output: str) -> bool | None:
+    """Whether ``output`` has the keyboard accelerator of ``source`` (None: the source has none).
+
+    Example:
+        >>> accelerator_kept("_Open", "_Abrir"), accelerator_kept("_Open", "Abrir"), accelerator_kept("Open", "Abrir")
+        (True, False, None)
+    """
+    marker = accelerator(source)
+    return None if marker is None else accelerator(output) == marker
+
+
 def _accelerator_at(text: str) -> tuple[str | None, int]:
     for marker in ACCELERATOR_MARKS:
         if text.count(marker) != 1:

@@ -104,10 +104,11 @@ class Translator:
         return {"logits_processor": LogitsProcessorList([constraint])}
 
     def predict(self, inputs: list[str]) -> list[dict]:
-        """``{"source", "translation", "placeholders_kept"}`` per input string."""
+        """``{"source", "translation", "placeholders_kept", "accelerator_kept"}`` per input string
+        (``accelerator_kept``: None when the source has no keyboard accelerator)."""
         outputs = self.translate(list(inputs), progress=True)
-        return [{"source": s, "translation": t, "placeholders_kept": strings.placeholders_kept(s, t)}
-                for s, t in zip(inputs, outputs)]
+        return [{"source": s, "translation": t, "placeholders_kept": strings.placeholders_kept(s, t),
+                 "accelerator_kept": strings.accelerator_kept(s, t)} for s, t in zip(inputs, outputs)]
 
     def save(self, folder: Path) -> None:
         """Weights, tokenizer, settings and the surface restorer into ``folder``."""
