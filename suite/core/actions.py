@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import calibration, logs, operating, registry, saved_hybrid
+from suite.core import calibration, logs, operating, registry, saved_files, saved_hybrid
 from suite.core.errors import DataError, RunError
 from suite.core.pipeline import baseline_outputs, build_model, evaluate_systems
 from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult
@@ -33,13 +33,16 @@ def load(run_dir: str | Path, system: str = TUNED) -> registry.Predictor:
             run saved it: see :mod:`suite.core.saved_hybrid`).
 
     Raises:
-        RunError: not a finished run folder, an unknown system, or a hybrid the run did not save.
+        RunError: not a finished run folder, an unknown system, a hybrid the run did not save, or a damaged
+            weights or calibration file (named).
     """
     if system not in SERVABLE:
         raise RunError(f"system: expected one of {', '.join(SERVABLE)}, got {system!r}")
     run = _finished(run_dir)
     if system == HYBRID:
         saved_hybrid.require(run.path)
+    saved_files.check_weights(run.model_dir)
+    calibration.latest(run.path, system)          # a damaged calibration is found before the model loads
     with logs.libraries_logging_to(None):
         predictor = registry.get_domain(run.recipe().domain).load_predictor(run.model_dir)
         if system == HYBRID:

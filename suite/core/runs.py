@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from suite.core import saved_files
 from suite.core.errors import RunError
 
 if TYPE_CHECKING:
@@ -196,10 +197,10 @@ class Run:
 
     def metrics(self) -> dict:
         self.require_complete()
-        return json.loads((self.path / METRICS_FILE).read_text(encoding="utf-8"))
+        return saved_files.read_json(self.path / METRICS_FILE, what="the run's metrics, written when it finished")
 
     def read_json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text(encoding="utf-8"))
+        return saved_files.read_json(self.path / name, what=f"the run's {name}", kind=object)
 
     # -- writing -------------------------------------------------------------------------
     def write_json(self, name: str, data: Any) -> Path:

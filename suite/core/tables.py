@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from suite.core import paths
 from suite.core.errors import DataError
 
 TABLE_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -31,10 +32,11 @@ def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each row of a .csv, .tsv, .jsonl or .ndjson file (optionally .gz), read as UTF-8.
 
     Raises:
-        DataError: unknown format, text that is not UTF-8 (naming line and byte offset),
-            a line that is not a JSON object, or broken CSV/gzip.
+        DataError: unknown format, not a regular file (a FIFO would block), text that is not UTF-8 (naming
+            line and byte offset), a line that is not a JSON object, or broken CSV/gzip.
     """
     kind, number = _table_kind(path), 0
+    paths.refuse_special(path, what="table")
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from suite.core import paths
 from suite.core.errors import DataError
 
 CATALOG_SUFFIXES = (".po", ".mo")
@@ -50,10 +51,12 @@ def open_catalog(path: Path):
     """Parse a ``.po`` or ``.mo`` file with polib.
 
     Raises:
-        DataError: the file is not a readable catalog (naming it and polib's reason).
+        DataError: the file is not a regular file (a FIFO would block polib), or not a readable catalog (naming
+            it and polib's reason).
     """
     import polib
 
+    paths.refuse_special(path, what="catalog")
     try:
         if path.suffix.lower() == ".mo":
             return polib.mofile(str(path))
@@ -111,7 +114,7 @@ def find_catalogs(folder: Path, language: str) -> dict[str, Path]:
     (``git``, ``admin/django``)."""
     locale = folder / language / "LC_MESSAGES"
     root = locale if locale.is_dir() else folder
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in CATALOG_SUFFIXES and p.is_file())
+    files = [p for p in paths.regular_files(root, what="data.source") if p.suffix.lower() in CATALOG_SUFFIXES]
     return {str(p.relative_to(root).with_suffix("")): p for p in files}
 
 
@@ -160,10 +163,11 @@ def _translated(entry) -> bool:
     return bool(entry.msgstr)
 
 
-def iter_sources(path: Path) -> Iterator[str]:
-    """Every msgid (and msgid_plural) of a catalog, translated or not."""
-    for entry in open_catalog(path):
-        if entry.msgid:
-            yield entry.msgid
-            if entry.msgid_plural:
-                yield entry.msgid_plural
+def iter_sources(path: Path) -> Iterator[tuple[str, str]]:
+    """(id, string) for every msgid (and msgid_plural) of a catalog, translated or not; the id is
+    ``FILE:LINE`` of the entry in a ``.po``, ``FILE#N`` (the N-th entry) in a ``.mo``."""
+    for number, entry in enumerate((e for e in open_catalog(path) if e.msgid), 1):
+        where = f"{path}:{entry.linenum}" if getattr(entry, "linenum", None) else f"{path}#{number}"
+        yield where, entry.msgid
+        if entry.msgid_plural:
+            yield where, entry.msgid_plural
