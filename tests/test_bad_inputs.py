@@ -25,6 +25,8 @@ class Files:
 
     def __init__(self, root: Path):
         self.root = root
+        self.environ: dict[str, str] = {}     # environment variables the case sets
+
 
     def text(self, name: str, content: str) -> str:
         path = self.root / name
@@ -48,6 +50,22 @@ class Files:
 
     def missing(self, name: str) -> str:
         return str(self.root / name)
+
+    def fifo(self, name: str) -> str:
+        """A named pipe that nobody writes: a reader that opened it would wait for ever."""
+        import os
+
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+        return str(path)
+
+    def loop(self, name: str) -> str:
+        """A symbolic link that points at itself."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(path.name)
+        return str(path)
 
 
 EXISTING_RUN = "existing-run"      # a finished run folder in the runs folder of every case
@@ -157,7 +175,34 @@ SPAM = {
                                                   "no such file or folder"),
     "adapt: a run that has not finished": lambda f: (["adapt", _folder(f, "half", {"recipe.yaml": "domain: spam\n"}),
                                                       "--data", f.missing("new.csv")], "the run has not finished"),
+    "data source that is a FIFO": lambda f: (["train", "spam/tiny", f"data.source={f.fifo('mail.csv')}"],
+                                             "mail.csv is a FIFO (named pipe)"),
+    "data source that is a device": lambda f: (["train", "spam/tiny", "data.source=/dev/null"],
+                                               "data.source: /dev/null is a device"),
+    "data source on /proc": lambda f: (["train", "spam/tiny", "data.source=/proc/self/status"],
+                                       "on the pseudo file system /proc"),
+    "a FIFO in a mail folder": lambda f: (["train", "spam/tiny", f"data.source={_mail_folder(f, fifo=True)}"],
+                                          "ham/pipe is a FIFO"),
+    "a symbolic link loop in a mail folder": lambda f: (["train", "spam/tiny",
+                                                         "data.source=" + _mail_folder(f, loop=True)],
+                                                        "ham/loop.eml is a symbolic link loop"),
+    "calibrate: --data that is a FIFO": lambda f: (["calibrate", finished("spam"), "--data", f.fifo("new.csv")],
+                                                   "new.csv is a FIFO"),
+    "adapt: --data that is a FIFO": lambda f: (["adapt", finished("spam"), "--data", f.fifo("new.csv")],
+                                               "new.csv is a FIFO"),
 }
+
+
+def _mail_folder(f: Files, *, fifo: bool = False, loop: bool = False) -> str:
+    """spam/ and ham/ folders of .eml files, with a FIFO or a symbolic link loop among the ham."""
+    for i in range(6):
+        f.text(f"mail/spam/{i}.eml", f"Subject: WIN {i}\n\nclaim your prize {i}\n")
+        f.text(f"mail/ham/{i}.eml", f"Subject: lunch {i}\n\nsee you at noon {i}\n")
+    if fifo:
+        f.fifo("mail/ham/pipe")
+    if loop:
+        f.loop("mail/ham/loop.eml")
+    return str(f.root / "mail")
 
 
 def _interactions(f: Files, name: str = "interactions.csv", header: str = "user,item,rating,timestamp",
@@ -193,6 +238,9 @@ RECOMMENDATION = {
                                                          "model has none"),
     "adapt: a domain that cannot": lambda f: (["adapt", finished("recommendation"), "--data", _interactions(f)],
                                               "recommendation runs cannot be continued on new data"),
+    "data source that is a FIFO": lambda f: (_rec(f, f.fifo("interactions.csv")), "interactions.csv is a FIFO"),
+    "items table that is a FIFO": lambda f: (_rec(f, _interactions(f), f.fifo("items.csv")),
+                                             "data.items: " + str(f.root / "items.csv") + " is a FIFO"),
 }
 
 
@@ -240,7 +288,31 @@ DIAGNOSTICS = {
                                                        "diagnostics domain has not"),
     "a model strategy key that moved": lambda f: (["train", "diagnostics/tiny", "model.strategy=linear-probe"],
                                                   "unknown key 'model.strategy'"),
+    "data source that is a FIFO": lambda f: (["train", "diagnostics/tiny", f"data.source={f.fifo('scans.csv')}"],
+                                             "scans.csv is a FIFO"),
+    "a symbolic link loop in an image folder": lambda f: (
+        ["train", "diagnostics/tiny", f"data.source={_with(f, _scans(f), loop='scans/lesion/loop.png')}"],
+        "lesion/loop.png is a symbolic link loop"),
+    "data.cache_dir that is a file": lambda f: (["train", "diagnostics/tiny", f"data.cache_dir={f.text('c', 'x')}"],
+                                                "data.cache_dir '" + str(f.root / "c") + "' is a file, not a folder"),
+    "SUITE_CACHE that is a file": lambda f: (["train", "diagnostics/tiny"], _environ(f, "SUITE_CACHE", f.text(
+        "cache", "x"), "$SUITE_CACHE '" + str(f.root / "cache") + "' is a file, not a folder")),
 }
+
+
+def _with(f: Files, folder: str, *, fifo: str | None = None, loop: str | None = None) -> str:
+    """``folder`` after adding a FIFO or a symbolic link loop (names relative to the case's root)."""
+    if fifo:
+        f.fifo(fifo)
+    if loop:
+        f.loop(loop)
+    return folder
+
+
+def _environ(f: Files, name: str, value: str, fragment: str) -> str:
+    """Set environment variable ``name`` for the case; return ``fragment``."""
+    f.environ[name] = value
+    return fragment
 
 def _catalogs(f: Files, entries: str = 'msgid "Open file"\nmsgstr "Datei öffnen"\n', count: int = 2) -> str:
     for i in range(count):
@@ -274,6 +346,8 @@ TRANSLATION = {
         ["train", "translation/tiny", "model.source=" + str(Path(f.text("resnet/config.json",
                                                                         '{"architecture": "resnet50"}')).parent)],
         "describes a 'resnet50' model"),
+    "data source that is a FIFO": lambda f: (_tr(f.fifo("app.po")), "app.po is a FIFO"),
+    "a FIFO among the catalogs": lambda f: (_tr(_with(f, _catalogs(f), fifo="po/pipe.po")), "po/pipe.po is a FIFO"),
     "Firefox Translations folder without its tokenizer": lambda f: (
         ["train", "translation/tiny", "model.source=" + str(Path(f.raw("enpt/model.enpt.intgemm.alphas.bin",
                                                                        b"\0" * 64)).parent)], "no tokenizer.json"),
@@ -299,7 +373,45 @@ def predict_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
         "predict: output that exists": lambda f: (["predict", run, "x", "--output", f.text("done.jsonl", "{}\n")],
                                                   "file exists"),
         "predict: input name too long": lambda f: (["predict", run, "--input", "i" * 300], "--input: iii"),
+        "predict: --input that is a FIFO": lambda f: (["predict", run, "--input", f.fifo("pipe.txt")],
+                                                      "pipe.txt is a FIFO (named pipe); expected a regular file"),
+        "predict: --input that is a device": lambda f: (["predict", run, "--input", "/dev/zero"],
+                                                        "--input: /dev/zero is a device"),
+        "predict: --input on /proc": lambda f: (["predict", run, "--input", "/proc/self/status"],
+                                                "on the pseudo file system /proc"),
+        "predict: --output that is a FIFO": lambda f: (["predict", run, "x", "--output", f.fifo("out.jsonl")],
+                                                       "out.jsonl is a FIFO"),
+        "predict: --output into /proc": lambda f: (["predict", run, "x", "--output", "/proc/out.jsonl"],
+                                                   "--output's folder '/proc': /proc is on the pseudo file system"),
+        "predict: weights with a garbage header": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                             "model.safetensors: damaged weights (Error while "
+                                                             "deserializing header"),
+        "predict: a damaged calibration": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                     _damage(run, "calibrations/20260101-000000-000000.json",
+                                                             '{"threshold": 0.5,', "not valid JSON")),
+        "predict: a truncated metrics.json": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                        _damage(run, "metrics.json", '{"models": {"tun',
+                                                                "expected the run's metrics")),
+        "eval: a truncated metrics.json": lambda f: (["eval", run], _damage(run, "metrics.json", '{"models"',
+                                                                            "metrics.json: damaged (not valid JSON")),
+        "eval: weights with a garbage header": lambda f: (["eval", run], "model.safetensors: damaged weights"),
+        "eval: a calibration that is not a record": lambda f: (["eval", run], _damage(
+            run, "calibrations/20260101-000000-000000.json", '["a list"]', "(a JSON list, not a dict)")),
+        "eval: --data that is a FIFO": lambda f: (["eval", run, "--data", f.fifo("pipe.csv")], "pipe.csv is a FIFO"),
     }
+
+
+# an input each domain's predict accepts before its model loads
+VALID_INPUT = {"spam": lambda f: "hello", "recommendation": lambda f: "user:u1", "translation": lambda f: "Open",
+               "diagnostics": lambda f: f.image("scan.png", 90)}
+
+
+def _damage(run: str, name: str, content: str, fragment: str) -> str:
+    """Write ``content`` over ``name`` in the finished run ``run`` (before the snapshot); return ``fragment``."""
+    path = Path(run) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return fragment
 
 
 SPAM.update({
@@ -349,6 +461,13 @@ DIAGNOSTICS.update({
                                                  "not an image file"),
     "predict: a missing image": lambda f: (["predict", finished("diagnostics"), f.missing("gone.png")],
                                            "no such image file"),
+    "predict: an image that is a symbolic link loop": lambda f: (["predict", finished("diagnostics"),
+                                                                  f.loop("loop.png")],
+                                                                 "loop.png: not an image file (it is a symbolic "
+                                                                 "link loop)"),
+    "predict: a FIFO in an image folder": lambda f: (
+        ["predict", finished("diagnostics"), "--input", _with(f, str(Path(f.image("imgs/a.png", 9)).parent),
+                                                              fifo="imgs/b.png")], "imgs/b.png is a FIFO"),
     "predict: a PNG claiming 30000 x 30000 pixels": lambda f: (["predict", finished("diagnostics"), _huge_png(f)],
                                                               "megapixels suite reads"),
     "train: a PNG claiming 30000 x 30000 pixels": lambda f: (
@@ -424,10 +543,13 @@ def runs(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("domain, case", CASES)
-def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, tmp_path, capsys, monkeypatch):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    argv, expected = TABLES[domain][case](Files(inputs))
+    files = Files(inputs)
+    argv, expected = TABLES[domain][case](files)
+    for name, value in files.environ.items():
+        monkeypatch.setenv(name, value)
     if argv[0] == "train" and argv[1] != "--resume" and not any(a.startswith("output.runs_dir=") for a in argv):
         argv = [*argv, f"output.runs_dir={runs}"]
     before = folder_snapshot(runs)

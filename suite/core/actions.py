@@ -41,8 +41,7 @@ def load(run_dir: str | Path, system: str = TUNED) -> registry.Predictor:
     run = _finished(run_dir)
     if system == HYBRID:
         saved_hybrid.require(run.path)
-    saved_files.check_weights(run.model_dir)
-    calibration.latest(run.path, system)          # a damaged calibration is found before the model loads
+    _check_saved_files(run, system)
     with logs.libraries_logging_to(None):
         predictor = registry.get_domain(run.recipe().domain).load_predictor(run.model_dir)
         if system == HYBRID:
@@ -66,6 +65,7 @@ def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
         DataError: ``data`` cannot be read or used.
     """
     run = _finished(run_dir)
+    _check_saved_files(run, TUNED)
     recipe = run.recipe()
     domain = registry.get_domain(recipe.domain)
     with logs.libraries_logging_to(None):
@@ -188,6 +188,14 @@ def adapt(run_dir: str | Path, data: str, *, strategy: str = ADAPT_STRATEGY,
     values["train"]["strategy"] = strategy
     values["output"]["name"] = None
     return pipeline.tune(load_recipe(values, overrides))
+
+
+def _check_saved_files(run: Run, system: str) -> None:
+    """Read what a later action needs of the run's own files before any work: its metrics, the newest
+    calibration of ``system`` and the headers of its weights; a damaged one is one RunError line naming it."""
+    run.metrics()
+    calibration.latest(run.path, system)
+    saved_files.check_weights(run.model_dir)
 
 
 def _finished(run_dir: str | Path) -> Run:
