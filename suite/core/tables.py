@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,15 +55,18 @@ def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
         raise DataError(utf8_error(path)) from None
     except csv.Error as error:
         raise DataError(f"{path}:{number + 1}: not valid CSV ({error})") from None
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:       # zlib.error: damaged gzip data
         raise DataError(f"{path}: cannot be read ({error})") from None
 
 
 def utf8_error(path: Path) -> str:
     """A one-line message naming the line and byte offset where ``path`` stops being UTF-8."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError, zlib.error) as error:
+        return f"{path}: not UTF-8 text, and cannot be read whole ({error})"
     try:
         data.decode("utf-8")
         return f"{path}: not UTF-8 text"

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,12 +203,18 @@ def _finish(path: Path, files: list[Path], labels: np.ndarray, patients: list[st
 
 
 def read_npz(path: Path, cfg: DiagnosticsDataConfig, origin: str) -> Splits:
-    """A MedMNIST-layout .npz (2-D images; binary, multi-class or multi-label labels)."""
+    """A MedMNIST-layout .npz (2-D images; binary, multi-class or multi-label labels).
+
+    Raises:
+        DataError: a special file (a FIFO would block), a damaged file, or arrays not in the MedMNIST layout.
+    """
+    paths.refuse_special(path, what="data.source")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as error:
-        raise DataError(f"{path}: not a readable .npz file ({brief(str(error), 120)})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:    # a damaged zip or array
+        raise DataError(f"{path}: not a readable .npz file ({brief(str(error) or type(error).__name__, 120)})") \
+            from None
     parts = {}
     for name, prefix in SPLITS.items():
         for kind in ("images", "labels"):

@@ -13,12 +13,13 @@ What is read from a catalog, and what is dropped (counted in :class:`CatalogStat
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from suite.core import paths
-from suite.core.errors import DataError
+from suite.core.errors import DataError, brief
 
 CATALOG_SUFFIXES = (".po", ".mo")
 SYSTEM_LOCALE_DIR = Path("/usr/share/locale")
@@ -48,25 +49,33 @@ class CatalogStats:
 
 
 def open_catalog(path: Path):
-    """Parse a ``.po`` or ``.mo`` file with polib.
+    """Parse a ``.po`` or ``.mo`` file with polib, from bytes read here (polib takes a string for a path where
+    it names a file, and for content otherwise: an empty file would be read as its own name).
 
     Raises:
-        DataError: the file is not a regular file (a FIFO would block polib), or not a readable catalog (naming
-            it and polib's reason).
+        DataError: not a regular file (a FIFO would block), or not a readable catalog (naming it and the
+            reason).
     """
     import polib
 
     paths.refuse_special(path, what="catalog")
     try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
         if path.suffix.lower() == ".mo":
-            return polib.mofile(str(path))
-        return polib.pofile(str(path), encoding="utf-8")
+            return polib.mofile(data)
+        text = data.decode("utf-8-sig")
+        return polib.pofile(text if "\n" in text else text + "\n", encoding="utf-8")
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text (byte {error.start}); convert it with msgconv --to-code=UTF-8") \
             from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, EOFError, struct.error) as error:
+        # what polib's parsers trip on in a damaged file: its own OSError/ValueError, and, reading a .mo,
+        # struct.error, IndexError, KeyError and unknown charsets (LookupError)
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"{path}: not a valid gettext catalog: {reason}") from None
+        raise DataError(f"{path}: not a valid gettext catalog: {brief(reason, 120)}") from None
 
 
 def read_catalog(path: Path, stats: CatalogStats | None = None, *, name: str | None = None) -> list[CatalogEntry]:

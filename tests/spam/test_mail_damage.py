@@ -83,7 +83,7 @@ def _as_mail(row: dict) -> bytes:
     head = "".join(f"{line}\n" for line in row["headers"].splitlines()
                    if not line.startswith(("Content-Type:", "Received-Count:")))
     return (f"{head}Subject: {row['subject']}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-            f"Content-Transfer-Encoding: 8bit\n\n{row['body']}\n").encode("utf-8")
+            f"Content-Transfer-Encoding: 8bit\n\n{row['body']}\n").encode()
 
 
 @pytest.mark.slow
