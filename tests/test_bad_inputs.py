@@ -186,11 +186,21 @@ SPAM = {
     "a symbolic link loop in a mail folder": lambda f: (["train", "spam/tiny",
                                                          "data.source=" + _mail_folder(f, loop=True)],
                                                         "ham/loop.eml is a symbolic link loop"),
+    "damaged gzip data in a table": lambda f: (["train", "spam/tiny", f"data.source={_damaged_gzip(f)}"],
+                                               "mail.csv.gz: cannot be read (Error -3 while decompressing"),
     "calibrate: --data that is a FIFO": lambda f: (["calibrate", finished("spam"), "--data", f.fifo("new.csv")],
                                                    "new.csv is a FIFO"),
     "adapt: --data that is a FIFO": lambda f: (["adapt", finished("spam"), "--data", f.fifo("new.csv")],
                                                "new.csv is a FIFO"),
 }
+
+
+def _damaged_gzip(f: Files) -> str:
+    """A .csv.gz whose deflate stream is damaged after its header (found by tests/test_readers_property.py)."""
+    import gzip
+
+    data = gzip.compress(("text,label\n" + "".join(_mail(i) for i in range(50))).encode())
+    return f.raw("mail.csv.gz", data[:12] + b"\xff" * 8 + data[20:])
 
 
 def _mail_folder(f: Files, *, fifo: bool = False, loop: bool = False) -> str:
@@ -293,6 +303,11 @@ DIAGNOSTICS = {
     "a symbolic link loop in an image folder": lambda f: (
         ["train", "diagnostics/tiny", f"data.source={_with(f, _scans(f), loop='scans/lesion/loop.png')}"],
         "lesion/loop.png is a symbolic link loop"),
+    "a .npz cut short": lambda f: (["train", "diagnostics/tiny", f"data.source={_npz(f, cut=True)}"],
+                                   "scans.npz: not a readable .npz file (File is not a zip file)"),
+    "a .npz of a zip version Python cannot read": lambda f: (
+        ["train", "diagnostics/tiny", f"data.source={_npz(f, version=64)}"],
+        "scans.npz: not a readable .npz file (zip file version 6.4)"),
     "data.cache_dir that is a file": lambda f: (["train", "diagnostics/tiny", f"data.cache_dir={f.text('c', 'x')}"],
                                                 "data.cache_dir '" + str(f.root / "c") + "' is a file, not a folder"),
     "SUITE_CACHE that is a file": lambda f: (["train", "diagnostics/tiny"], _environ(f, "SUITE_CACHE", f.text(
@@ -300,8 +315,26 @@ DIAGNOSTICS = {
 }
 
 
-def _with(f: Files, folder: str, *, fifo: str | None = None, loop: str | None = None) -> str:
-    """``folder`` after adding a FIFO or a symbolic link loop (names relative to the case's root)."""
+def _npz(f: Files, *, cut: bool = False, version: int | None = None) -> str:
+    """A MedMNIST-layout .npz, damaged as tests/test_readers_property.py found: cut in half (BadZipFile), or its
+    central directory naming a zip version Python cannot extract (NotImplementedError)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{f"{part}_{kind}": np.zeros((4, 8, 8) if kind == "images" else (4, 1), np.uint8)
+                                   for part in ("train", "val", "test") for kind in ("images", "labels")})
+    data = bytearray(buffer.getvalue())
+    if version is not None:
+        start = data.find(b"PK\x01\x02")                 # the first central directory entry
+        data[start + 6:start + 8] = version.to_bytes(2, "little")
+    return f.raw("scans.npz", bytes(data[:len(data) // 2] if cut else data))
+
+
+def _with(f: Files, folder: str, *, fifo: str | None = None, loop: str | None = None,
+          empty: str | None = None) -> str:
+    """``folder`` after adding a FIFO, a symbolic link loop or an empty file (names relative to the case's root)."""
+    if empty:
+        f.raw(empty, b"")
     if fifo:
         f.fifo(fifo)
     if loop:
@@ -347,6 +380,8 @@ TRANSLATION = {
                                                                         '{"architecture": "resnet50"}')).parent)],
         "describes a 'resnet50' model"),
     "data source that is a FIFO": lambda f: (_tr(f.fifo("app.po")), "app.po is a FIFO"),
+    "an empty .mo catalog": lambda f: (_tr(_with(f, _catalogs(f), empty="po/empty.mo")),
+                                       "po/empty.mo: not a valid gettext catalog"),
     "a FIFO among the catalogs": lambda f: (_tr(_with(f, _catalogs(f), fifo="po/pipe.po")), "po/pipe.po is a FIFO"),
     "Firefox Translations folder without its tokenizer": lambda f: (
         ["train", "translation/tiny", "model.source=" + str(Path(f.raw("enpt/model.enpt.intgemm.alphas.bin",

@@ -212,7 +212,8 @@ def read_npz(path: Path, cfg: DiagnosticsDataConfig, origin: str) -> Splits:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:    # a damaged zip or array
+    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as error:
+        # a damaged zip or array; RuntimeError: a zip member encrypted, or of a zip version Python cannot read
         raise DataError(f"{path}: not a readable .npz file ({brief(str(error) or type(error).__name__, 120)})") \
             from None
     parts = {}
