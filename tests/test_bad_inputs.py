@@ -526,6 +526,14 @@ TRANSLATION.update({
     "predict: a .po output into a missing folder": lambda f: (
         ["predict", finished("translation"), "--input", f.text("app.po", 'msgid "Open"\nmsgstr ""\n'), "--output",
          f.missing("missing-dir/app.po")], "no folder"),
+    "predict: a catalog whose Language header holds a line break": lambda f: (
+        ["predict", finished("translation"), "--input", f.raw("app.po", rb"""msgid ""
+msgstr "Language: pt_BR\n"
+"#, x\n"
+
+msgid "Open"
+msgstr ""
+""")], "the catalog's Language is 'pt_BR #, x' but"),       # found by tests/test_readers_property.py
     "predict: a catalog in another language than the model's": lambda f: (
         ["predict", finished("translation"), "--input", f.text("app.de.po", 'msgid ""\nmsgstr "Language: de\\n"\n\n'
                                                                           'msgid "Open"\nmsgstr ""\n')],
