@@ -200,7 +200,7 @@ class Run:
         return saved_files.read_json(self.path / METRICS_FILE, what="the run's metrics, written when it finished")
 
     def read_json(self, name: str) -> Any:
-        return saved_files.read_json(self.path / name, what=f"the run's {name}", kind=object)
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
 
     # -- writing -------------------------------------------------------------------------
     def write_json(self, name: str, data: Any) -> Path:
