@@ -15,6 +15,11 @@
                 [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         where tuning pays: small label-budget curves, then a verdict per domain
 
+``suite predict`` writes one row per input (JSON lines on stdout, or ``--output`` .jsonl/.csv), each starting
+with ``input_id``, where the input came from (``FILE:LINE``, ``FILE``, ``FILE#N``, ``inline N``; see
+suite/core/inputs.py), and, for a model that reads only so many tokens, ``truncated``; skipped blank lines,
+damaged e-mails and cut texts are counted on stderr.
+
 Problems with the user's input (recipe, data, model source, run folder) print one line
 ``error: ...`` and exit with status 2; ``suite eval --fail-on-drift`` exits with 3 when the
 threshold's rates leave the interval it was chosen with.
