@@ -15,6 +15,11 @@
                 [--compare OLD.json [--against NEW.json]]
     suite demo [--plan PLAN] [--out DIR]         where tuning pays: small label-budget curves, then a verdict per domain
 
+``suite predict`` writes one row per input (JSON lines on stdout, or ``--output`` .jsonl/.csv), each starting
+with ``input_id``, where the input came from (``FILE:LINE``, ``FILE``, ``FILE#N``, ``inline N``; see
+suite/core/inputs.py), and, for a model that reads only so many tokens, ``truncated``; skipped blank lines,
+damaged e-mails and cut texts are counted on stderr.
+
 Problems with the user's input (recipe, data, model source, run folder) print one line
 ``error: ...`` and exit with status 2; ``suite eval --fail-on-drift`` exits with 3 when the
 threshold's rates leave the interval it was chosen with.
@@ -242,7 +247,7 @@ def _train(args) -> int:
 def _eval(args) -> int:
     from suite.core import actions, operating
 
-    data = str(_path(args.data, "--data")) if args.data else None
+    data = str(_input_path(args.data, "--data")) if args.data else None
     document = actions.evaluate(_path(args.run_dir, "run folder"), data)
     _print_metrics(document, header=f"evaluation of {args.run_dir}")
     point = document.get("operating_point")
@@ -267,7 +272,7 @@ def _calibrate(args) -> int:
     target = Target("fpr", args.target_fpr) if args.target_fpr is not None else \
         Target("fpr", 1 - args.target_specificity) if args.target_specificity is not None else \
         Target("tpr", args.target_sensitivity) if args.target_sensitivity is not None else None
-    record = actions.calibrate(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), target=target,
+    record = actions.calibrate(_path(args.run_dir, "run folder"), str(_input_path(args.data, "--data")), target=target,
                                system=args.system)
     print(f"new threshold of the {args.system} system {record['threshold']:.6g} (was "
           f"{record['previous_threshold']:.6g}), chosen on {args.data}")
@@ -299,14 +304,15 @@ def _rate(text: str) -> float:
 def _adapt(args) -> int:
     from suite.core import actions
 
-    run = actions.adapt(_path(args.run_dir, "run folder"), str(_path(args.data, "--data")), strategy=args.strategy,
-                        overrides=args.overrides)
+    run = actions.adapt(_path(args.run_dir, "run folder"), str(_input_path(args.data, "--data")),
+                        strategy=args.strategy, overrides=args.overrides)
     _print_metrics(run.metrics(), header=f"adapted run: {run.path} (from {args.run_dir}, which is unchanged)")
     return 0
 
 
 def _predict(args) -> int:
     from suite.core import actions, calibration, predict_options, registry
+    from suite.core.inputs import Inputs, rows, truncation
     from suite.core.results import HYBRID
 
     if args.help or args.run_dir is None:
@@ -317,11 +323,13 @@ def _predict(args) -> int:
     inline = list(args.inputs) + more
     if bool(inline) == bool(args.input):
         raise SuiteError("predict: give inputs inline or with --input FILE (one of the two)")
-    input_file = _path(args.input, "--input") if args.input else None
+    input_file = _input_path(args.input, "--input") if args.input else None
     writes_own = _check_output(args.output, domain, input_file)
-    inputs = domain.read_inputs(source.model_dir, inline=inline, path=input_file)
+    inputs = Inputs.of(domain.read_inputs(source.model_dir, inline=inline, path=input_file), input_file)
     if not inputs:
         raise SuiteError(f"--input {args.input}: holds no inputs")
+    for note in inputs.notes:
+        print(note, file=sys.stderr)
     predictor = actions.load(source.path, args.system, engine=args.engine)
     if args.system == HYBRID:
         print(f"using the hybrid: {predictor.description}", file=sys.stderr)
@@ -331,12 +339,17 @@ def _predict(args) -> int:
     if in_effect is not None:
         print(f"using threshold {in_effect[1]['threshold']:.6g} from {in_effect[0].relative_to(source.run.path)}",
               file=sys.stderr)
-    predictions = predictor.predict(inputs, **options)
+    cut, note = truncation(predictor, inputs.values)
+    if note:
+        print(note, file=sys.stderr)
+    predictions = predictor.predict(inputs.values, **options)
+    if writes_own:
+        print(domain.write_output(predictor, predictions, args.output, input=input_file))
+        return 0
+    predictions = rows(predictions, inputs, cut)
     if args.output is None:
         for prediction in predictions:
             print(json.dumps(prediction, ensure_ascii=False))
-    elif writes_own:
-        print(domain.write_output(predictor, predictions, args.output, input=input_file))
     else:
         from suite.core.runs import atomic_write_text
 
@@ -371,11 +384,12 @@ def _predict_help(args) -> int:
 def _check_output(output: Path | None, domain, source: Path | None) -> bool:
     """Refuse, before the model loads, an ``--output`` that exists, has an unknown kind or has no folder;
     return whether the domain writes it in a format of its own."""
-    from suite.core import registry
+    from suite.core import paths, registry
 
     if output is None:
         return False
     _path(output, "--output")
+    paths.refuse_special(output, what="--output")
     own = domain.output_suffixes if isinstance(domain, registry.WritesOwnOutput) else ()
     if output.suffix.lower() not in (*OUTPUT_SUFFIXES, *own):
         raise SuiteError(f"--output {output}: unknown kind '{output.suffix or output.name}'; expected "
@@ -384,6 +398,7 @@ def _check_output(output: Path | None, domain, source: Path | None) -> bool:
         raise SuiteError(f"--output {output}: file exists; choose a new name")
     if not output.parent.is_dir():
         raise SuiteError(f"--output {output}: no folder '{output.parent}' to write it in")
+    paths.writable_folder(output.parent, what="--output's folder")
     if output.suffix.lower() in own and (source is None or source.suffix.lower() != output.suffix.lower()):
         raise SuiteError(f"--output {output}: a {output.suffix} output is the --input {output.suffix} file filled "
                          f"in; give a {output.suffix} file as --input")
@@ -394,6 +409,14 @@ def _path(value: str | Path | None, what: str) -> Path:
     from suite.core import paths
 
     return paths.check(value, what=what)
+
+
+def _input_path(value: str | Path, what: str) -> Path:
+    """A file or folder to read: a possible name, and not a FIFO, device, socket or pseudo file (a missing one
+    passes: its reader says what it expected)."""
+    from suite.core import paths
+
+    return paths.refuse_special(_path(value, what), what=what)
 
 
 def _export(args) -> int:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")        # tests never reach for the network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -18,6 +19,14 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):     # set before torch is import
                                                      // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
 
 TESTS = Path(__file__).resolve().parent
+
+# Property-based tests (Hypothesis): the fast lane draws a bounded number of examples per test, with no deadline
+# (two shared cores make one example's time vary); HYPOTHESIS_PROFILE=deep draws many more.
+settings.register_profile("default", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("deep", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.hookimpl(tryfirst=True)       # before xdist's own hook reads the marks

@@ -25,6 +25,8 @@ class Files:
 
     def __init__(self, root: Path):
         self.root = root
+        self.environ: dict[str, str] = {}     # environment variables the case sets
+
 
     def text(self, name: str, content: str) -> str:
         path = self.root / name
@@ -48,6 +50,22 @@ class Files:
 
     def missing(self, name: str) -> str:
         return str(self.root / name)
+
+    def fifo(self, name: str) -> str:
+        """A named pipe that nobody writes: a reader that opened it would wait for ever."""
+        import os
+
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+        return str(path)
+
+    def loop(self, name: str) -> str:
+        """A symbolic link that points at itself."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(path.name)
+        return str(path)
 
 
 EXISTING_RUN = "existing-run"      # a finished run folder in the runs folder of every case
@@ -96,6 +114,8 @@ def common_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
         "recipe key given twice": lambda f: (["train", f.text("twice.yaml", f"domain: {domain}\nname: x\n"
                                                                        "train: {{epochs: 1}}\ntrain: {{seed: 1}}\n")],
                                              "key 'train' is given twice (first at line 3)"),
+        "runs folder on /proc": lambda f: (["train", tiny, "output.runs_dir=/proc/suite-runs"],
+                                           "/proc is on the pseudo file system /proc"),
         "negative data-loader workers": lambda f: (["train", tiny, "train.num_workers=-1"],
                                                    "train.num_workers: expected an integer from 0 to 256"),
         "LoRA rank of a million": lambda f: (["train", tiny, "lora.enabled=true", "lora.r=1000000"],
@@ -164,7 +184,44 @@ SPAM = {
                                                   "no such file or folder"),
     "adapt: a run that has not finished": lambda f: (["adapt", _folder(f, "half", {"recipe.yaml": "domain: spam\n"}),
                                                       "--data", f.missing("new.csv")], "the run has not finished"),
+    "data source that is a FIFO": lambda f: (["train", "spam/tiny", f"data.source={f.fifo('mail.csv')}"],
+                                             "mail.csv is a FIFO (named pipe)"),
+    "data source that is a device": lambda f: (["train", "spam/tiny", "data.source=/dev/null"],
+                                               "data.source: /dev/null is a device"),
+    "data source on /proc": lambda f: (["train", "spam/tiny", "data.source=/proc/self/status"],
+                                       "on the pseudo file system /proc"),
+    "a FIFO in a mail folder": lambda f: (["train", "spam/tiny", f"data.source={_mail_folder(f, fifo=True)}"],
+                                          "ham/pipe is a FIFO"),
+    "a symbolic link loop in a mail folder": lambda f: (["train", "spam/tiny",
+                                                         "data.source=" + _mail_folder(f, loop=True)],
+                                                        "ham/loop.eml is a symbolic link loop"),
+    "damaged gzip data in a table": lambda f: (["train", "spam/tiny", f"data.source={_damaged_gzip(f)}"],
+                                               "mail.csv.gz: cannot be read (Error -3 while decompressing"),
+    "calibrate: --data that is a FIFO": lambda f: (["calibrate", finished("spam"), "--data", f.fifo("new.csv")],
+                                                   "new.csv is a FIFO"),
+    "adapt: --data that is a FIFO": lambda f: (["adapt", finished("spam"), "--data", f.fifo("new.csv")],
+                                               "new.csv is a FIFO"),
 }
+
+
+def _damaged_gzip(f: Files) -> str:
+    """A .csv.gz whose deflate stream is damaged after its header (found by tests/test_readers_property.py)."""
+    import gzip
+
+    data = gzip.compress(("text,label\n" + "".join(_mail(i) for i in range(50))).encode())
+    return f.raw("mail.csv.gz", data[:12] + b"\xff" * 8 + data[20:])
+
+
+def _mail_folder(f: Files, *, fifo: bool = False, loop: bool = False) -> str:
+    """spam/ and ham/ folders of .eml files, with a FIFO or a symbolic link loop among the ham."""
+    for i in range(6):
+        f.text(f"mail/spam/{i}.eml", f"Subject: WIN {i}\n\nclaim your prize {i}\n")
+        f.text(f"mail/ham/{i}.eml", f"Subject: lunch {i}\n\nsee you at noon {i}\n")
+    if fifo:
+        f.fifo("mail/ham/pipe")
+    if loop:
+        f.loop("mail/ham/loop.eml")
+    return str(f.root / "mail")
 
 
 def _interactions(f: Files, name: str = "interactions.csv", header: str = "user,item,rating,timestamp",
@@ -200,6 +257,9 @@ RECOMMENDATION = {
                                                          "model has none"),
     "adapt: a domain that cannot": lambda f: (["adapt", finished("recommendation"), "--data", _interactions(f)],
                                               "recommendation runs cannot be continued on new data"),
+    "data source that is a FIFO": lambda f: (_rec(f, f.fifo("interactions.csv")), "interactions.csv is a FIFO"),
+    "items table that is a FIFO": lambda f: (_rec(f, _interactions(f), f.fifo("items.csv")),
+                                             "data.items: " + str(f.root / "items.csv") + " is a FIFO"),
 }
 
 
@@ -259,7 +319,54 @@ DIAGNOSTICS = {
                                                        "diagnostics domain has not"),
     "a model strategy key that moved": lambda f: (["train", "diagnostics/tiny", "model.strategy=linear-probe"],
                                                   "unknown key 'model.strategy'"),
+    "data source that is a FIFO": lambda f: (["train", "diagnostics/tiny", f"data.source={f.fifo('scans.csv')}"],
+                                             "scans.csv is a FIFO"),
+    "a symbolic link loop in an image folder": lambda f: (
+        ["train", "diagnostics/tiny", f"data.source={_with(f, _scans(f), loop='scans/lesion/loop.png')}"],
+        "lesion/loop.png is a symbolic link loop"),
+    "a .npz cut short": lambda f: (["train", "diagnostics/tiny", f"data.source={_npz(f, cut=True)}"],
+                                   "scans.npz: not a readable .npz file (File is not a zip file)"),
+    "a .npz of a zip version Python cannot read": lambda f: (
+        ["train", "diagnostics/tiny", f"data.source={_npz(f, version=64)}"],
+        "scans.npz: not a readable .npz file (zip file version 6.4)"),
+    "data.cache_dir that is a file": lambda f: (["train", "diagnostics/tiny", f"data.cache_dir={f.text('c', 'x')}"],
+                                                "data.cache_dir '" + str(f.root / "c") + "' is a file, not a folder"),
+    "SUITE_CACHE that is a file": lambda f: (["train", "diagnostics/tiny"], _environ(f, "SUITE_CACHE", f.text(
+        "cache", "x"), "$SUITE_CACHE '" + str(f.root / "cache") + "' is a file, not a folder")),
 }
+
+
+def _npz(f: Files, *, cut: bool = False, version: int | None = None) -> str:
+    """A MedMNIST-layout .npz, damaged as tests/test_readers_property.py found: cut in half (BadZipFile), or its
+    central directory naming a zip version Python cannot extract (NotImplementedError)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{f"{part}_{kind}": np.zeros((4, 8, 8) if kind == "images" else (4, 1), np.uint8)
+                                   for part in ("train", "val", "test") for kind in ("images", "labels")})
+    data = bytearray(buffer.getvalue())
+    if version is not None:
+        start = data.find(b"PK\x01\x02")                 # the first central directory entry
+        data[start + 6:start + 8] = version.to_bytes(2, "little")
+    return f.raw("scans.npz", bytes(data[:len(data) // 2] if cut else data))
+
+
+def _with(f: Files, folder: str, *, fifo: str | None = None, loop: str | None = None,
+          empty: str | None = None) -> str:
+    """``folder`` after adding a FIFO, a symbolic link loop or an empty file (names relative to the case's root)."""
+    if empty:
+        f.raw(empty, b"")
+    if fifo:
+        f.fifo(fifo)
+    if loop:
+        f.loop(loop)
+    return folder
+
+
+def _environ(f: Files, name: str, value: str, fragment: str) -> str:
+    """Set environment variable ``name`` for the case; return ``fragment``."""
+    f.environ[name] = value
+    return fragment
 
 def _catalogs(f: Files, entries: str = 'msgid "Open file"\nmsgstr "Datei öffnen"\n', count: int = 2) -> str:
     for i in range(count):
@@ -293,6 +400,10 @@ TRANSLATION = {
         ["train", "translation/tiny", "model.source=" + str(Path(f.text("resnet/config.json",
                                                                         '{"architecture": "resnet50"}')).parent)],
         "describes a 'resnet50' model"),
+    "data source that is a FIFO": lambda f: (_tr(f.fifo("app.po")), "app.po is a FIFO"),
+    "an empty .mo catalog": lambda f: (_tr(_with(f, _catalogs(f), empty="po/empty.mo")),
+                                       "po/empty.mo: not a valid gettext catalog"),
+    "a FIFO among the catalogs": lambda f: (_tr(_with(f, _catalogs(f), fifo="po/pipe.po")), "po/pipe.po is a FIFO"),
     "Firefox Translations folder without its tokenizer": lambda f: (
         ["train", "translation/tiny", "model.source=" + str(Path(f.raw("enpt/model.enpt.intgemm.alphas.bin",
                                                                        b"\0" * 64)).parent)], "no tokenizer.json"),
@@ -318,7 +429,45 @@ def predict_cases(domain: str) -> dict[str, Callable[[Files], Case]]:
         "predict: output that exists": lambda f: (["predict", run, "x", "--output", f.text("done.jsonl", "{}\n")],
                                                   "file exists"),
         "predict: input name too long": lambda f: (["predict", run, "--input", "i" * 300], "--input: iii"),
+        "predict: --input that is a FIFO": lambda f: (["predict", run, "--input", f.fifo("pipe.txt")],
+                                                      "pipe.txt is a FIFO (named pipe); expected a regular file"),
+        "predict: --input that is a device": lambda f: (["predict", run, "--input", "/dev/zero"],
+                                                        "--input: /dev/zero is a device"),
+        "predict: --input on /proc": lambda f: (["predict", run, "--input", "/proc/self/status"],
+                                                "on the pseudo file system /proc"),
+        "predict: --output that is a FIFO": lambda f: (["predict", run, "x", "--output", f.fifo("out.jsonl")],
+                                                       "out.jsonl is a FIFO"),
+        "predict: --output into /proc": lambda f: (["predict", run, "x", "--output", "/proc/out.jsonl"],
+                                                   "--output's folder '/proc': /proc is on the pseudo file system"),
+        "predict: weights with a garbage header": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                             "model.safetensors: damaged weights (Error while "
+                                                             "deserializing header"),
+        "predict: a damaged calibration": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                     _damage(run, "calibrations/20260101-000000-000000.json",
+                                                             '{"threshold": 0.5,', "not valid JSON")),
+        "predict: a truncated metrics.json": lambda f: (["predict", run, VALID_INPUT[domain](f)],
+                                                        _damage(run, "metrics.json", '{"models": {"tun',
+                                                                "expected the run's metrics")),
+        "eval: a truncated metrics.json": lambda f: (["eval", run], _damage(run, "metrics.json", '{"models"',
+                                                                            "metrics.json: damaged (not valid JSON")),
+        "eval: weights with a garbage header": lambda f: (["eval", run], "model.safetensors: damaged weights"),
+        "eval: a calibration that is not a record": lambda f: (["eval", run], _damage(
+            run, "calibrations/20260101-000000-000000.json", '["a list"]', "(a JSON list, not a dict)")),
+        "eval: --data that is a FIFO": lambda f: (["eval", run, "--data", f.fifo("pipe.csv")], "pipe.csv is a FIFO"),
     }
+
+
+# an input each domain's predict accepts before its model loads
+VALID_INPUT = {"spam": lambda f: "hello", "recommendation": lambda f: "user:u1", "translation": lambda f: "Open",
+               "diagnostics": lambda f: f.image("scan.png", 90)}
+
+
+def _damage(run: str, name: str, content: str, fragment: str) -> str:
+    """Write ``content`` over ``name`` in the finished run ``run`` (before the snapshot); return ``fragment``."""
+    path = Path(run) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return fragment
 
 
 SPAM.update({
@@ -383,6 +532,13 @@ DIAGNOSTICS.update({
                                                  "not an image file"),
     "predict: a missing image": lambda f: (["predict", finished("diagnostics"), f.missing("gone.png")],
                                            "no such image file"),
+    "predict: an image that is a symbolic link loop": lambda f: (["predict", finished("diagnostics"),
+                                                                  f.loop("loop.png")],
+                                                                 "loop.png: not an image file (it is a symbolic "
+                                                                 "link loop)"),
+    "predict: a FIFO in an image folder": lambda f: (
+        ["predict", finished("diagnostics"), "--input", _with(f, str(Path(f.image("imgs/a.png", 9)).parent),
+                                                              fifo="imgs/b.png")], "imgs/b.png is a FIFO"),
     "predict: a PNG claiming 30000 x 30000 pixels": lambda f: (["predict", finished("diagnostics"), _huge_png(f)],
                                                               "megapixels suite reads"),
     "train: a PNG claiming 30000 x 30000 pixels": lambda f: (
@@ -406,6 +562,14 @@ TRANSLATION.update({
     "predict: a .po output into a missing folder": lambda f: (
         ["predict", finished("translation"), "--input", f.text("app.po", 'msgid "Open"\nmsgstr ""\n'), "--output",
          f.missing("missing-dir/app.po")], "no folder"),
+    "predict: a catalog whose Language header holds a line break": lambda f: (
+        ["predict", finished("translation"), "--input", f.raw("app.po", rb"""msgid ""
+msgstr "Language: pt_BR\n"
+"#, x\n"
+
+msgid "Open"
+msgstr ""
+""")], "the catalog's Language is 'pt_BR #, x' but"),       # found by tests/test_readers_property.py
     "predict: a catalog in another language than the model's": lambda f: (
         ["predict", finished("translation"), "--input", f.text("app.de.po", 'msgid ""\nmsgstr "Language: de\\n"\n\n'
                                                                           'msgid "Open"\nmsgstr ""\n')],
@@ -511,10 +675,13 @@ def runs(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("domain, case", CASES)
-def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_line_and_touches_no_run(domain, case, runs, tmp_path, capsys, monkeypatch):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    argv, expected = TABLES[domain][case](Files(inputs))
+    files = Files(inputs)
+    argv, expected = TABLES[domain][case](files)
+    for name, value in files.environ.items():
+        monkeypatch.setenv(name, value)
     if argv[0] == "train" and argv[1] != "--resume" and not any(a.startswith("output.runs_dir=") for a in argv):
         argv = [*argv, f"output.runs_dir={runs}"]
     before = folder_snapshot(runs)

@@ -41,10 +41,28 @@ def test_predict_inline_and_from_file(spam_tiny_run, tmp_path, capsys):
     output = tmp_path / "out.jsonl"
     assert run_cli(capsys, "predict", str(spam_tiny_run.path), "--input", str(source), "--output",
                    str(output))[0] == 0
-    assert [json.loads(line) for line in output.read_text().splitlines()] == rows
+    from_file = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r.pop("input_id") for r in rows] == ["inline 1", "inline 2"]
+    assert [r.pop("input_id") for r in from_file] == [f"{source}:2", f"{source}:3"]     # line 1: the header
+    assert from_file == rows
     code, _, err = run_cli(capsys, "predict", str(spam_tiny_run.path), "--input", str(source), "--output",
                            str(output))
     assert code == 2 and "file exists" in err
+
+
+@pytest.mark.slow
+def test_predict_rows_name_their_line_skip_blanks_and_flag_cut_texts(spam_tiny_run, tmp_path, capsys):
+    """Blank lines are skipped and counted, every row names its line, and a text longer than model.max_length
+    is flagged in its row and counted on stderr."""
+    source = tmp_path / "in.txt"
+    source.write_text("FREE money!!! click\n\n" + "word " * 2000 + "\n   \nsee you at lunch\n", encoding="utf-8")
+    code, out, err = run_cli(capsys, "predict", str(spam_tiny_run.path), "--input", str(source))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [r["input_id"] for r in rows] == [f"{source}:1", f"{source}:3", f"{source}:5"]
+    assert [r["truncated"] for r in rows] == [False, True, False]
+    assert f"{source}: 2 blank lines skipped" in err
+    assert "1 of 3 inputs were longer than the model reads (model.max_length = " in err
 
 
 def test_console_script_exit_status(tmp_path):

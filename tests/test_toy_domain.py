@@ -97,6 +97,7 @@ def test_predict_takes_the_toys_option_and_serve_answers_alike(toy, toy_run):
         predicted = toy.run("predict", str(toy_run), *NUMBERS, "--decimals", "1")     # while the server starts
         assert predicted.returncode == 0, predicted.stderr
         rounded = [json.loads(line) for line in predicted.stdout.splitlines()]
+        assert [row.pop("input_id") for row in rounded] == [f"inline {n}" for n in range(1, len(NUMBERS) + 1)]
         assert [row["number"] for row in rounded] == [float(n) for n in NUMBERS]
         assert [row["label"] for row in rounded[:2]] == ["positive", "negative"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.core import calibration, logs, onnx_engine, operating, registry, saved_hybrid
+from suite.core import calibration, logs, onnx_engine, operating, registry, saved_files, saved_hybrid
 from suite.core.errors import DataError, RunError
 from suite.core.pipeline import baseline_outputs, build_model, evaluate_systems
 from suite.core.results import HYBRID, SERVABLE, TUNED, ZERO_SHOT, RunResult
@@ -85,11 +85,13 @@ def load(run_dir: str | Path, system: str = TUNED, *, engine: str = onnx_engine.
             :mod:`suite.core.onnx_engine`); its predictions have the same form and threshold.
 
     Raises:
-        RunError: not a finished run folder, an unknown system or engine, a hybrid the run did not save, or
-            ``engine="onnx"`` for a run never exported to ONNX.
+        RunError: not a finished run folder, an unknown system or engine, a hybrid the run did not save,
+            ``engine="onnx"`` for a run never exported to ONNX, or a damaged weights or calibration file (named).
         ModelSourceError: a corrupted ONNX graph.
     """
     source = open_source(run_dir, engine=engine, system=system)
+    if source.run is not None:
+        _check_saved_files(source.run, system, weights=source.exported is None)
     with logs.libraries_logging_to(None):
         if source.exported is not None:
             predictor = onnx_engine.load(source.exported, system)
@@ -117,6 +119,7 @@ def evaluate(run_dir: str | Path, data: str | None = None) -> dict:
         DataError: ``data`` cannot be read or used.
     """
     run = _finished(run_dir)
+    _check_saved_files(run, TUNED)
     recipe = run.recipe()
     domain = registry.get_domain(recipe.domain)
     with logs.libraries_logging_to(None):
@@ -239,6 +242,16 @@ def adapt(run_dir: str | Path, data: str, *, strategy: str = ADAPT_STRATEGY,
     values["train"]["strategy"] = strategy
     values["output"]["name"] = None
     return pipeline.tune(load_recipe(values, overrides))
+
+
+def _check_saved_files(run: Run, system: str, *, weights: bool = True) -> None:
+    """Read what a later action needs of the run's own files before any work: its metrics, the newest
+    calibration of ``system`` and (``weights``) the headers of its weights; a damaged one is one RunError line
+    naming it."""
+    run.metrics()
+    calibration.latest(run.path, system)
+    if weights:
+        saved_files.check_weights(run.model_dir)
 
 
 def _finished(run_dir: str | Path) -> Run:

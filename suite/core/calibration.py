@@ -12,23 +12,37 @@ and ``suite eval`` then use.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
+from suite.core import saved_files
+from suite.core.errors import RunError
 from suite.core.results import TUNED
 
 FOLDER = "calibrations"
 
 
+EXPECTED = "a calibration record as suite calibrate writes it (with a numeric threshold); remove the file"
+
+
 def latest(run_path: Path, system: str = TUNED) -> tuple[Path, dict] | None:
     """The newest calibration of one system of a run (its file and record), or None. Records without a system
-    are the tuned model's."""
+    are the tuned model's.
+
+    Raises:
+        RunError: a calibration file that is damaged (not JSON, or without a numeric threshold), named.
+    """
     for path in sorted((Path(run_path) / FOLDER).glob("*.json"), reverse=True):
-        found = json.loads(path.read_text(encoding="utf-8"))
+        found = saved_files.read_json(path, what=EXPECTED)
         if found.get("system", TUNED) == system:
+            if not _is_number(found.get("threshold")) or not isinstance(found.get("operating_point", {}), dict):
+                raise RunError(f"{path}: damaged (no numeric threshold); expected {EXPECTED}")
             return path, found
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
 def apply_latest(predictor: Any, run_path: Path, system: str = TUNED) -> Path | None:

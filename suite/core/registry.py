@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from suite.core.errors import RecipeError, brief
 
 if TYPE_CHECKING:
+    from suite.core.inputs import Inputs
     from suite.core.recipe import Recipe
 
 ENTRY_POINT_GROUP = "suite.domains"
@@ -119,6 +120,17 @@ class Predictor(Protocol):
 
 
 @runtime_checkable
+class ReportsTruncation(Protocol):
+    """A predictor that reads only so much of an input (a token limit) and says which inputs it cuts, so that
+    ``suite predict`` flags their rows and counts them."""
+
+    input_limit: str             # the limit in words, e.g. "model.max_length = 256 tokens"
+
+    def truncated(self, inputs: list[Any]) -> list[bool]:
+        """For each input, whether the predictor reads less than all of it."""
+
+
+@runtime_checkable
 class Domain(Protocol):
     """The hooks a domain supplies; :mod:`suite.core.pipeline` calls them in order."""
 
@@ -160,10 +172,11 @@ class Domain(Protocol):
     def load_predictor(self, folder: Path) -> Predictor:
         """Load what ``Predictor.save`` wrote."""
 
-    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[Any]:
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> Inputs | list[Any]:
         """Inputs for ``predict`` from the command line: the ``inline`` arguments, or the file ``path``
         (``--input``); read and checked before the model loads. ``model_dir`` holds the saved settings
-        (a text column...). Raise DataError for a bad file or input."""
+        (a text column...). Best as :class:`suite.core.inputs.Inputs`, whose ids tell each output row's input
+        (a plain list is numbered by position). Raise DataError for a bad file or input."""
 
 
 # -- optional capabilities ----------------------------------------------------------------------

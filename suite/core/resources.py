@@ -35,10 +35,15 @@ NOT_RECIPES = ("bench", "accelerate")
 
 def cache_dir() -> Path:
     """Where data fetched or generated at run time lives: ``$SUITE_CACHE``, else ``$XDG_CACHE_HOME/suite``, else
-    ``~/.cache/suite`` (never inside the installed package)."""
+    ``~/.cache/suite`` (never inside the installed package).
+
+    Raises:
+        SuiteError: the place names a file, or a special file, or a folder on a pseudo file system.
+    """
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "suite"
+        return paths.writable_folder(os.environ[CACHE_ENV], what=f"${CACHE_ENV}")
+    return paths.writable_folder(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "suite",
+                                 what="the user cache ($XDG_CACHE_HOME/suite or ~/.cache/suite)")
 
 
 def bundled_recipes(*, with_domains: bool = True) -> dict[str, Path]:

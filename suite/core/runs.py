@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from suite.core import paths, saved_files
 from suite.core.errors import RunError
 
 if TYPE_CHECKING:
@@ -78,9 +79,7 @@ class Run:
         Raises:
             RunError: one line naming the folder.
         """
-        runs_dir = Path(recipe.output.runs_dir).expanduser()
-        if runs_dir.exists() and not runs_dir.is_dir():
-            raise RunError(f"output.runs_dir '{runs_dir}' is a file, not a folder; choose another output.runs_dir")
+        runs_dir = paths.writable_folder(recipe.output.runs_dir, what="output.runs_dir")
         if recipe.output.name and (runs_dir / recipe.output.name).exists():
             raise RunError(_taken(runs_dir / recipe.output.name))
 
@@ -247,7 +246,7 @@ class Run:
 
     def metrics(self) -> dict:
         self.require_complete()
-        return json.loads((self.path / METRICS_FILE).read_text(encoding="utf-8"))
+        return saved_files.read_json(self.path / METRICS_FILE, what="the run's metrics, written when it finished")
 
     def read_json(self, name: str) -> Any:
         return json.loads((self.path / name).read_text(encoding="utf-8"))

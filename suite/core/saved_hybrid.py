@@ -13,7 +13,6 @@ The baselines are pickled scikit-learn models: like any model file, load only ru
 
 from __future__ import annotations
 
-import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.core import blend
+from suite.core import blend, registry, saved_files
 from suite.core.errors import RunError
 from suite.core.results import TUNED, baseline_name
 
@@ -88,16 +87,46 @@ class HybridPredictor:
     def save(self, folder: Path) -> None:
         raise RunError("a hybrid is saved by its run (hybrid/), not on its own")
 
+    @property
+    def input_limit(self) -> str:
+        """The tuned model's limit (:class:`suite.core.registry.ReportsTruncation`); the baselines read all."""
+        return getattr(self.tuned, "input_limit", "none")
+
+    def truncated(self, inputs: list[Any]) -> list[bool]:
+        """Which inputs the tuned model reads only part of (none, where it does not say)."""
+        if isinstance(self.tuned, registry.ReportsTruncation):
+            return self.tuned.truncated(inputs)
+        return [False] * len(inputs)
+
 
 def load(run_path: Path, tuned: Any) -> HybridPredictor:
     """The saved hybrid of a finished run, around its loaded ``tuned`` predictor.
 
     Raises:
-        RunError: the run saved no hybrid.
+        RunError: the run saved no hybrid, or its files are damaged (named).
     """
     require(run_path)
     folder = Path(run_path) / FOLDER
-    settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
-    scorers = {system: pickle.loads((folder / name).read_bytes()) for system, name in settings["baselines"].items()}
+    expected = "the saved hybrid's settings (weights, space, threshold, baselines), as the run wrote them"
+    settings = saved_files.read_json(folder / SETTINGS_FILE, what=expected)
+    if not {"weights", "space", "threshold", "baselines"} <= set(settings):
+        raise RunError(f"{folder / SETTINGS_FILE}: damaged (keys {', '.join(settings) or 'none'}); expected {expected}")
+    scorers = {system: _unpickle(folder / name) for system, name in settings["baselines"].items()}
     return HybridPredictor(tuned, scorers, settings["weights"], settings["space"], settings["threshold"],
                            settings.get("description", ""))
+
+
+def _unpickle(path: Path) -> Any:
+    """A blended baseline's scorer, as the run pickled it.
+
+    Raises:
+        RunError: the file is missing or damaged.
+    """
+    try:
+        return pickle.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise RunError(f"{path}: missing; expected a baseline the run saved for its hybrid") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
+            KeyError) as error:
+        raise RunError(f"{path}: damaged ({type(error).__name__}); expected a baseline the run saved for its "
+                       "hybrid; train the run again") from None

@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from suite.core import paths
 from suite.core.errors import DataError
 
 TABLE_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -31,10 +33,11 @@ def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each row of a .csv, .tsv, .jsonl or .ndjson file (optionally .gz), read as UTF-8.
 
     Raises:
-        DataError: unknown format, text that is not UTF-8 (naming line and byte offset),
-            a line that is not a JSON object, or broken CSV/gzip.
+        DataError: unknown format, not a regular file (a FIFO would block), text that is not UTF-8 (naming
+            line and byte offset), a line that is not a JSON object, or broken CSV/gzip.
     """
     kind, number = _table_kind(path), 0
+    paths.refuse_special(path, what="table")
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
@@ -52,15 +55,18 @@ def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
         raise DataError(utf8_error(path)) from None
     except csv.Error as error:
         raise DataError(f"{path}:{number + 1}: not valid CSV ({error})") from None
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:       # zlib.error: damaged gzip data
         raise DataError(f"{path}: cannot be read ({error})") from None
 
 
 def utf8_error(path: Path) -> str:
     """A one-line message naming the line and byte offset where ``path`` stops being UTF-8."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError, zlib.error) as error:
+        return f"{path}: not UTF-8 text, and cannot be read whole ({error})"
     try:
         data.decode("utf-8")
         return f"{path}: not UTF-8 text"

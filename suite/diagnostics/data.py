@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from suite.core import label_budget, resources
+from suite.core import label_budget, paths, resources
 from suite.core.errors import DataError, brief
 from suite.diagnostics.config import DiagnosticsDataConfig
-from suite.diagnostics.images import IMAGE_SUFFIXES, read_images, to_uint8
+from suite.diagnostics.images import image_files, read_images, to_uint8
 from suite.diagnostics.synthetic import synthetic_npz
 
 NEGATIVE_NAMES = {"normal", "negative", "healthy", "benign", "no", "0", "false", "absent", "no_finding",
@@ -120,7 +122,14 @@ def with_test_data(cfg: DiagnosticsDataConfig, splits: Splits, source: str) -> S
 
 
 def cache_dir(cfg: DiagnosticsDataConfig) -> Path:
-    return Path(cfg.cache_dir).expanduser() if cfg.cache_dir else resources.cache_dir() / "diagnostics"
+    """Where generated and downloaded .npz files are kept: ``data.cache_dir``, else the user cache's diagnostics/.
+
+    Raises:
+        SuiteError: the place is a file, a special file or on a pseudo file system.
+    """
+    if cfg.cache_dir:
+        return paths.writable_folder(cfg.cache_dir, what="data.cache_dir")
+    return paths.writable_folder(resources.cache_dir() / "diagnostics", what=f"${resources.CACHE_ENV}/diagnostics")
 
 
 def read_source(cfg: DiagnosticsDataConfig) -> Splits:
@@ -133,6 +142,7 @@ def read_source(cfg: DiagnosticsDataConfig) -> Splits:
     if not path.exists():
         raise DataError(f"data.source: no such file or folder '{cfg.source}' "
                         "(or use synthetic, medmnist:<name>)")
+    paths.refuse_special(path, what="data.source")
     if path.is_dir():
         return _read_folder(path, cfg)
     if path.suffix.lower() == ".npz":
@@ -165,7 +175,7 @@ def _read_folder(path: Path, cfg: DiagnosticsDataConfig) -> Splits:
     names = class_index([p.name for p in folders], cfg, str(path))
     files, labels = [], []
     for folder in folders:
-        found = sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+        found = image_files(folder, what="data.source")
         files += found
         labels += [names.index(folder.name)] * len(found)
     return _finish(path, files, np.array(labels, dtype=np.int64), None, names, cfg)
@@ -193,12 +203,19 @@ def _finish(path: Path, files: list[Path], labels: np.ndarray, patients: list[st
 
 
 def read_npz(path: Path, cfg: DiagnosticsDataConfig, origin: str) -> Splits:
-    """A MedMNIST-layout .npz (2-D images; binary, multi-class or multi-label labels)."""
+    """A MedMNIST-layout .npz (2-D images; binary, multi-class or multi-label labels).
+
+    Raises:
+        DataError: a special file (a FIFO would block), a damaged file, or arrays not in the MedMNIST layout.
+    """
+    paths.refuse_special(path, what="data.source")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as error:
-        raise DataError(f"{path}: not a readable .npz file ({brief(str(error), 120)})") from None
+    except (OSError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error) as error:
+        # a damaged zip or array; RuntimeError: a zip member encrypted, or of a zip version Python cannot read
+        raise DataError(f"{path}: not a readable .npz file ({brief(str(error) or type(error).__name__, 120)})") \
+            from None
     parts = {}
     for name, prefix in SPLITS.items():
         for kind in ("images", "labels"):

@@ -18,6 +18,7 @@ import numpy as np
 from suite.core import memory, strategies
 from suite.core.config import load_settings
 from suite.core.errors import DataError
+from suite.core.inputs import Inputs
 from suite.core.operating import Target
 from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
@@ -174,15 +175,16 @@ class DiagnosticsDomain:
     def load_onnx_predictor(self, folder: Path, session: Any) -> onnx_model.OnnxDiagnosticsPredictor:
         return onnx_model.OnnxDiagnosticsPredictor.from_folder(folder, session)
 
-    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> Inputs:
         """Image paths: inline, or from a folder (every image under it), a table (the trained path column) or
-        one image; each must be an image file that can be read."""
+        one image; each with its id, and each an image file that can be read."""
+        inputs = Inputs.inline(inline)
         if path is not None:
             cfg = load_settings(model_dir, {"data": DiagnosticsDataConfig})["data"]
-            inline = list_inputs(Path(path), path_column=cfg.path_column)
-        for name in inline:
+            inputs = list_inputs(Path(path), path_column=cfg.path_column)
+        for name in inputs.values:
             check_image_file(Path(name))
-        return list(inline)
+        return inputs
 
 
 def _saliency(recipe: Recipe, predictor: DiagnosticsPredictor, data: Splits, plots_dir: Path) -> None:

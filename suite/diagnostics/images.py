@@ -8,6 +8,7 @@ import numpy as np
 
 from suite.core import paths
 from suite.core.errors import DataError, brief
+from suite.core.inputs import Inputs
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 
@@ -27,13 +28,15 @@ def check_image_file(path: Path) -> tuple[int, int]:
     """The (width, height) an image file's header gives, without decoding its pixels.
 
     Raises:
-        DataError: the name is impossible, the file is missing or not an image, or it claims more
-            than :data:`MAX_PIXELS` pixels; the message names it.
+        DataError: the name is impossible, the file is missing, special (a FIFO, a device, a symbolic link
+            loop) or not an image, or it claims more than :data:`MAX_PIXELS` pixels; the message names it.
     """
     from PIL import Image, UnidentifiedImageError
 
     if paths.problem(path):
         raise DataError(f"{paths.shorten(str(path))}: not an image file ({paths.problem(path)})")
+    if paths.special(path):
+        raise DataError(f"{paths.shorten(str(path))}: not an image file (it is {paths.special(path)})")
     if not path.is_file():
         raise DataError(f"{paths.shorten(str(path))}: no such image file")
     too_large = f"is larger than the {MAX_PIXELS // 1_000_000} megapixels suite reads; downscale it first"
@@ -82,27 +85,42 @@ def read_images(paths: list[Path], *, on_bad_image: str) -> tuple[list[np.ndarra
     return images, skipped
 
 
-def list_inputs(path: Path, *, path_column: str = "path") -> list[str]:
-    """Image paths for prediction: every image under a folder, a table's path column, or one image file.
+def image_files(folder: Path, *, what: str) -> list[Path]:
+    """Every file under ``folder`` (sorted) whose suffix is an image's.
 
     Raises:
-        DataError: missing path, a table without the path column or not UTF-8, or no images found.
+        DataError: a special file or symbolic link loop under ``folder`` (see
+            :func:`suite.core.paths.regular_files`).
+    """
+    return [f for f in paths.regular_files(folder, what=what) if f.suffix.lower() in IMAGE_SUFFIXES]
+
+
+def list_inputs(path: Path, *, path_column: str = "path") -> Inputs:
+    """Image paths for prediction, each with its id (:mod:`suite.core.inputs`): every image under a folder, a
+    table's path column, or one image file.
+
+    Raises:
+        DataError: missing or special path, a table without the path column or not UTF-8, or no images found.
     """
     from suite.core.tables import TABLE_KINDS, iter_table
 
     if not path.exists():
         raise DataError(f"--input: no such file or folder '{path}'")
+    paths.refuse_special(path, what="--input")
     if path.is_dir():
-        found = [str(f) for f in sorted(path.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
+        found = [str(f) for f in image_files(path, what="--input")]
+        inputs = Inputs(found, found)
     elif any(suffix.lower() in TABLE_KINDS for suffix in path.suffixes):
-        found = []
+        found, ids = [], []
         for number, row in iter_table(path):
             if path_column not in row:
                 raise DataError(f"{path}:{number}: no column '{path_column}' (columns: {', '.join(map(str, row))}); "
                                 f"this model was trained with data.path_column '{path_column}'")
             found.append(str(path.parent / str(row[path_column] or "").strip()))
+            ids.append(f"{path}:{number}")
+        inputs = Inputs(found, ids)
     else:
-        found = [str(path)]
-    if not found:
+        inputs = Inputs([str(path)], [str(path)])
+    if not inputs.values:
         raise DataError(f"--input {path}: no images ({', '.join(IMAGE_SUFFIXES)})")
-    return found
+    return inputs

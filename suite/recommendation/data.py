@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.core import paths
 from suite.core.errors import DataError
-from suite.core.tables import iter_table, utf8_error
+from suite.core.inputs import Inputs
+from suite.core.tables import iter_table
 from suite.recommendation.config import SYNTHETIC, RecDataConfig
 from suite.recommendation.movielens import MOVIELENS, pull, read_movielens
 
@@ -117,7 +119,7 @@ def load_table(cfg: RecDataConfig) -> Table:
         return Table(**read_movielens(pull(MOVIELENS)))
     if cfg.source == SYNTHETIC:
         return Table(**generate(n_users=cfg.synthetic_users, n_items=cfg.synthetic_items, seed=cfg.seed))
-    path = Path(cfg.source).expanduser()
+    path = paths.refuse_special(Path(cfg.source).expanduser(), what="data.source")
     if not path.is_file():
         raise DataError(f"data.source: no such file '{cfg.source}' (built-in: {MOVIELENS}, {SYNTHETIC})")
     if not cfg.items:
@@ -132,6 +134,7 @@ def read_items(path: Path, *, id_column: str, text_columns: list[str]) -> dict[s
     Raises:
         DataError: missing file or column, duplicate id, or no rows.
     """
+    paths.refuse_special(path, what="data.items")
     if not path.is_file():
         raise DataError(f"data.items: no such file '{path}'")
     texts: dict[str, str] = {}
@@ -296,7 +299,7 @@ def with_test_data(cfg: RecDataConfig, splits: Splits, source: str) -> Splits:
         DataError: unreadable file or missing column, or no usable positive.
     """
     catalogue = dict(zip(splits.item_ids, splits.item_texts))
-    path = Path(source).expanduser()
+    path = paths.refuse_special(Path(source).expanduser(), what="--data")
     if not path.is_file():
         raise DataError(f"--data: no such interactions file '{source}'")
     table = _read_interactions(path, cfg, {**catalogue, **{item: "" for item in _unknown_items(path, cfg)}})
@@ -324,17 +327,16 @@ def _unknown_items(path: Path, cfg: RecDataConfig) -> set[str]:
     return {str(row.get(cfg.item_column, "")).strip() for _, row in iter_table(path)}
 
 
-def read_prediction_inputs(path: Path) -> list[str]:
-    """Inputs from a file: .txt (one per line), or a .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
-    path = Path(path)
+def read_prediction_inputs(path: Path) -> Inputs:
+    """Inputs from a file, each with its id (:mod:`suite.core.inputs`): .txt (one per line), or a
+    .csv/.tsv/.jsonl with a ``user`` or ``items`` column."""
+    path = paths.refuse_special(Path(path), what="--input")
     if not path.is_file():
         raise DataError(f"--input: no such file '{path}'")
     if path.suffix.lower() == ".txt":
-        try:
-            return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError:
-            raise DataError(utf8_error(path)) from None
-    inputs = []
+        lines = Inputs.lines(path)
+        return Inputs([line.strip() for line in lines.values], lines.ids, lines.notes)
+    inputs, ids = [], []
     for number, row in iter_table(path):
         if "user" in row and str(row["user"] or "").strip():
             inputs.append(f"user:{str(row['user']).strip()}")
@@ -343,7 +345,8 @@ def read_prediction_inputs(path: Path) -> list[str]:
         else:
             raise DataError(f"{path}:{number}: expected a 'user' or an 'items' column "
                             f"(columns: {', '.join(map(str, row))})")
-    return inputs
+        ids.append(f"{path}:{number}")
+    return Inputs(inputs, ids)
 
 
 # -- a generated set whose texts predict the interactions ---------------------------------------

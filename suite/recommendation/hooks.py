@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from suite.core import memory, sources
 from suite.core.errors import DataError
+from suite.core.inputs import Inputs
 from suite.core.predict_options import PredictOption
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
@@ -153,7 +154,8 @@ class RecommendationDomain:
     def load_onnx_predictor(self, folder: Path, session: Any) -> Recommender:
         return onnx_model.load(folder, session)
 
-    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
-        return list(inline) if path is None else rec_data.read_prediction_inputs(Path(path))
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> Inputs:
+        """Inputs (``user:<id>``, ``items:<id>|...``): inline, or read from a file; each with its id."""
+        return Inputs.inline(inline) if path is None else rec_data.read_prediction_inputs(Path(path))
 
 DOMAIN = RecommendationDomain()

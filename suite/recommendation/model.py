@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from suite.core import saved_files
 from suite.core.config import load_settings, save_settings
 from suite.core.errors import DataError
 from suite.core.text_encoder import encode, load_encoder
@@ -111,7 +112,7 @@ class Recommender:
         ONNX export's, see ``onnx_model``)."""
         folder = Path(folder)
         settings = load_settings(folder, {"model": RecModelConfig})
-        catalogue = json.loads((folder / CATALOGUE_FILE).read_text(encoding="utf-8"))
+        catalogue = saved_files.read_json(folder / CATALOGUE_FILE, what="the item catalogue the model was saved with")
         if encoder is None:
             encoder = load_encoder(folder, max_length=settings["model"].max_length)
         ids = None

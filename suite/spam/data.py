@@ -10,6 +10,11 @@ Sources (the recipe's ``data.source``):
 - a ``.csv``/``.tsv``/``.jsonl``/``.ndjson`` file (optionally ``.gz``) with a text and a label column;
 - a folder whose subfolders are named for their class (``spam/``, ``ham/``, ``easy_ham/``,
   ``spam_2/``...) holding one e-mail per file (``.eml`` or no suffix) and/or ``.mbox`` files.
+
+Every source must be a regular file or a folder of them (:mod:`suite.core.paths`). E-mails are read as the
+bytes they are (an mbox's messages as stored, never re-serialised), and no damage stops a read: a message
+whose bytes do not decode, or whose MIME structure is broken, is read as well as it can be and counted
+(``damaged_mails`` in the data summary; a note on stderr for ``suite predict``).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from suite.core import label_budget, resources
+from suite.core import label_budget, paths, resources
 from suite.core.errors import DataError
-from suite.core.tables import iter_table, utf8_error
+from suite.core.inputs import Inputs
+from suite.core.tables import iter_table
 from suite.spam.config import BUNDLED_NAME, SpamDataConfig, label_key
 from suite.spam.mail import ParsedEmail, parse_email
 
@@ -41,6 +47,7 @@ class Message:
     label: int  # 1 spam, 0 ham
     # what deduplication compares: the text without its header block (headers differ between copies)
     dedup_key: str | None = field(default=None, compare=False, repr=False)
+    damaged: bool = field(default=False, compare=False, repr=False)   # an e-mail read with replacements
 
 
 @dataclass
@@ -53,13 +60,14 @@ class Splits:
     duplicates_removed: int = 0     # exact repeats of a text with the same label (first copy kept)
     conflicting_removed: int = 0    # every copy of a text seen with both labels
     empty_removed: int = 0          # messages with no text at all
+    damaged_mails: int = 0          # e-mails read with replacement characters or a broken MIME structure
 
     def summary(self) -> dict:
         parts = {"train": self.train, "validation": self.validation, "test": self.test}
         return {**{name: len(part) for name, part in parts.items()},
                 **{f"spam_{name}": sum(m.label for m in part) for name, part in parts.items()},
                 "duplicates_removed": self.duplicates_removed, "conflicting_removed": self.conflicting_removed,
-                "empty_removed": self.empty_removed}
+                "empty_removed": self.empty_removed, "damaged_mails": self.damaged_mails}
 
 
 def texts_of(messages: list[Message]) -> list[str]:
@@ -121,6 +129,7 @@ def load_messages(cfg: SpamDataConfig, root: Path | None = None) -> list[Message
         if not path.exists():
             raise DataError(f"data.source: no such file or folder '{cfg.source}'"
                             + (f" (relative to {root})" if root else "") + f"; bundled corpus: '{BUNDLED_NAME}'")
+        paths.refuse_special(path, what="data.source")
         if path.is_dir():
             messages = list(_read_folder(path, cfg))
         elif path.suffix.lower() in (".mbox", ".eml"):
@@ -168,51 +177,69 @@ def _read_folder(path: Path, cfg: SpamDataConfig) -> Iterator[Message]:
         raise DataError(f"data.source: folder '{path}' needs spam/ and ham/ subfolders of .eml or .mbox files "
                         f"(found: {', '.join(p.name + '/' for p in folders) or 'none'})")
     for folder, label in classes:
-        for raw in read_mail_files(folder):
+        for _, raw in read_mail_files(folder, what="data.source"):
             yield _email_message(parse_email(raw), label, cfg.include_headers)
 
 
 def _email_message(parsed: ParsedEmail, label: int, include_headers: bool) -> Message:
     text = parsed.text(include_headers=include_headers)
-    return Message(text, label, parsed.text() if include_headers else None)
+    return Message(text, label, parsed.text() if include_headers else None, damaged=parsed.damaged)
 
 
-def read_mail_files(path: Path) -> Iterator[bytes]:
-    """Raw messages from a file or every file under a folder (sorted): .mbox files hold many, others one.
+def read_mail_files(path: Path, *, what: str) -> Iterator[tuple[str, bytes]]:
+    """(id, raw bytes) of each message of a file, or of every regular file under a folder (sorted): an .mbox
+    file holds many (ids ``FILE#N``, its stored bytes), any other file one (id: its path).
 
     Hidden files and the ``cmds`` files of the original SpamAssassin archives are skipped.
-    """
-    for file in sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]:
-        if file.name.startswith(".") or file.name == "cmds":
-            continue
-        if file.suffix.lower() == ".mbox":
-            yield from (m.as_bytes() for m in mailbox.mbox(str(file), create=False))
-        else:
-            yield file.read_bytes()
-
-
-def read_texts(path: Path, *, text_column: str = "text", include_headers: bool = False) -> list[str]:
-    """Inputs for prediction: .txt (one message per line), a table's text column, .eml, .mbox or a folder.
 
     Raises:
-        DataError: missing file, non-UTF-8 text, unknown format or missing column.
+        DataError: a special file or symbolic link loop among them (see :func:`suite.core.paths.regular_files`),
+            or an unreadable mbox, named with ``what``.
+    """
+    files = paths.regular_files(path, what=what) if path.is_dir() else [paths.refuse_special(path, what=what)]
+    for file in files:
+        if file.name.startswith(".") or file.name == "cmds":
+            continue
+        if file.suffix.lower() != ".mbox":
+            yield str(file), file.read_bytes()
+            continue
+        try:
+            box = mailbox.mbox(str(file), create=False)
+            for number, key in enumerate(box.iterkeys(), 1):
+                yield f"{file}#{number}", box.get_bytes(key)
+        except (OSError, mailbox.Error) as error:
+            raise DataError(f"{what}: {file}: not a readable mbox file ({error})") from None
+
+
+def read_texts(path: Path, *, text_column: str = "text", include_headers: bool = False) -> Inputs:
+    """Inputs for prediction: .txt (one message per line), a table's text column, .eml, .mbox or a folder; each
+    with its id (:mod:`suite.core.inputs`), and a note counting damaged e-mails.
+
+    Raises:
+        DataError: missing or special file, non-UTF-8 text, unknown format or missing column.
     """
     if not path.exists():
         raise DataError(f"--input: no such file or folder '{path}'")
+    paths.refuse_special(path, what="--input")
     if path.is_dir() or path.suffix.lower() in (".eml", ".mbox"):
-        return [parse_email(raw).text(include_headers=include_headers) for raw in read_mail_files(path)]
+        ids, parsed = [], []
+        for where, raw in read_mail_files(path, what="--input"):
+            ids.append(where)
+            parsed.append(parse_email(raw))
+        damaged = sum(p.damaged for p in parsed)
+        notes = [f"{path}: {damaged} of {len(parsed)} e-mails were damaged (undecodable bytes or a broken MIME "
+                 "structure) and were read with replacement characters where needed"] if damaged else []
+        return Inputs([p.text(include_headers=include_headers) for p in parsed], ids, notes)
     if path.suffix.lower() == ".txt":
-        try:
-            return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError:
-            raise DataError(utf8_error(path)) from None
-    texts = []
+        return Inputs.lines(path)
+    texts, ids = [], []
     for number, row in iter_table(path):
         if text_column not in row:
             raise DataError(f"{path}:{number}: no column '{text_column}' (columns: {', '.join(map(str, row))}); "
                             f"this model was trained with data.text_column '{text_column}'")
         texts.append("" if row[text_column] is None else str(row[text_column]))
-    return texts
+        ids.append(f"{path}:{number}")
+    return Inputs(texts, ids)
 
 
 # -- deduplication and split ---------------------------------------------------------------
@@ -288,7 +315,8 @@ def split_messages(messages: list[Message], cfg: SpamDataConfig) -> Splits:
         if missing:
             raise DataError(f"data: the {name} split ({len(part)} messages) holds no {' and no '.join(missing)}; "
                             f"use more data or change data.test_size / data.validation_size")
-    return Splits(train, validation, test, unique.duplicates, unique.conflicting, unique.empty)
+    return Splits(train, validation, test, unique.duplicates, unique.conflicting, unique.empty,
+                  damaged_mails=sum(m.damaged for m in messages))
 
 
 def require_both_classes(labels: Iterable[int], *, where: str) -> None:

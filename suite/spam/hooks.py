@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from suite.core import memory, sources, strategies
 from suite.core.config import load_settings
+from suite.core.inputs import Inputs
 from suite.core.operating import Target
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
@@ -149,11 +150,11 @@ class SpamDomain:
     def load_onnx_predictor(self, folder: Path, session: Any) -> OnnxSpamPredictor:
         return OnnxSpamPredictor.from_folder(folder, session)
 
-    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> Inputs:
         """Messages: inline texts, or a .txt (one per line), .csv/.jsonl (the trained text column), .eml, .mbox
-        or a folder of e-mails."""
+        or a folder of e-mails; each with its id."""
         if path is None:
-            return list(inline)
+            return Inputs.inline(inline)
         cfg = load_settings(model_dir, {"data": SpamDataConfig})["data"]
         return spam_data.read_texts(Path(path), text_column=cfg.text_column, include_headers=cfg.include_headers)
 

@@ -2,8 +2,10 @@
 
 HTML is reduced to visible text, charsets are decoded (with fallbacks for the labels
 that are often wrong), and parsing never raises: a broken message still yields
-whatever text it holds. Only a few sender headers are kept, never the tagging headers
-that spam filters add, which would leak the label.
+whatever text it holds. Bytes that do not decode become replacement characters, and a
+multipart part whose boundary is missing or wrong is read as text; either marks the
+message ``damaged``, which the readers count and report. Only a few sender headers are
+kept, never the tagging headers that spam filters add, which would leak the label.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "euc_kr": "cp949", "iso8859
 _SPACES = re.compile(r"[^\S\n]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\ufeff]")
 _BASE64_LINE = re.compile(r"[A-Za-z0-9+/]{60,}={0,2}")
+_MIME_LINES = re.compile(r"^(?:--\S*|content-[\w-]+:.*)$", re.IGNORECASE | re.MULTILINE)  # of unsplit parts
 _HTML_START = re.compile(r"<html[\s>]|<body[\s>]|<!doctype\s+html", re.IGNORECASE)
 _TEXT_FILES = (".txt", ".htm", ".html")
 _BLOCK_TAGS = {"br", "p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -36,6 +39,7 @@ class ParsedEmail:
     subject: str
     body: str
     headers: str  # "Name: value" lines of SAFE_HEADERS, Content-Type and the Received count
+    damaged: bool = False  # bytes that did not decode (replacement characters), or a broken MIME structure
 
     def text(self, *, include_headers: bool = False) -> str:
         return compose(self.subject, self.body, self.headers, include_headers=include_headers)
@@ -49,39 +53,50 @@ def parse_email(raw: str | bytes) -> ParsedEmail:
     walked with ``policy.default``, falling back to ``compat32``, then to the raw text.
     Charsets are decoded robustly (see :func:`decode_bytes`); whitespace is collapsed and
     undecoded base64 lines dropped. Headers come from a lenient header-only parse, with
-    encoded words decoded and raw 8-bit bytes read in the body's charset.
+    encoded words decoded and raw 8-bit bytes read in the body's charset. A multipart part
+    whose boundary is missing or wrong is read as plain text without its MIME lines. The
+    result is ``damaged`` where bytes had to be replaced or the structure was broken.
 
     Args:
         raw: the message as bytes (best) or as already-decoded text.
     """
     data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
-    body, charsets = None, []
+    body, charsets, damage = None, [], []
     for policy in (email.policy.default, email.policy.compat32):
         try:
-            body = _body(email.message_from_bytes(data, policy=policy), charsets)
+            body = _body(email.message_from_bytes(data, policy=policy), charsets, damage)
             break
         except Exception:  # noqa: BLE001 - try the lenient policy, then the raw text
             charsets.clear()
+            damage.clear()
+    if body is None:                   # no policy could walk it: its raw text
+        text, replaced = _decode(data)
+        body, damage = _clean(text), ["unparsed"] + (["replaced"] if replaced else [])
     subject = headers = ""
     try:
         head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
         hint = head.get_content_charset() or next(iter(charsets), None)   # for raw 8-bit header bytes
-        subject = _header_text(head.get("Subject"), hint)
-        headers = _safe_headers(head, hint)
+        subject = _header_text(head.get("Subject"), hint, damage)
+        headers = _safe_headers(head, hint, damage)
     except Exception:  # noqa: BLE001 - headers malformed beyond repair: keep what was read
-        pass
-    return ParsedEmail(_squash(subject), body if body is not None else _clean(decode_bytes(data)), headers)
+        damage.append("headers")
+    return ParsedEmail(_squash(subject), body, headers, damaged=bool(damage))
 
 
-def _body(message, charsets: list[str]) -> str:
-    """Inline text/plain parts; else inline text/html as text; else text attachments (.txt/.htm)."""
+def _body(message, charsets: list[str], damage: list[str]) -> str:
+    """Inline text/plain parts; else inline text/html as text; else text attachments (.txt/.htm). A multipart
+    part that was never split (its boundary missing or wrong) counts as plain text; ``damage`` says why a part
+    was not read cleanly."""
     tiers: dict[str, list[str]] = {"plain": [], "html": [], "attached": []}
     for part in message.walk():
         kind, name = part.get_content_type(), (part.get_filename() or "").lower()
-        if part.is_multipart() or not (kind in ("text/plain", "text/html") or name.endswith(_TEXT_FILES)):
+        unsplit = kind.startswith("multipart/") and not part.is_multipart()
+        if part.is_multipart() or not (unsplit or kind in ("text/plain", "text/html") or name.endswith(_TEXT_FILES)):
             continue
         charsets += [part.get_content_charset()] if part.get_content_charset() else []
-        text = decode_bytes(part.get_payload(decode=True) or b"", part.get_content_charset())
+        text, replaced = _decode(part.get_payload(decode=True) or b"", None if unsplit else part.get_content_charset())
+        damage += ["replaced"] * replaced + ["unsplit"] * unsplit
+        text = _MIME_LINES.sub("", text) if unsplit else text
         is_html = kind == "text/html" or name.endswith((".htm", ".html")) or _HTML_START.search(text[:2000])
         tier = "attached" if name or part.get_content_disposition() == "attachment" else \
             "html" if kind == "text/html" else "plain"
@@ -90,16 +105,18 @@ def _body(message, charsets: list[str]) -> str:
     return "\n\n".join(t for t in chosen if t)
 
 
-def _safe_headers(head, hint: str | None) -> str:
-    lines = [f"{name}: {_header_text(head.get(name), hint)[:_HEADER_MAX]}" for name in SAFE_HEADERS if head.get(name)]
+def _safe_headers(head, hint: str | None, damage: list[str]) -> str:
+    lines = [f"{name}: {_header_text(head.get(name), hint, damage)[:_HEADER_MAX]}" for name in SAFE_HEADERS
+             if head.get(name)]
     kind, charset = head.get_content_type(), head.get_content_charset()
     lines.append(f"Content-Type: {kind}" + (f"; charset={charset}" if charset else ""))
     lines.append(f"Received-Count: {len(head.get_all('Received') or [])}")
     return "\n".join(lines)
 
 
-def _header_text(value, hint: str | None = None) -> str:
-    """Decode a raw header value: encoded words, and raw 8-bit bytes as the ``hint`` charset (the body's)."""
+def _header_text(value, hint: str | None = None, damage: list[str] | None = None) -> str:
+    """Decode a raw header value: encoded words, and raw 8-bit bytes as the ``hint`` charset (the body's);
+    a value whose bytes had to be replaced adds to ``damage``."""
     if value is None:
         return ""
     try:
@@ -112,7 +129,10 @@ def _header_text(value, hint: str | None = None) -> str:
             chunk = chunk.encode("utf-8", "surrogateescape")
         if charset in (None, "unknown-8bit"):   # no encoded word: ASCII, or raw 8-bit bytes in the body's charset
             charset = "ascii" if chunk.isascii() else hint
-        out.append(decode_bytes(chunk, charset))
+        text, replaced = _decode(chunk, charset)
+        out.append(text)
+        if replaced and damage is not None:
+            damage.append("header")
     return _squash("".join(out))
 
 
@@ -124,6 +144,11 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     charset: that charset, else UTF-8, else that charset with replacement characters.
     GB2312/GBK are read as GB18030, EUC-KR as CP949 (their supersets, as mailers meant).
     """
+    return _decode(data, charset)[0]
+
+
+def _decode(data: bytes, charset: str | None = None) -> tuple[str, bool]:
+    """:func:`decode_bytes`, and whether any byte had to become a replacement character."""
     try:
         codec = codecs.lookup(str(charset).strip().strip("\"'").lower()).name if charset else None
     except (LookupError, ValueError, TypeError):   # an unknown or malformed charset name
@@ -132,13 +157,13 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
     order = ("utf-8", "cp1252", "latin-1") if codec in _WESTERN else (codec, "utf-8")
     for name in order:
         try:
-            return data.decode(name)
+            return data.decode(name), False
         except (UnicodeError, LookupError):   # LookupError: a codec that is not a text encoding
             continue
     try:
-        return data.decode(codec, errors="replace")
+        return data.decode(codec, errors="replace"), True
     except (UnicodeError, LookupError):
-        return data.decode("latin-1")
+        return data.decode("latin-1"), False
 
 
 class _TextExtractor(HTMLParser):

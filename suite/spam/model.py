@@ -224,6 +224,17 @@ class SpamPredictor:
         """One ``{"spam_probability", "label", "threshold"}`` per text."""
         return self.decide(self.scores(list(inputs)))
 
+    @property
+    def input_limit(self) -> str:
+        """The most of a text the model reads (:class:`suite.core.registry.ReportsTruncation`)."""
+        return f"model.max_length = {self.model.max_length} tokens"
+
+    def truncated(self, inputs: list[str]) -> list[bool]:
+        """Whether each text has more tokens than ``model.max_length`` (the model then reads its head, and with
+        ``tail_tokens`` its tail: see :func:`encode`)."""
+        whole = self.tokenizer(list(inputs), verbose=False)["input_ids"]
+        return [len(ids) > self.model.max_length for ids in whole]
+
     def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
         """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
         return decisions(scores, self.threshold if threshold is None else threshold)

@@ -13,11 +13,13 @@ What is read from a catalog, and what is dropped (counted in :class:`CatalogStat
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suite.core.errors import DataError
+from suite.core import paths
+from suite.core.errors import DataError, brief
 
 CATALOG_SUFFIXES = (".po", ".mo")
 SYSTEM_LOCALE_DIR = Path("/usr/share/locale")
@@ -47,23 +49,33 @@ class CatalogStats:
 
 
 def open_catalog(path: Path):
-    """Parse a ``.po`` or ``.mo`` file with polib.
+    """Parse a ``.po`` or ``.mo`` file with polib, from bytes read here (polib takes a string for a path where
+    it names a file, and for content otherwise: an empty file would be read as its own name).
 
     Raises:
-        DataError: the file is not a readable catalog (naming it and polib's reason).
+        DataError: not a regular file (a FIFO would block), or not a readable catalog (naming it and the
+            reason).
     """
     import polib
 
+    paths.refuse_special(path, what="catalog")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     try:
         if path.suffix.lower() == ".mo":
-            return polib.mofile(str(path))
-        return polib.pofile(str(path), encoding="utf-8")
+            return polib.mofile(data)
+        text = data.decode("utf-8-sig")
+        return polib.pofile(text if "\n" in text else text + "\n", encoding="utf-8")
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not UTF-8 text (byte {error.start}); convert it with msgconv --to-code=UTF-8") \
             from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, LookupError, TypeError, AttributeError, EOFError, struct.error) as error:
+        # what polib's parsers trip on in a damaged file: its own OSError/ValueError, and, reading a .mo,
+        # struct.error, IndexError, KeyError and unknown charsets (LookupError)
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataError(f"{path}: not a valid gettext catalog: {reason}") from None
+        raise DataError(f"{path}: not a valid gettext catalog: {brief(reason, 120)}") from None
 
 
 def read_catalog(path: Path, stats: CatalogStats | None = None, *, name: str | None = None) -> list[CatalogEntry]:
@@ -116,7 +128,7 @@ def find_catalogs(folder: Path, language: str) -> dict[str, Path]:
     (``git``, ``admin/django``)."""
     locale = folder / language / "LC_MESSAGES"
     root = locale if locale.is_dir() else folder
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in CATALOG_SUFFIXES and p.is_file())
+    files = [p for p in paths.regular_files(root, what="data.source") if p.suffix.lower() in CATALOG_SUFFIXES]
     return {str(p.relative_to(root).with_suffix("")): p for p in files}
 
 
@@ -165,10 +177,11 @@ def _translated(entry) -> bool:
     return bool(entry.msgstr)
 
 
-def iter_sources(path: Path) -> Iterator[str]:
-    """Every msgid (and msgid_plural) of a catalog, translated or not."""
-    for entry in open_catalog(path):
-        if entry.msgid:
-            yield entry.msgid
-            if entry.msgid_plural:
-                yield entry.msgid_plural
+def iter_sources(path: Path) -> Iterator[tuple[str, str]]:
+    """(id, string) for every msgid (and msgid_plural) of a catalog, translated or not; the id is
+    ``FILE:LINE`` of the entry in a ``.po``, ``FILE#N`` (the N-th entry) in a ``.mo``."""
+    for number, entry in enumerate((e for e in open_catalog(path) if e.msgid), 1):
+        where = f"{path}:{entry.linenum}" if getattr(entry, "linenum", None) else f"{path}#{number}"
+        yield where, entry.msgid
+        if entry.msgid_plural:
+            yield where, entry.msgid_plural

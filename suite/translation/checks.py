@@ -78,8 +78,9 @@ def check_catalog_language(path: Path, target_language: str | None) -> None:
         return
     declared = (open_catalog(path).metadata.get("Language") or "").strip()
     if declared and not same_language(declared, target_language):
-        raise DataError(f"--input {path}: the catalog's Language is '{declared}' but the model translates into "
-                        f"'{target_language}'; give a {target_language} catalog or train a model for {declared}")
+        shown = paths.shorten(declared, 40)              # a damaged header can hold anything, line breaks included
+        raise DataError(f"--input {path}: the catalog's Language is '{shown}' but the model translates into "
+                        f"'{target_language}'; give a {target_language} catalog or train a model for {shown}")
 
 
 def same_language(first: str, second: str) -> bool:

@@ -39,7 +39,8 @@ from pathlib import Path
 
 from suite.core import paths, resources
 from suite.core.errors import DataError
-from suite.core.tables import TABLE_KINDS, iter_table, utf8_error
+from suite.core.inputs import Inputs
+from suite.core.tables import TABLE_KINDS, iter_table
 from suite.translation import corpus
 from suite.translation.catalogs import (
     CATALOG_SUFFIXES,
@@ -144,7 +145,7 @@ def _source_path(source: str, cfg: TranslationDataConfig) -> Path:
     if not path.exists():
         raise DataError(f"data.source: no such file or folder: {path} (or use {SYSTEM_SOURCE}, {corpus.L10N_PT}, "
                         f"{', '.join(n for n in bundled if n.endswith(('-de', '-fr', '-es'))) or 'django-de'})")
-    return path
+    return paths.refuse_special(path, what="data.source")
 
 
 def _pulled_tree(name: str) -> Path:
@@ -323,29 +324,28 @@ def with_test_data(cfg: TranslationDataConfig, splits: Splits, source: str) -> S
     return Splits(splits.train, splits.validation, clean_pairs(pairs, other)[0], splits.cleaning)
 
 
-def read_sources(path: Path) -> list[str]:
-    """Strings to translate (``suite predict --input``): every msgid of a ``.po``/``.mo`` catalog, a table's
-    ``source`` column, or a UTF-8 text file, one string per line.
+def read_sources(path: Path) -> Inputs:
+    """Strings to translate (``suite predict --input``), each with its id (:mod:`suite.core.inputs`): every msgid
+    of a ``.po``/``.mo`` catalog, a table's ``source`` column, or a UTF-8 text file, one string per line.
 
     Raises:
-        DataError: a missing or unreadable file, or a table without a ``source`` column.
+        DataError: a missing, special or unreadable file, or a table without a ``source`` column.
     """
-    path = Path(path)
+    path = paths.refuse_special(Path(path), what="--input")
     if not path.is_file():
         raise DataError(f"--input: no such file: {path}")
     if path.suffix.lower() in CATALOG_SUFFIXES:
-        return list(iter_sources(path))
+        found = list(iter_sources(path))
+        return Inputs([text for _, text in found], [where for where, _ in found])
     if any(s.lower() in TABLE_KINDS for s in path.suffixes):
-        sources = []
+        sources, ids = [], []
         for number, row in iter_table(path):
             if "source" not in row:
                 raise DataError(f"{path}:{number}: no column 'source' (columns: {', '.join(map(str, row))})")
             sources.append(str(row["source"] or ""))
-        return sources
-    try:
-        return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError:
-        raise DataError(utf8_error(path)) from None
+            ids.append(f"{path}:{number}")
+        return Inputs(sources, ids)
+    return Inputs.lines(path)
 
 
 def prepare(cfg: TranslationDataConfig) -> Splits:

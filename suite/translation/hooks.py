@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from suite.core import memory, sources
+from suite.core.inputs import Inputs
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
 from suite.translation import checks, corpus, extra_tests
@@ -160,10 +161,10 @@ class TranslationDomain:
     def load_predictor(self, folder: Path) -> Translator:
         return Translator.from_folder(folder)
 
-    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> list[str]:
+    def read_inputs(self, model_dir: Path, *, inline: list[str], path: Path | None) -> Inputs:
         """Inline strings, or the strings of ``path``; a catalog must be in the model's target language."""
         if path is None:
-            return list(inline)
+            return Inputs.inline(inline)
         checks.check_catalog_language(Path(path), saved_target_language(model_dir))
         return translation_data.read_sources(Path(path))
 

@@ -24,6 +24,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from suite.core import saved_files
+from suite.core.errors import RunError
+
 PLACEHOLDER = re.compile(
     r"%%"                                                     # a literal percent in a format string
     r"|%\([A-Za-z_][A-Za-z0-9_.]*\)[-+ #0]*\d*(?:\.\d+)?[a-zA-Z]"   # %(name)s
@@ -262,5 +265,13 @@ class SurfaceRestorer:
 
     @classmethod
     def load(cls, path: Path) -> SurfaceRestorer:
-        values = json.loads(path.read_text(encoding="utf-8"))
+        """Read what :meth:`save` wrote.
+
+        Raises:
+            RunError: the file is damaged (named).
+        """
+        expected = "the surface restorer the model was saved with (spellings, space_before, space_after)"
+        values = saved_files.read_json(path, what=expected)
+        if not all(isinstance(values.get(key), dict) for key in ("spellings", "space_before", "space_after")):
+            raise RunError(f"{path}: damaged; expected {expected}")
         return cls(values["spellings"], values["space_before"], values["space_after"])

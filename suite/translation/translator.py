@@ -110,6 +110,18 @@ class Translator:
         return [{"source": s, "translation": t, "placeholders_kept": strings.placeholders_kept(s, t),
                  "accelerator_kept": strings.accelerator_kept(s, t)} for s, t in zip(inputs, outputs)]
 
+    @property
+    def input_limit(self) -> str:
+        """The most of a source the model reads (:class:`suite.core.registry.ReportsTruncation`)."""
+        return f"model.max_source_length = {self.model.max_source_length} tokens"
+
+    def truncated(self, inputs: list[str]) -> list[bool]:
+        """Whether each source, as the model reads it (masked, with its prefix), has more tokens than
+        ``model.max_source_length`` (the model then translates only its start)."""
+        prepared = [self._masker.prepare(text, self.model.source_prefix).model_input for text in inputs]
+        whole = self.tokenizer(prepared, verbose=False)["input_ids"] if prepared else []
+        return [len(ids) > self.model.max_source_length for ids in whole]
+
     def save(self, folder: Path) -> None:
         """Weights, tokenizer, settings and the surface restorer into ``folder``."""
         self.network.save_pretrained(str(folder))

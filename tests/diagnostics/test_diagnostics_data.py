@@ -168,6 +168,7 @@ def test_list_inputs_reads_folders_and_csvs(tmp_path):
     root = _folder(tmp_path / "scans", per_class=2)
     assert len(list_inputs(root)) == 4
     table = _write_csv(tmp_path / "in.csv", [["scans/normal/normal-0.png", "", ""]])
-    assert list_inputs(table) == [str(tmp_path / "scans/normal/normal-0.png")]
+    read = list_inputs(table)
+    assert (read.values, read.ids) == ([str(tmp_path / "scans/normal/normal-0.png")], [f"{table}:2"])
     with pytest.raises(DataError, match="no column 'file'"):
         list_inputs(table, path_column="file")

@@ -149,7 +149,8 @@ def test_predict_users_histories_and_similar_items(rec_tiny_run, tmp_path):
     similar = recommender.similar_items("i3", k=5)
     assert len(similar) == 5 and "i3" not in [s["item"] for s in similar]
     (tmp_path / "in.csv").write_text(f"user,items\n{user},\n,i3|i4\n")
-    assert read_prediction_inputs(tmp_path / "in.csv") == [f"user:{user}", "items:i3|i4"]
+    read = read_prediction_inputs(tmp_path / "in.csv")
+    assert (read.values, read.ids) == ([f"user:{user}", "items:i3|i4"], [f"{tmp_path / 'in.csv'}:{n}" for n in (2, 3)])
 
 
 @pytest.mark.parametrize("call, message", [

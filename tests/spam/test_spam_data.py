@@ -111,7 +111,9 @@ def test_folder_of_eml_and_mbox_files(tmp_path):
     messages = load_messages(SpamDataConfig(source=str(tmp_path)))
     assert [(m.text, m.label) for m in messages] == [("one\n\nfirst", 0), ("two\n\nsecond", 0),
                                                      ("WIN\n\nclaim your prize", 1)]
-    assert read_texts(tmp_path / "easy_ham" / "box.mbox") == ["one\n\nfirst", "two\n\nsecond"]
+    box = tmp_path / "easy_ham" / "box.mbox"
+    read = read_texts(box)
+    assert (read.values, read.ids) == (["one\n\nfirst", "two\n\nsecond"], [f"{box}#1", f"{box}#2"])
 
 
 def write(path, data: bytes):

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from suite.core import saved_files
 from suite.core.errors import ModelSourceError
 from suite.core.sources import Bundled
 
@@ -133,7 +134,7 @@ def load_tokenizer(folder: str | Path, sentinels: list[str] | None = None) -> An
     path = Path(folder) / "tokenizer.json"
     if not path.is_file():
         raise ModelSourceError(f"{folder}: no tokenizer.json (a Firefox Translations model folder has one)")
-    spec = json.loads(path.read_text(encoding="utf-8"))
+    spec = saved_files.read_json(path, what="a tokenizers tokenizer.json")
     if sentinels:
         _sentinels_as_pieces(spec, list(sentinels))
     backend = Tokenizer.from_str(json.dumps(spec))

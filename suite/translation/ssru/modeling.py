@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.core import saved_files
 from suite.core.errors import ModelSourceError
 from suite.translation.ssru.config import SsruConfig
 
@@ -234,7 +235,7 @@ class SsruTransformer(nn.Module):
         from safetensors.torch import load_file
 
         folder = Path(folder)
-        settings = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+        settings = saved_files.read_json(folder / CONFIG_FILE, what=f"a {ARCHITECTURE} configuration")
         if settings.get("architecture") != ARCHITECTURE:
             raise ModelSourceError(f"{folder}: {CONFIG_FILE} is not a {ARCHITECTURE} configuration")
         model = cls(SsruConfig(**{f.name: settings[f.name] for f in fields(SsruConfig) if f.name in settings}))
