@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from suite.core.errors import DataError
+from suite.core import config
+from suite.core.errors import DataError, RecipeError
 from suite.core.recipe import load_recipe
 from suite.recommendation.data import (
     COLD,
@@ -173,8 +174,8 @@ def test_training_budget_keeps_each_users_newest_positives_and_the_same_held_out
     test = phases_of(capped)["test"]
     unused = capped.matrix(UNUSED)[test.users]
     assert unused.nnz > 0 and unused.multiply(test.exclude).nnz == unused.nnz
-    with pytest.raises(ValueError, match="max_train_per_user"):
-        RecDataConfig(source="synthetic", max_train_per_user=0)
+    with pytest.raises(RecipeError, match="data.max_train_per_user: expected an integer from 1"):
+        config.build(RecDataConfig, {"source": "synthetic", "max_train_per_user": 0}, where="r", prefix="data.")
 
 
 def test_generated_set_is_deterministic_and_text_bearing():

@@ -144,14 +144,18 @@ def test_bad_sources_raise_one_line(tmp_path, setup, expected):
 
 
 @pytest.mark.parametrize("values, expected", [
-    ({"test_size": 1.0}, "test_size: expected a number strictly between 0 and 1, got 1.0"),
-    ({"max_examples": 5}, "max_examples: expected an integer of at least 20, or null, got 5"),
-    ({"ham_labels": ["ham", "SPAM"]}, "ham_labels: expected no value that is also in spam_labels"),
-    ({"source": ""}, "source: expected a non-empty string, got ''"),
+    ({"test_size": 1.0}, "data.test_size: expected a number in (0, 1), got 1.0"),
+    ({"max_examples": 5}, "data.max_examples: expected an integer from 20 to 10**9, got 5"),
+    ({"ham_labels": ["ham", "SPAM"]}, "data.ham_labels: expected no value that is also in spam_labels"),
+    ({"source": ""}, "data.source: expected a non-empty string, got ''"),
 ])
 def test_config_validation_names_the_field(values, expected):
-    with pytest.raises(ValueError, match=expected.replace("(", r"\(").replace(")", r"\)")):
-        SpamDataConfig(**values)
+    from suite.core import config
+    from suite.core.errors import RecipeError
+
+    with pytest.raises(RecipeError) as error:
+        config.build(SpamDataConfig, values, where="r.yaml", prefix="data.")
+    assert expected in str(error.value)
     assert SpamDataConfig(spam_labels=["SPAM", 1, True]).spam_labels == ["spam", "1", "true"]
 
 

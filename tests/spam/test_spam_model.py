@@ -55,12 +55,17 @@ def test_tokenize_pads_only_when_asked_and_masks_the_padding(tokenizer):
     assert padded["labels"] == [1, 0]
 
 
-@pytest.mark.parametrize("tail", [-1, 121, True, 2.5])
-def test_tail_tokens_must_leave_room_for_the_head(tail):
+@pytest.mark.parametrize("tail, expected", [(-1, "model.tail_tokens: expected an integer from 0 to"),
+                                            (121, "model.tail_tokens: expected an integer from 0 to max_length - 8"),
+                                            (True, "model.tail_tokens: expected an integer"),
+                                            (2.5, "model.tail_tokens: expected an integer")])
+def test_tail_tokens_must_leave_room_for_the_head(tail, expected):
+    from suite.core import config
+    from suite.core.errors import RecipeError
     from suite.spam.config import SpamModelConfig
 
-    with pytest.raises(ValueError, match="tail_tokens: expected an integer from 0 to max_length - 8"):
-        SpamModelConfig(max_length=128, tail_tokens=tail)
+    with pytest.raises(RecipeError, match=expected):
+        config.build(SpamModelConfig, {"max_length": 128, "tail_tokens": tail}, where="r", prefix="model.")
 
 
 def test_paired_bootstrap_recomputes_each_metric_on_the_same_draw():
@@ -100,5 +105,8 @@ def test_hybrid_weights_are_scored_with_the_recall_at_the_operating_threshold():
 def test_hybrid_operating_weight_is_validated():
     from suite.spam.config import SpamEvalConfig
 
-    with pytest.raises(ValueError, match=r"hybrid_operating_weight: expected a number in \[0, 1\]"):
-        SpamEvalConfig(hybrid_operating_weight=2)
+    from suite.core import config
+    from suite.core.errors import RecipeError
+
+    with pytest.raises(RecipeError, match=r"evaluation.hybrid_operating_weight: expected a number in \[0, 1\]"):
+        config.build(SpamEvalConfig, {"hybrid_operating_weight": 2}, where="r", prefix="evaluation.")
