@@ -103,10 +103,9 @@ def test_hybrid_weights_are_scored_with_the_recall_at_the_operating_threshold():
 
 
 def test_hybrid_operating_weight_is_validated():
-    from suite.spam.config import SpamEvalConfig
-
     from suite.core import config
     from suite.core.errors import RecipeError
+    from suite.spam.config import SpamEvalConfig
 
     with pytest.raises(RecipeError, match=r"evaluation.hybrid_operating_weight: expected a number in \[0, 1\]"):
         config.build(SpamEvalConfig, {"hybrid_operating_weight": 2}, where="r", prefix="evaluation.")
