@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from suite.core import registry
 from suite.core.errors import DataError, SuiteError
+from suite.core.inputs import Inputs
 from suite.serve.errors import validation_message
 
 _NAME = re.compile(r"^[\w][\w .()+,-]{0,150}$")
@@ -99,10 +100,10 @@ def _require_suffix(name: str, suffixes: tuple[str, ...], domain: str) -> None:
 
 def _read_inputs(domain: Any, model_dir: Path, name: str, data: bytes) -> list:
     with _uploaded(name, data) as path:
-        inputs = domain.read_inputs(model_dir, inline=[], path=path)
+        inputs = Inputs.of(domain.read_inputs(model_dir, inline=[], path=path), path)
     if not inputs:
         raise DataError(f"{name}: holds no inputs")
-    return inputs
+    return inputs.values
 
 
 def _write_output(domain: Any, model_dir: Path, predictor: Any, name: str, data: bytes,

@@ -230,14 +230,19 @@ class SpamPredictor:
         return f"model.max_length = {self.model.max_length} tokens"
 
     def truncated(self, inputs: list[str]) -> list[bool]:
-        """Whether each text has more tokens than ``model.max_length`` (the model then reads its head, and with
-        ``tail_tokens`` its tail: see :func:`encode`)."""
-        whole = self.tokenizer(list(inputs), verbose=False)["input_ids"]
-        return [len(ids) > self.model.max_length for ids in whole]
+        """Whether each text has more tokens than ``model.max_length`` (see :func:`longer_than_read`)."""
+        return longer_than_read(self.tokenizer, inputs, self.model.max_length)
 
     def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
         """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
         return decisions(scores, self.threshold if threshold is None else threshold)
+
+
+def longer_than_read(tokenizer: Any, texts: list[str], max_length: int) -> list[bool]:
+    """Whether each text has more tokens than ``max_length`` (the model then reads its head, and with
+    ``tail_tokens`` its tail: see :func:`encode`)."""
+    whole = tokenizer(list(texts), verbose=False)["input_ids"]
+    return [len(ids) > max_length for ids in whole]
 
 
 def weighted_loss(train_labels: np.ndarray):
