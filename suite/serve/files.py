@@ -36,7 +36,7 @@ from suite.serve.errors import validation_message
 _NAME = re.compile(r"^[\w][\w .()+,-]{0,150}$")
 
 
-class Inputs(BaseModel):
+class FileInputs(BaseModel):
     inputs: list[str] = Field(description="The inputs found in the file, as suite predict --input reads them.")
 
 
@@ -59,7 +59,7 @@ def add_file_routes(app: FastAPI, *, spec: Any, domain: Any, model_dir: Path, pr
     """
     readable = tuple(getattr(spec, "INPUT_FILE_SUFFIXES", ()))
 
-    @app.post("/inputs", response_model=Inputs, responses={413: {"description": "body too large"},
+    @app.post("/inputs", response_model=FileInputs, responses={413: {"description": "body too large"},
                                                            422: {"description": "a file this model cannot read"}})
     async def read_file(request: Request, name: str = Query(description="the file's name, e.g. mail.eml")) -> dict:
         """The inputs in an uploaded file (the body), read as ``suite predict --input FILE`` reads it."""
