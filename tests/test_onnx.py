@@ -120,6 +120,7 @@ def test_the_hybrid_runs_around_the_exported_model(exports, tiny_runs):
 def test_predict_with_the_onnx_engine_prints_what_torch_prints(exports, tiny_runs, capsys):
     out, _ = exports("spam")
     run, texts = tiny_runs("spam").path, CASES["spam"].inputs()
+    capsys.readouterr()                                  # what making the export printed, if this test made it
     assert main(["predict", str(run), *texts]) == 0
     expected = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert main(["predict", str(out), *texts, "--engine", "onnx"]) == 0
