@@ -128,8 +128,10 @@ def test_predict_with_the_onnx_engine_prints_what_torch_prints(exports, tiny_run
     assert f"using the ONNX export {out}" in captured.err
     _assert_close([json.loads(line) for line in captured.out.splitlines()], expected, 1e-4)
     assert main(["predict", str(run), *texts, "--engine", "onnx"]) == 0
-    assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == \
-        suite.load(_newest_export(run), engine="onnx").predict(texts)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row.pop("input_id") for row in rows] == [f"inline {n}" for n in range(1, len(texts) + 1)]
+    assert all(row.pop("truncated") is False for row in rows)           # short texts: none cut
+    assert rows == suite.load(_newest_export(run), engine="onnx").predict(texts)
 
 
 def _served(app, body):
