@@ -36,6 +36,9 @@ def test_the_wheel_holds_every_bundled_recipe_and_plan(wheel):
 def test_the_wheel_holds_the_bundled_data_and_no_top_level_folder_but_suite(wheel):
     names = set(wheel.namelist())
     assert "suite/datasets/spamassassin/spamassassin.jsonl.gz" in names
+    shipped = [p.relative_to(ROOT / "datasets").as_posix() for p in (ROOT / "datasets").rglob("*")
+               if p.is_file() and not p.name.startswith(".") and p.suffix != ".npz" and "__pycache__" not in p.parts]
+    assert [f for f in shipped if f"suite/datasets/{f}" not in names] == []     # e.g. the UDHR's .tsv pairs
     assert {n.split("/")[0] for n in names} <= {"suite", "suite-0.1.0.dist-info"}
     assert not any(n.startswith("suite/datasets/") and n.endswith("__init__.py") for n in names)
     modules = {n for n in names if n.endswith(".py")}
