@@ -81,12 +81,7 @@ def tune(recipe: str | Path | dict | Recipe, overrides: dict | list[str] | None 
     """
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides)
     domain = registry.get_domain(recipe.domain)
-    memory.check(domain, recipe)
-    check_parent(domain, recipe)
-    data = domain.prepare_data(recipe)
-    check_data(domain, recipe, data)
-    _check_source(domain, recipe)
-    _warn_remote_code(recipe)
+    data = _checked_data(domain, recipe)
     Run.check_available(recipe)
     distributed.init(cpu=recipe.train.use_cpu)
     _check_strategy_processes(recipe)
@@ -122,12 +117,7 @@ def resume(run_dir: str | Path) -> Run:
     with _writing(run):
         recipe = run.recipe()
         domain = registry.get_domain(recipe.domain)
-        memory.check(domain, recipe)
-        check_parent(domain, recipe)
-        data = domain.prepare_data(recipe)
-        check_data(domain, recipe, data)
-        _check_source(domain, recipe)
-        _warn_remote_code(recipe)
+        data = _checked_data(domain, recipe)
         distributed.init(cpu=recipe.train.use_cpu)
         distributed.on_main_then_share(run.discard_incomplete_checkpoints)
         _check_strategy_processes(recipe)
@@ -135,6 +125,18 @@ def resume(run_dir: str | Path) -> Run:
         model = build_model(domain, recipe, data)
         check_model(recipe, model)
         return _finish(domain, recipe, run, data, model, resume=True)
+
+
+def _checked_data(domain: Domain, recipe: Recipe) -> Any:
+    """Everything a run checks before the model loads (memory, the parent run, the data, the model source), and the
+    prepared data."""
+    memory.check(domain, recipe)
+    check_parent(domain, recipe)
+    data = domain.prepare_data(recipe)
+    check_data(domain, recipe, data)
+    _check_source(domain, recipe)
+    _warn_remote_code(recipe)
+    return data
 
 
 def _writing(run: Run) -> contextlib.AbstractContextManager:

@@ -203,8 +203,26 @@ def imagenet_features(cfg: DiagnosticsModelConfig) -> Callable[[list[np.ndarray]
 
 
 # -- saved model and predictor ----------------------------------------------------------------
+class SavedSettings:
+    """What every diagnostics predictor (PyTorch or ONNX) reads from its saved ``settings``: the threshold in
+    effect, which ``suite calibrate`` may set, and the evaluation transform."""
+
+    @property
+    def threshold(self):
+        """The decision threshold in effect (one per label for multi-label data, None for multi-class)."""
+        return self.settings["threshold"]
+
+    @threshold.setter
+    def threshold(self, value) -> None:
+        self.settings["threshold"] = value
+
+    @property
+    def transform(self):
+        return eval_transform(self.settings)
+
+
 @dataclass
-class DiagnosticsPredictor:
+class DiagnosticsPredictor(SavedSettings):
     """A tuned diagnostic model: ``predict(paths)`` gives probabilities and decisions at the saved threshold.
 
     Attributes:
@@ -235,19 +253,6 @@ class DiagnosticsPredictor:
         save_file({k: v.contiguous() for k, v in self.network.state_dict().items()}, str(Path(folder) / WEIGHTS_FILE))
         state = {k: v for k, v in self.settings.items() if k not in ("model", "data")}
         save_settings(folder, {"model": self.settings["model"], "data": self.settings["data"]}, **state)
-
-    @property
-    def threshold(self):
-        """The decision threshold in effect (one per label for multi-label data, None for multi-class)."""
-        return self.settings["threshold"]
-
-    @threshold.setter
-    def threshold(self, value) -> None:
-        self.settings["threshold"] = value
-
-    @property
-    def transform(self):
-        return eval_transform(self.settings)
 
     def scores(self, images: list[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
         return probabilities(self.network, images, self.transform, self.settings["task"], batch_size=batch_size)

@@ -25,7 +25,7 @@ from suite.core.errors import DataError, RunError
 from suite.core.onnx_export import OnnxGraph
 from suite.diagnostics.config import DiagnosticsDataConfig, DiagnosticsModelConfig
 from suite.diagnostics.metrics import decisions
-from suite.diagnostics.model import batched_probabilities, eval_transform, read_images
+from suite.diagnostics.model import SavedSettings, batched_probabilities, read_images
 from suite.diagnostics.transforms import to_pil
 
 FILES = ("suite.json",)
@@ -63,7 +63,7 @@ def graph(predictor: Any, data: Any) -> OnnxGraph:
 
 
 @dataclass
-class OnnxDiagnosticsPredictor:
+class OnnxDiagnosticsPredictor(SavedSettings):
     """A tuned diagnostic model run by ONNX Runtime: ``predict(paths)`` as the PyTorch predictor's, without saliency.
 
     Attributes:
@@ -78,19 +78,6 @@ class OnnxDiagnosticsPredictor:
     def from_folder(cls, folder: Path, session: Any) -> OnnxDiagnosticsPredictor:
         """The predictor over ``session`` with the settings :func:`graph` had copied to ``folder``."""
         return cls(session, load_settings(folder, {"model": DiagnosticsModelConfig, "data": DiagnosticsDataConfig}))
-
-    @property
-    def threshold(self):
-        """The decision threshold in effect (one per label for multi-label data, None for multi-class)."""
-        return self.settings["threshold"]
-
-    @threshold.setter
-    def threshold(self, value) -> None:
-        self.settings["threshold"] = value
-
-    @property
-    def transform(self):
-        return eval_transform(self.settings)
 
     def scores(self, images: list[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
         return batched_probabilities(lambda batch: self.session.run({"pixel_values": batch.numpy()}), images,

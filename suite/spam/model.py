@@ -171,8 +171,30 @@ def decisions(scores: np.ndarray, threshold: float) -> list[dict]:
             for p in scores]
 
 
+class SpamDecisions:
+    """What every spam predictor (PyTorch or ONNX) does with its ``scores``: decide at its ``threshold`` and say
+    which texts its ``tokenizer`` cuts at ``model.max_length``. A subclass has those four attributes."""
+
+    def predict(self, inputs: list[str]) -> list[dict]:
+        """One ``{"spam_probability", "label", "threshold"}`` per text."""
+        return self.decide(self.scores(list(inputs)))
+
+    @property
+    def input_limit(self) -> str:
+        """The most of a text the model reads (:class:`suite.core.registry.ReportsTruncation`)."""
+        return f"model.max_length = {self.model.max_length} tokens"
+
+    def truncated(self, inputs: list[str]) -> list[bool]:
+        """Whether each text has more tokens than ``model.max_length`` (see :func:`longer_than_read`)."""
+        return longer_than_read(self.tokenizer, inputs, self.model.max_length)
+
+    def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
+        """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
+        return decisions(scores, self.threshold if threshold is None else threshold)
+
+
 @dataclass
-class SpamPredictor:
+class SpamPredictor(SpamDecisions):
     """A tuned spam filter: ``predict(texts)`` gives P(spam) and the decision at the saved threshold.
 
     Attributes:
@@ -220,22 +242,6 @@ class SpamPredictor:
         return spam_probabilities(self.network, self.tokenizer, texts, max_length=self.model.max_length,
                                   tail_tokens=self.model.tail_tokens, batch_size=batch_size)
 
-    def predict(self, inputs: list[str]) -> list[dict]:
-        """One ``{"spam_probability", "label", "threshold"}`` per text."""
-        return self.decide(self.scores(list(inputs)))
-
-    @property
-    def input_limit(self) -> str:
-        """The most of a text the model reads (:class:`suite.core.registry.ReportsTruncation`)."""
-        return f"model.max_length = {self.model.max_length} tokens"
-
-    def truncated(self, inputs: list[str]) -> list[bool]:
-        """Whether each text has more tokens than ``model.max_length`` (see :func:`longer_than_read`)."""
-        return longer_than_read(self.tokenizer, inputs, self.model.max_length)
-
-    def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
-        """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
-        return decisions(scores, self.threshold if threshold is None else threshold)
 
 
 def longer_than_read(tokenizer: Any, texts: list[str], max_length: int) -> list[bool]:

@@ -17,7 +17,7 @@ from suite.core.config import load_settings
 from suite.core.errors import RunError
 from suite.core.onnx_export import OnnxGraph
 from suite.spam.config import SpamDataConfig, SpamModelConfig
-from suite.spam.model import by_length, decisions, encode, longer_than_read
+from suite.spam.model import SpamDecisions, by_length, encode
 
 TOKENS = ("input_ids", "attention_mask")
 FILES = ("suite.json", "tokenizer*.json", "special_tokens_map.json", "vocab.txt", "config.json")
@@ -46,7 +46,7 @@ def graph(predictor: Any) -> OnnxGraph:
 
 
 @dataclass
-class OnnxSpamPredictor:
+class OnnxSpamPredictor(SpamDecisions):
     """A tuned spam filter run by ONNX Runtime: ``predict(texts)`` as :class:`~suite.spam.model.SpamPredictor`'s.
 
     Attributes:
@@ -75,23 +75,6 @@ class OnnxSpamPredictor:
         """P(spam) of each text."""
         return by_length(self.tokenizer, list(texts), self.session.run, max_length=self.model.max_length,
                          tail_tokens=self.model.tail_tokens, batch_size=batch_size)
-
-    def predict(self, inputs: list[str]) -> list[dict]:
-        """One ``{"spam_probability", "label", "threshold"}`` per text."""
-        return self.decide(self.scores(list(inputs)))
-
-    @property
-    def input_limit(self) -> str:
-        """The most of a text the model reads (:class:`suite.core.registry.ReportsTruncation`)."""
-        return f"model.max_length = {self.model.max_length} tokens"
-
-    def truncated(self, inputs: list[str]) -> list[bool]:
-        """Whether each text has more tokens than ``model.max_length``, as the PyTorch predictor says."""
-        return longer_than_read(self.tokenizer, inputs, self.model.max_length)
-
-    def decide(self, scores: np.ndarray, threshold: float | None = None) -> list[dict]:
-        """Predictions from P(spam) scores, at ``threshold`` (default: this predictor's own)."""
-        return decisions(scores, self.threshold if threshold is None else threshold)
 
     def save(self, folder: Path) -> None:
         raise RunError("an ONNX predictor is written by suite export --format onnx, not saved on its own")
