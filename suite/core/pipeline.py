@@ -33,6 +33,7 @@ from suite.core import (
     adapters,
     blend,
     distributed,
+    interpolation,
     logs,
     memory,
     operating,
@@ -199,6 +200,7 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
         The run's result and the domain's extra model-card sections.
     """
     frozen = frozen_parameters(model.network, recipe.train.frozen)
+    untuned = interpolation.snapshot(model.network, model.head) if recipe.train.untuned_share else None
     outputs = baseline_outputs(domain, recipe, data)
     if model.zero_shot:
         outputs[ZERO_SHOT] = domain.outputs(domain.make_predictor(recipe, data, model, tuned=False), recipe, data)
@@ -213,6 +215,8 @@ def run_sequence(domain: Domain, recipe: Recipe, run: Run, data: Any, model: Mod
     trained = strategies.train(domain, recipe, run, data, model, resume=resume, score_stage=score_stage)
     with run.writing_model() as folder:
         adapters.save_lora_and_merge(model.network, folder)
+        if untuned is not None:
+            interpolation.mix(model.network, untuned, recipe.train.untuned_share)
         predictor = domain.make_predictor(recipe, data, model, tuned=True)
         predictor.save(folder)
     evaluation = evaluate_systems(domain, recipe, data, outputs, predictor, plots_dir=run.plots_dir,

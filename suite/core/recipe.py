@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import yaml
 
-from suite.core import config, paths, registry, resources, strategies, yaml_text
+from suite.core import config, interpolation, paths, registry, resources, strategies, yaml_text
 from suite.core.config import SEED_BOUNDS, between
 from suite.core.errors import RecipeError
 
@@ -120,6 +120,11 @@ class TrainConfig:
     frozen: list[str] = field(default_factory=list, metadata={
         "help": "Parameters kept as loaded: names or name prefixes, e.g. [embed] (translation: the shared "
                 "embedding of the Firefox Translations model). A name that matches no parameter is refused."})
+    untuned_share: float = field(default=0.0, metadata={"bounds": between(0, 1, high_open=True),
+        "help": "After training, mix this share of the untuned weights back in: each becomes (1 - share) x tuned + "
+                "share x untuned (WiSE-FT, Wortsman et al. 2022), giving back part of what tuning forgot for part "
+                "of what it gained; every figure of the run is the mixed model's (0: off; not with LoRA, nor "
+                "from random weights)."})
     keep_checkpoints: bool = field(default=False, metadata={
         "help": "Keep the checkpoints once the run has finished (they are needed only to resume an unfinished "
                 "run; a finished one keeps model/)."})
@@ -239,6 +244,7 @@ def recipe_from_dict(values: dict, *, origin: str = "<dict>") -> Recipe:
     recipe = Recipe(domain=values["domain"], name=values["name"], origin=origin,
                     **dataclasses.asdict(scalars), **built)
     strategies.check(domain, recipe)
+    interpolation.check(recipe)
     return recipe
 
 

@@ -55,6 +55,24 @@ def encode(encoder: Any, texts: list[str], *, batch_size: int = 64) -> np.ndarra
 
 TOKENS = ("input_ids", "attention_mask")
 
+FUSED_MODEL_TYPES = {"bert": "bert"}
+"""transformers ``model_type`` -> ONNX Runtime optimiser's ``model_type``: the encoders whose ONNX export is fused
+(checked on MiniLM, a BERT); others are exported unfused, still checked against PyTorch."""
+
+
+def onnx_fusion(encoder: Any) -> Any:
+    """What ONNX Runtime needs to fuse a ``SentenceTransformer``'s layers (:class:`suite.core.onnx_export.Fusion`),
+    or None for a model type not in :data:`FUSED_MODEL_TYPES`. Its attention is switched to the eager form, the one
+    whose exported graph the optimiser's patterns match (the same numbers as the default SDPA form)."""
+    from suite.core.onnx_export import Fusion
+
+    network = encoder[0].model
+    kind = FUSED_MODEL_TYPES.get(getattr(network.config, "model_type", None))
+    if kind is None:
+        return None
+    network.set_attn_implementation("eager")
+    return Fusion(kind, network.config.num_attention_heads, network.config.hidden_size)
+
 
 def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], tolerance: Any = None) -> Any:
     """A sentence encoder as an ONNX graph (see :mod:`suite.core.onnx_export`): tokens -> its sentence embedding
@@ -77,7 +95,7 @@ def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], t
     return OnnxGraph(module=SentenceEmbedding(encoder.eval()), inputs={k: example[k] for k in TOKENS},
                      dynamic={k: ("batch", "sequence") for k in TOKENS}, output="sentence_embedding",
                      description=description, files=files, quantisation="dynamic",
-                     tolerance=tolerance or Tolerance())
+                     tolerance=tolerance or Tolerance(), fusion=onnx_fusion(encoder))
 
 
 class OnnxTextEncoder:

@@ -16,6 +16,7 @@ import numpy as np
 from suite.core.config import load_settings
 from suite.core.errors import RunError
 from suite.core.onnx_export import OnnxGraph
+from suite.core.text_encoder import onnx_fusion
 from suite.spam.config import SpamDataConfig, SpamModelConfig
 from suite.spam.model import SpamDecisions, by_length, encode
 
@@ -41,6 +42,7 @@ def graph(predictor: Any) -> OnnxGraph:
     return OnnxGraph(module=SpamProbability(predictor.network.eval()), inputs={k: padded[k] for k in TOKENS},
                      dynamic={k: ("batch", "sequence") for k in TOKENS}, output="spam_probability",
                      description="sentence encoder + linear head -> P(spam)", files=FILES, quantisation="dynamic",
+                     fusion=onnx_fusion(predictor.network.encoder),
                      notes=("The hybrid's baselines (scikit-learn pickles in hybrid/) run in Python beside the "
                             "graph.",))
 

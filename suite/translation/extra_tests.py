@@ -96,6 +96,6 @@ def forgetting_note(untuned: dict, tuned: dict) -> str | None:
             f"{untuned['general_chrf']} untuned ({change:+.2f}).")
     if change < -FORGETTING_POINTS:
         line += (f" Tuning cost more than {FORGETTING_POINTS:g} chrF++ point on ordinary prose: the model forgets "
-                 "general text. Levers: fewer steps or a lower learning rate, or interpolating tuned and untuned "
-                 "weights (WiSE-FT; see docs/translation.md).")
+                 "general text. Levers: a larger train.untuned_share (the untuned weights mixed back in, WiSE-FT), "
+                 "fewer steps or a lower learning rate (see docs/translation.md).")
     return line

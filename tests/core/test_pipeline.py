@@ -119,3 +119,31 @@ def test_a_frozen_name_the_model_lacks_fails_before_any_work(tmp_path):
     with pytest.raises(RecipeError, match="train.frozen: 'encoder' names no parameter of this model"):
         pipeline.tune(_recipe(tmp_path, **{"train.frozen": ["encoder"]}))
     assert not any((tmp_path / "runs").glob("*/model"))
+
+
+def test_an_untuned_share_mixes_the_loaded_weights_back_in_and_leaves_the_new_head_as_tuned(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    tuned = torch.load(pipeline.tune(_recipe(tmp_path, **{"output.name": "plain"})).path / "model" / "toy.pt",
+                       weights_only=True)
+    run = pipeline.tune(_recipe(tmp_path, **{"output.name": "mixed", "train.untuned_share": 0.25}))
+    mixed = torch.load(run.path / "model" / "toy.pt", weights_only=True)
+    first = min((run.path / "checkpoints").glob("checkpoint-*"), key=lambda c: int(c.name.split("-")[1]))
+    torch.manual_seed(0)                      # the toy model as loaded (ToyDomain.build_model seeds with the recipe's)
+    untuned = TOY.build_model(pipeline.load_recipe(_recipe(tmp_path)), None).network.state_dict()
+    assert not torch.equal(load_file(str(first / "model.safetensors"))["hidden.weight"], untuned["hidden.weight"])
+    assert torch.allclose(mixed["hidden.weight"], 0.75 * tuned["hidden.weight"] + 0.25 * untuned["hidden.weight"])
+    assert torch.equal(mixed["head.weight"], tuned["head.weight"])               # a new head has no untuned value
+    assert run.metrics()["models"][TUNED]["auc"] > 0.9                            # the figures are the mixed model's
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"lora.enabled": True}, "LoRA adapters are saved on their own"),
+    ({"model.pretrained": False}, "the untuned weights are random"),
+])
+def test_an_untuned_share_the_run_cannot_use_is_refused_with_the_recipe(tmp_path, overrides, message):
+    from suite.core.errors import RecipeError
+
+    with pytest.raises(RecipeError, match=message):
+        pipeline.load_recipe(_recipe(tmp_path, **{"train.untuned_share": 0.2, **overrides}))
