@@ -33,7 +33,8 @@ class DomainCase:
 DOMAINS = {
     "spam": DomainCase("spam/tiny", (), lambda: ["WIN a FREE cruise!!! click now", "Minutes of the meeting"]),
     "recommendation": DomainCase("recommendation/tiny", ("evaluation.bpr_iterations=10", "data.synthetic_users=80",
-                                                         "data.split=leave-last-out", "evaluation.shortened_histories=[]"),
+                                                         "data.split=leave-last-out",
+                                                         "evaluation.shortened_histories=[]"),
                                  lambda: ["items:a film about space travel|a quiet drama"]),
     "diagnostics": DomainCase("diagnostics/tiny", ("evaluation.bootstrap=20", "evaluation.saliency_images=0"),
                               lambda: [np.full((32, 32), 90, dtype=np.uint8)]),
