@@ -153,7 +153,8 @@ class TranslationDomain:
 
         evaluation = translation_metrics.report(recipe.evaluation, data, outputs,
                                                 free=predictor.translate_free(_sources(data.test), progress=True),
-                                                split=recipe.data.split, warm_started=predictor.warm_started)
+                                                split=recipe.data.split, warm_started=predictor.warm_started,
+                                                untuned_share=recipe.train.untuned_share)
         if isinstance(predictor.network, SsruTransformer) and recipe.model.pretrained:
             evaluation.sections.append(MODEL_CARD_SECTION)
         return evaluation

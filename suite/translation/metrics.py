@@ -217,7 +217,7 @@ def _ceiling(outputs: list[str], references: list[str]) -> dict:
 
 
 def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: list[str] | None,
-           split: str, warm_started: bool) -> Report:
+           split: str, warm_started: bool, untuned_share: float = 0.0) -> Report:
     """Every system's scores on the test strings, with examples and the tuned model's broken placeholders.
 
     Args:
@@ -227,6 +227,7 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
         free: the tuned network's translations without placeholder-constrained decoding (None: decoded freely).
         split: the recipe's ``data.split`` (named in the notes).
         warm_started: the tuned model was warm-started from an encoder-only checkpoint.
+        untuned_share: the recipe's ``train.untuned_share`` (the forgetting note says it).
     """
     sources, references = [p.source for p in data.test], [p.target for p in data.test]
     glossary, origin = read_glossary_or_mine(cfg.glossary, [(p.source, p.target) for p in data.train], cfg)
@@ -251,11 +252,11 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
                          f"Glossary: {len(glossary)} terms ({origin}); term_accuracy counts a term when the source "
                          "holds it and the reference uses its translation.",
                          "The checkpoint is chosen by validation loss; chrF++ is chrF with word bigrams (sacreBLEU).",
-                         *_forgetting(metrics)])
+                         *_forgetting(metrics, untuned_share)])
 
 
-def _forgetting(metrics: dict) -> list[str]:
-    note = extra_tests.forgetting_note(metrics.get(ZERO_SHOT, {}), metrics.get(TUNED, {}))
+def _forgetting(metrics: dict, untuned_share: float) -> list[str]:
+    note = extra_tests.forgetting_note(metrics.get(ZERO_SHOT, {}), metrics.get(TUNED, {}), untuned_share=untuned_share)
     return [note] if note else []
 
 

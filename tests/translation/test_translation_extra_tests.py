@@ -38,6 +38,8 @@ def test_the_notes_say_when_tuning_forgets_general_text():
     assert "(-0.50)" in kept and "forgets" not in kept
     assert "(-1.60)" in lost and "forgets general text" in lost and "WiSE-FT" in lost
     assert extra_tests.forgetting_note({}, {"general_chrf": 1.0}) is None
+    mixed = extra_tests.forgetting_note(untuned, {"general_chrf": 58.4, "general_strings": 65}, untuned_share=0.3)
+    assert "tuned with 30% of the untuned weights mixed back in against 60.0" in mixed and "WiSE-FT, now 0.3" in mixed
 
 
 def test_every_system_is_scored_on_each_extra_part():
