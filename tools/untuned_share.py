@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.split == "validation":
             data = dataclasses.replace(data, test=data.validation)
         predictor = actions.load(run.path)
-        untuned_model = domain.build_model(recipe, data)
-    network = getattr(predictor, "network", None)
-    if network is None:
-        print(f"{run.path}: its {domain.name} predictor has no network to mix", file=sys.stderr)
-        return 2
+        network = getattr(predictor, "network", None)
+        if network is None:
+            print(f"{run.path}: its {domain.name} predictor has no network to mix", file=sys.stderr)
+            return 2
+        untuned_model = domain.build_model(recipe, data)          # only once the tuned one has a network to mix
     untuned = interpolation.snapshot(untuned_model.network, untuned_model.head)
     tuned = interpolation.snapshot(network, [])
     del untuned_model

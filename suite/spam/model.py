@@ -243,7 +243,6 @@ class SpamPredictor(SpamDecisions):
                                   tail_tokens=self.model.tail_tokens, batch_size=batch_size)
 
 
-
 def longer_than_read(tokenizer: Any, texts: list[str], max_length: int) -> list[bool]:
     """Whether each text has more tokens than ``max_length`` (the model then reads its head, and with
     ``tail_tokens`` its tail: see :func:`encode`)."""
