@@ -63,6 +63,10 @@ class TranslationDataConfig:
         "help": "Keep a random sample of this many training pairs (null: all)."})
     max_test_examples: int | None = field(default=None, metadata={"bounds": between(10, 10 ** 9),
         "help": "Evaluate on a random sample of this many test pairs (null: all)."})
+    general_replay: int = field(default=0, metadata={"bounds": between(0, 100_000),
+        "help": "Sentences of ordinary English (datasets/general-en) the untuned model translates before training, "
+                "added to the training pairs: replay against forgetting general language (0: none; needs a "
+                "pretrained model that translates; see replay.py)."})
     seed: int = field(default=0, metadata={
         "bounds": SEED_BOUNDS, "help": "Seed of the catalog choice, the split and the samples."})
 

@@ -73,11 +73,13 @@ class Splits:
     test: list[Pair]
     cleaning: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)     # part -> held-out prose segments (see extra_tests.py)
+    replay_sources: list[str] = field(default_factory=list)   # English the untuned model translates (replay.py)
 
     def summary(self) -> dict:
         return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test),
                 "train_catalogs": len({p.catalog for p in self.train}),
-                "test_catalogs": sorted({p.catalog for p in self.test}), **self.cleaning}
+                "test_catalogs": sorted({p.catalog for p in self.test}), "general_replay": len(self.replay_sources),
+                **self.cleaning}
 
 
 # -- reading -------------------------------------------------------------------------------

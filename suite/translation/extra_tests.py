@@ -86,22 +86,28 @@ def scores(parts: dict[str, list[Segment]], outputs: dict[str, list[str]]) -> di
     return found
 
 
-def forgetting_note(untuned: dict, tuned: dict, *, untuned_share: float = 0.0) -> str | None:
+def forgetting_note(untuned: dict, tuned: dict, *, untuned_share: float = 0.0, replayed: int = 0) -> str | None:
     """The notes' line on general text: tuned against untuned chrF++, and the verdict where it lost more than
     :data:`FORGETTING_POINTS` (None: no general text was scored for both).
 
     Args:
         untuned_share: the run's ``train.untuned_share`` (said beside the tuned figure, and in the levers).
+        replayed: how many replay pairs trained (``data.general_replay``; said the same way).
     """
     if "general_chrf" not in untuned or "general_chrf" not in tuned:
         return None
     change = round(tuned["general_chrf"] - untuned["general_chrf"], 2)
-    mixed = f" with {untuned_share:.0%} of the untuned weights mixed back in" if untuned_share else ""
-    line = (f"General text (UDHR, {tuned['general_strings']} sentences): chrF++ {tuned['general_chrf']} tuned{mixed} "
-            f"against {untuned['general_chrf']} untuned ({change:+.2f}).")
+    done = ([f"{replayed} general sentences replayed"] if replayed else []) + (
+        [f"{untuned_share:.0%} of the untuned weights mixed back in"] if untuned_share else [])
+    line = (f"General text (UDHR, {tuned['general_strings']} sentences): chrF++ {tuned['general_chrf']} tuned"
+            f"{' with ' + ' and '.join(done) if done else ''} against {untuned['general_chrf']} untuned "
+            f"({change:+.2f}).")
     if change < -FORGETTING_POINTS:
-        now = f", now {untuned_share:g}" if untuned_share else ""
+        share_now = f", now {untuned_share:g}" if untuned_share else ""
+        replay_now = f", now {replayed}" if replayed else ""
         line += (f" Tuning cost more than {FORGETTING_POINTS:g} chrF++ point on ordinary prose: the model forgets "
-                 f"general text. Levers: a larger train.untuned_share (the untuned weights mixed back in, WiSE-FT"
-                 f"{now}), fewer steps or a lower learning rate (see docs/translation.md).")
+                 f"general text. Levers: a larger data.general_replay (general sentences the untuned model "
+                 f"translated, trained on beside the strings{replay_now}), a larger train.untuned_share (the "
+                 f"untuned weights mixed back in, WiSE-FT{share_now}), fewer steps or a lower learning rate (see "
+                 f"docs/translation.md).")
     return line

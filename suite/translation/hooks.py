@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from suite.core import memory, sources
+from suite.core.errors import RecipeError
 from suite.core.inputs import Inputs
 from suite.core.registry import Model, Report, TrainingInputs
 from suite.core.text_encoder import MINILM
-from suite.translation import checks, corpus, extra_tests
+from suite.translation import checks, corpus, extra_tests, replay
 from suite.translation import data as translation_data
 from suite.translation import metrics as translation_metrics
 from suite.translation.baselines import fit_baseline
@@ -80,9 +81,14 @@ class TranslationDomain:
 
     def check_source(self, recipe: Recipe, path: Path) -> None:
         """A local model source must be a transformers folder or a Firefox Translations one (bundled, or a
-        tuned run's ``model/``); the bundled and hub ones are."""
+        tuned run's ``model/``); the bundled and hub ones are. Replay needs a model that translates untuned."""
         if not sources.is_bundled(recipe.model.source):
             checks.check_model_folder(path, source=recipe.model.source)
+        if recipe.data.general_replay and (not recipe.model.pretrained
+                                           or model_kind(path, recipe.model.trust_remote_code) == "encoder"):
+            raise RecipeError("data.general_replay: replay pairs are the untuned model's translations, and this "
+                              "model cannot translate before tuning (random weights or an encoder warm start); "
+                              "set it to 0")
 
     def memory_needs(self, recipe: Recipe) -> list[memory.MemoryNeed]:
         model, vocabulary = recipe.model, 32_000          # the bundled model's; a larger vocabulary needs more
@@ -95,11 +101,13 @@ class TranslationDomain:
                                   ("model.generation_batch_size", "model.num_beams", "model.max_target_length"))]
 
     def training_examples(self, recipe: Recipe, data: Splits) -> int:
-        return len(data.train)
+        return len(data.train) + len(data.replay_sources)
 
     def prepare_data(self, recipe: Recipe) -> Splits:
         splits = translation_data.prepare(recipe.data)
         splits.extra = extra_tests.load(recipe.evaluation, recipe.data)
+        if recipe.data.general_replay:
+            splits.replay_sources = replay.sentences(recipe.data.general_replay, recipe.data.seed)
         return splits
 
     def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:
@@ -127,8 +135,12 @@ class TranslationDomain:
         from transformers import DataCollatorForSeq2Seq
 
         tokenizer = model.processing_class
+        train = data.train
+        if data.replay_sources:       # the untuned model answers them now, before training changes it
+            untuned = self.make_predictor(recipe, data, model, tuned=False)
+            train = train + replay.replay_pairs(untuned, data.replay_sources)
         return TrainingInputs(
-            train_dataset=encode_pairs(tokenizer, _sources(data.train), _targets(data.train), recipe.model),
+            train_dataset=encode_pairs(tokenizer, _sources(train), _targets(train), recipe.model),
             eval_dataset=encode_pairs(tokenizer, _sources(data.validation), _targets(data.validation), recipe.model),
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model.network, label_pad_token_id=-100),
             selection_metric="loss", selection_greater_is_better=False,   # chrF++ needs generation: too slow

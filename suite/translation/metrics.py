@@ -252,11 +252,12 @@ def report(cfg: TranslationEvalConfig, data, outputs: dict[str, dict], *, free: 
                          f"Glossary: {len(glossary)} terms ({origin}); term_accuracy counts a term when the source "
                          "holds it and the reference uses its translation.",
                          "The checkpoint is chosen by validation loss; chrF++ is chrF with word bigrams (sacreBLEU).",
-                         *_forgetting(metrics, untuned_share)])
+                         *_forgetting(metrics, untuned_share, len(data.replay_sources))])
 
 
-def _forgetting(metrics: dict, untuned_share: float) -> list[str]:
-    note = extra_tests.forgetting_note(metrics.get(ZERO_SHOT, {}), metrics.get(TUNED, {}), untuned_share=untuned_share)
+def _forgetting(metrics: dict, untuned_share: float, replayed: int) -> list[str]:
+    note = extra_tests.forgetting_note(metrics.get(ZERO_SHOT, {}), metrics.get(TUNED, {}), untuned_share=untuned_share,
+                                       replayed=replayed)
     return [note] if note else []
 
 

@@ -1,0 +1,92 @@
+"""Replay against forgetting: ordinary English translated by the untuned model, added to the training pairs.
+
+Tuning on interface strings moves the model away from ordinary language; the run's general-text check measures
+how far. ``data.general_replay: N`` takes N sentences of ordinary English prose (``datasets/general-en``), has the
+untuned model translate them as it answers untuned (its beams, its shortlist) just before training, and adds
+those pairs to the training set. A step that draws one asks the tuned model to answer as the untuned model did:
+self-distillation on general text, in the spirit of "learning without forgetting" (Li and Hoiem, 2016). The
+pairs never enter validation or test, and the general-text check scores a different text (the UDHR).
+
+Decoding them takes a while (about 25 sentences a second on two cores), so they are kept in the user cache
+(``replay/<digest>.tsv``), named by the untuned weights, the sentences and the decoding settings: a resumed or
+repeated run reads them back.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from suite.core import resources
+from suite.core.errors import DataError
+from suite.translation.data import Pair
+
+GENERAL_EN = "general-en"
+CATALOG = "replay:general-en"
+"""The catalog name replay pairs carry (never a product's, so no test or sibling rule touches them)."""
+
+
+def sentences(count: int, seed: int) -> list[str]:
+    """``count`` sentences of ``datasets/general-en``, a sample drawn with ``seed``.
+
+    Raises:
+        DataError: the data set is missing, or has fewer sentences than asked for.
+    """
+    folder = resources.bundled_datasets().get(GENERAL_EN)
+    path = folder / "sentences.txt" if folder else None
+    if path is None or not path.is_file():
+        raise DataError(f"data.general_replay: the bundled data set {GENERAL_EN} is missing; reinstall suite")
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if count > len(lines):
+        raise DataError(f"data.general_replay: {count} sentences asked for, {GENERAL_EN} has {len(lines)}")
+    return random.Random(seed).sample(lines, count)
+
+
+def replay_pairs(translator: Any, texts: list[str]) -> list[Pair]:
+    """``texts`` paired with ``translator``'s translations (the untuned model's), from the cache where it has them.
+
+    Args:
+        translator: the untuned model's :class:`~suite.translation.translator.Translator`.
+        texts: English sentences (:func:`sentences`).
+    """
+    path = resources.cache_dir() / "replay" / f"{_digest(translator, texts)}.tsv"
+    cached = _read(path, texts)
+    if cached is None:
+        cached = translator.translate(texts, progress=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(["source", "target"])
+            writer.writerows(zip(texts, cached))
+        partial.replace(path)
+    return [Pair(source, target, CATALOG) for source, target in zip(texts, cached) if target]
+
+
+def _read(path: Path, texts: list[str]) -> list[str] | None:
+    """The cached translations of ``texts`` (None: no complete cache file for them)."""
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))[1:]
+    if [row[0] for row in rows if row] != texts or any(len(row) != 2 for row in rows):
+        return None
+    return [row[1] for row in rows]
+
+
+def _digest(translator: Any, texts: list[str]) -> str:
+    """What the translations depend on: the network's weights, the decoding settings and the sentences."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(translator.network.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    settings = {"model": dataclasses.asdict(translator.model), "shortlist": translator.shortlist is not None,
+                "language": translator.target_language}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update("\n".join(texts).encode())
+    return digest.hexdigest()[:24]
