@@ -104,7 +104,7 @@ def forgetting_note(untuned: dict, tuned: dict, *, untuned_share: float = 0.0, r
             f"({change:+.2f}).")
     if change < -FORGETTING_POINTS:
         share_now = f", now {untuned_share:g}" if untuned_share else ""
-        replay_now = f", now {replayed}" if replayed else ""
+        replay_now = f", now {replayed} pairs" if replayed else ""
         line += (f" Tuning cost more than {FORGETTING_POINTS:g} chrF++ point on ordinary prose: the model forgets "
                  f"general text. Levers: a larger data.general_replay (general sentences the untuned model "
                  f"translated, trained on beside the strings{replay_now}), a larger train.untuned_share (the "

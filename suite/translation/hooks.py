@@ -107,7 +107,8 @@ class TranslationDomain:
         splits = translation_data.prepare(recipe.data)
         splits.extra = extra_tests.load(recipe.evaluation, recipe.data)
         if recipe.data.general_replay:
-            splits.replay_sources = replay.sentences(recipe.data.general_replay, recipe.data.seed)
+            splits.replay_sources = replay.sentences(replay.count(recipe.data.general_replay, len(splits.train)),
+                                                     recipe.data.seed)
         return splits
 
     def with_test_data(self, recipe: Recipe, data: Splits, source: str) -> Splits:

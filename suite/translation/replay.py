@@ -1,7 +1,8 @@
 """Replay against forgetting: ordinary English translated by the untuned model, added to the training pairs.
 
 Tuning on interface strings moves the model away from ordinary language; the run's general-text check measures
-how far. ``data.general_replay: N`` takes N sentences of ordinary English prose (``datasets/general-en``), has the
+how far. ``data.general_replay: S`` makes a share S of the training pairs replay pairs: it takes as many sentences of
+ordinary English prose (``datasets/general-en``; all 7,359 at most), has the
 untuned model translate them as it answers untuned (its beams, its shortlist) just before training, and adds
 those pairs to the training set. A step that draws one asks the tuned model to answer as the untuned model did:
 self-distillation on general text, in the spirit of "learning without forgetting" (Li and Hoiem, 2016). The
@@ -31,20 +32,30 @@ CATALOG = "replay:general-en"
 """The catalog name replay pairs carry (never a product's, so no test or sibling rule touches them)."""
 
 
-def sentences(count: int, seed: int) -> list[str]:
-    """``count`` sentences of ``datasets/general-en``, a sample drawn with ``seed``.
+def count(share: float, train_pairs: int) -> int:
+    """How many replay pairs make ``share`` of a training set that has ``train_pairs`` pairs of its own.
+
+    Example:
+        >>> count(0.2, 800)
+        200
+    """
+    return round(train_pairs * share / (1 - share)) if share else 0
+
+
+def sentences(wanted: int, seed: int) -> list[str]:
+    """The first ``wanted`` sentences of ``datasets/general-en`` shuffled with ``seed`` (all of them where it has
+    fewer): a larger count keeps the smaller one's sentences.
 
     Raises:
-        DataError: the data set is missing, or has fewer sentences than asked for.
+        DataError: the data set is missing.
     """
     folder = resources.bundled_datasets().get(GENERAL_EN)
     path = folder / "sentences.txt" if folder else None
     if path is None or not path.is_file():
         raise DataError(f"data.general_replay: the bundled data set {GENERAL_EN} is missing; reinstall suite")
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if count > len(lines):
-        raise DataError(f"data.general_replay: {count} sentences asked for, {GENERAL_EN} has {len(lines)}")
-    return random.Random(seed).sample(lines, count)
+    random.Random(seed).shuffle(lines)
+    return lines[:wanted]
 
 
 def replay_pairs(translator: Any, texts: list[str]) -> list[Pair]:

@@ -43,7 +43,7 @@ def test_the_notes_say_when_tuning_forgets_general_text():
     both = extra_tests.forgetting_note(untuned, {"general_chrf": 58.4, "general_strings": 65}, untuned_share=0.1,
                                        replayed=2000)
     assert "tuned with 2000 general sentences replayed and 10% of the untuned weights mixed back in" in both
-    assert "data.general_replay" in both and "beside the strings, now 2000)" in both
+    assert "data.general_replay" in both and "beside the strings, now 2000 pairs)" in both
 
 
 def test_every_system_is_scored_on_each_extra_part():

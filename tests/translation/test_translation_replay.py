@@ -15,8 +15,20 @@ def test_the_sentences_are_a_seeded_sample_of_ordinary_english():
     first, again, other = replay.sentences(50, 0), replay.sentences(50, 0), replay.sentences(50, 1)
     assert first == again != other and len(set(first)) == 50
     assert all(s[0].isupper() and s[-1] in ".!?" and 6 <= len(s.split()) <= 30 for s in first)
-    with pytest.raises(DataError, match="100000 sentences asked for, general-en has"):
-        replay.sentences(100_000, 0)
+    everything = replay.sentences(100_000, 0)
+    assert everything[:50] == first and len(everything) == len(set(everything)) > 7000   # all of them, at most
+
+
+@pytest.mark.parametrize(("share", "pairs", "expected"), [(0, 500, 0), (0.2, 800, 200), (0.5, 37, 37),
+                                                          (0.16, 37060, 7059)])
+def test_a_share_of_replay_pairs_scales_with_the_training_set(share, pairs, expected):
+    assert replay.count(share, pairs) == expected
+
+
+def test_a_missing_data_set_is_one_line(monkeypatch):
+    monkeypatch.setattr(replay.resources, "bundled_datasets", lambda: {})
+    with pytest.raises(DataError, match="the bundled data set general-en is missing"):
+        replay.sentences(5, 0)
 
 
 class FakeTranslator:
@@ -52,13 +64,15 @@ def test_replay_pairs_are_the_untuned_translations_decoded_once_per_model(tmp_pa
 @pytest.mark.slow
 def test_the_training_set_gains_the_untuned_models_answers(tmp_path, monkeypatch):
     monkeypatch.setenv("SUITE_CACHE", str(tmp_path))
-    recipe = load_recipe("translation/tiny", {"data.general_replay": 6})
+    recipe = load_recipe("translation/tiny", {"data.general_replay": 0.1})
     domain = get_domain("translation")
     data = domain.prepare_data(recipe)
+    replayed = replay.count(0.1, len(data.train))
     model = domain.build_model(recipe, data)
     inputs = domain.training_inputs(recipe, data, model)
-    assert len(inputs.train_dataset) == len(data.train) + 6 == domain.training_examples(recipe, data)
-    assert data.summary()["general_replay"] == 6 and len(data.validation) > 0
+    assert replayed > 0 and len(inputs.train_dataset) == len(data.train) + replayed
+    assert domain.training_examples(recipe, data) == len(inputs.train_dataset)
+    assert data.summary()["general_replay"] == replayed and len(data.validation) > 0
     untuned = domain.make_predictor(recipe, data, model, tuned=False).translate(data.replay_sources)
     cached = replay.replay_pairs(domain.make_predictor(recipe, data, model, tuned=False), data.replay_sources)
     assert [p.target for p in cached] == untuned
@@ -67,6 +81,6 @@ def test_the_training_set_gains_the_untuned_models_answers(tmp_path, monkeypatch
 @pytest.mark.parametrize("override", [{"model.pretrained": False}, {"model.source": "bundled:minilm"}])
 def test_replay_with_a_model_that_cannot_translate_is_refused_before_it_loads(override, tmp_path):
     with pytest.raises(RecipeError, match="data.general_replay: replay pairs are the untuned model's translations"):
-        suite.tune("translation/tiny", data__general_replay=4, output__runs_dir=str(tmp_path),
+        suite.tune("translation/tiny", data__general_replay=0.1, output__runs_dir=str(tmp_path),
                    **{key.replace(".", "__"): value for key, value in override.items()})
     assert not list(tmp_path.iterdir())
