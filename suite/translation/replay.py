@@ -8,7 +8,7 @@ those pairs to the training set. A step that draws one asks the tuned model to a
 self-distillation on general text, in the spirit of "learning without forgetting" (Li and Hoiem, 2016). The
 pairs never enter validation or test, and the general-text check scores a different text (the UDHR).
 
-Decoding them takes a while (about 25 sentences a second on two cores), so they are kept in the user cache
+Decoding them takes a while (about 40 sentences a second on two cores), so they are kept in the user cache
 (``replay/<digest>.tsv``), named by the untuned weights, the sentences and the decoding settings: a resumed or
 repeated run reads them back.
 """
