@@ -2,15 +2,17 @@
 
 Every domain reads its tabular inputs through :func:`iter_table`, so every domain
 reports a bad table the same way: one line naming the file, the line and the problem.
+A table the suite writes for itself (an aligned corpus, a cache) goes through :func:`write_tsv`.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from suite.core import paths
@@ -57,6 +59,18 @@ def iter_table(path: Path) -> Iterator[tuple[int, dict]]:
         raise DataError(f"{path}:{number + 1}: not valid CSV ({error})") from None
     except (OSError, EOFError, zlib.error) as error:       # zlib.error: damaged gzip data
         raise DataError(f"{path}: cannot be read ({error})") from None
+
+
+def write_tsv(path: Path, header: list[str], rows: Iterable[Iterable]) -> Path:
+    """``rows`` under ``header`` as a UTF-8 .tsv that :func:`iter_table` reads back (tabs and line breaks inside a
+    field quoted), written through a temporary file and a rename: a reader never sees half a table."""
+    from suite.core.runs import atomic_write_text
+
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter="\t", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return atomic_write_text(path, text.getvalue())
 
 
 def utf8_error(path: Path) -> str:

@@ -9,11 +9,12 @@ leaving out paragraphs that are empty, or identical on both sides (commands, fil
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from html.parser import HTMLParser
 from pathlib import Path
+
+from suite.core.tables import write_tsv
 
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td"}
 
@@ -69,10 +70,5 @@ def write_aligned(english: Path, other: Path, out: Path) -> int:
     source, target = (json.loads(p.read_text(encoding="utf-8")) for p in (english, other))
     rows = [(text, target[key], "help-" + key.split("/", 1)[0]) for key, text in source.items()
             if key in target and target[key] != text]
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(["source", "target", "catalog"])
-        writer.writerows(rows)
-    os.replace(tmp, out)
+    write_tsv(out, ["source", "target", "catalog"], rows)
     return len(rows)

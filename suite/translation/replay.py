@@ -15,7 +15,6 @@ repeated run reads them back.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
@@ -25,6 +24,7 @@ from typing import Any
 
 from suite.core import resources
 from suite.core.errors import DataError
+from suite.core.tables import iter_table, write_tsv
 from suite.translation.data import Pair
 
 GENERAL_EN = "general-en"
@@ -69,25 +69,21 @@ def replay_pairs(translator: Any, texts: list[str]) -> list[Pair]:
     cached = _read(path, texts)
     if cached is None:
         cached = translator.translate(texts, progress=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(["source", "target"])
-            writer.writerows(zip(texts, cached))
-        partial.replace(path)
+        write_tsv(path, ["source", "target"], zip(texts, cached))
     return [Pair(source, target, CATALOG) for source, target in zip(texts, cached) if target]
 
 
 def _read(path: Path, texts: list[str]) -> list[str] | None:
-    """The cached translations of ``texts`` (None: no complete cache file for them)."""
+    """The cached translations of ``texts`` (None: no readable cache file for exactly them)."""
     if not path.is_file():
         return None
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t"))[1:]
-    if [row[0] for row in rows if row] != texts or any(len(row) != 2 for row in rows):
+    try:
+        rows = [row for _, row in iter_table(path)]
+    except DataError:                 # a damaged cache is decoded again, not reported
         return None
-    return [row[1] for row in rows]
+    if [row.get("source") for row in rows] != texts or any(row.get("target") is None for row in rows):
+        return None
+    return [row["target"] for row in rows]
 
 
 def _digest(translator: Any, texts: list[str]) -> str:

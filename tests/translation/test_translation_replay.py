@@ -58,7 +58,12 @@ def test_replay_pairs_are_the_untuned_translations_decoded_once_per_model(tmp_pa
     assert replay.replay_pairs(changed, texts) == pairs and changed.calls == 1
     assert replay.replay_pairs(translator, texts[:2]) == pairs[:1] and translator.calls == 2   # other sentences
     assert len(list((tmp_path / "replay").glob("*.tsv"))) == 3
-    assert not list((tmp_path / "replay").glob("*.partial"))
+    assert not [p for p in (tmp_path / "replay").iterdir() if p.suffix != ".tsv"]      # no temporary file left
+    for damaged in (b"\xff\xfe not UTF-8", b"source\ttarget\nOne plain sentence.\tpt:One\n"):   # bad, short
+        for path in (tmp_path / "replay").glob("*.tsv"):
+            path.write_bytes(damaged)
+        calls = translator.calls
+        assert replay.replay_pairs(translator, texts) == pairs and translator.calls == calls + 1   # decoded again
 
 
 @pytest.mark.slow
