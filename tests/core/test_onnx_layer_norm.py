@@ -1,0 +1,55 @@
+"""Layer norms written as primitive operators compute what ONNX Runtime's fused kernels compute."""
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from suite.core.onnx_layer_norm import decompose
+
+HIDDEN = 8
+
+
+def _model(nodes, outputs):
+    rng = np.random.default_rng(0)
+    weights = {name: rng.normal(size=HIDDEN).astype(np.float32) for name in ("gamma", "beta", "bias")}
+    inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "tokens", HIDDEN]) for name in "xs"]
+    graph = helper.make_graph(nodes, "layer_norms", inputs,
+                              [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in outputs],
+                              [numpy_helper.from_array(value, name) for name, value in weights.items()])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def _run(model, feeds):
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+SKIP_WITH_BIAS = helper.make_node("SkipLayerNormalization", ["x", "s", "gamma", "beta", "bias"],
+                                  ["y", "", "", "sum"], domain="com.microsoft", epsilon=1e-12)
+PLAIN = helper.make_node("LayerNormalization", ["sum", "gamma"], ["z"], axis=-1, epsilon=1e-5)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_the_primitive_form_gives_the_fused_kernels_numbers(scale):
+    """A residual layer norm with a bias whose sum the next one reads, and a plain one without beta."""
+    model = _model([SKIP_WITH_BIAS, PLAIN], ["y", "z"])
+    rng = np.random.default_rng(1)
+    feeds = {name: (scale * rng.normal(size=(3, 5, HIDDEN))).astype(np.float32) for name in "xs"}
+    expected = _run(model, feeds)
+    assert decompose(model) == 2
+    assert not {node.op_type for node in model.graph.node} & {"LayerNormalization", "SkipLayerNormalization"}
+    assert "Pow" not in {node.op_type for node in model.graph.node}       # ONNX Runtime would fuse it back
+    for got, want in zip(_run(model, feeds), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_a_layer_norm_whose_statistics_are_read_or_on_another_axis_stays():
+    statistics = helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["y", "mean"], axis=-1)
+    other_axis = helper.make_node("LayerNormalization", ["s", "gamma", "beta"], ["z"], axis=1)
+    model = _model([statistics, other_axis], ["y", "mean", "z"])
+    before = onnx.helper.printable_graph(model.graph)
+    assert decompose(model) == 0
+    assert onnx.helper.printable_graph(model.graph) == before
