@@ -179,8 +179,13 @@ class Page:
         from selenium.webdriver.common.by import By
 
         self.driver, self.url, self.by = driver, url, By
-        driver.get(url + "/")
+        self.reload()
+
+    def reload(self):
+        """Open the page afresh; wait until the model says it is ready and the domain's form is built."""
+        self.driver.get(self.url + "/")
         self.wait(lambda: "ready" in self.text("health"), "the model to load")
+        self.wait(lambda: self.driver.find_elements(self.by.CSS_SELECTOR, "#form form"), "the form")
 
     def find(self, css):
         return self.driver.find_element(self.by.CSS_SELECTOR, css)
@@ -264,10 +269,10 @@ def test_spam_form_shows_the_apis_line_for_a_wrong_file_a_50_mb_file_and_a_secon
     assert page.submit() == api_error(server, "inputs", params={"name": "scan.png"}, content=scan.read_bytes())
     big = tmp_path / "big.eml"
     big.write_bytes(b"x" * 50_000_000)
-    page.driver.get(server.url + "/")
+    page.reload()
     page.upload("#mail-file", big)
     assert page.submit() == "request body too large: the limit is 1000000 bytes"
-    page.driver.get(server.url + "/")
+    page.reload()
     page.find("#mail-text").send_keys("Minutes of Tuesday's meeting attached")
     before = httpx.get(f"{server.url}/stats", timeout=30).json()["requests"]
     page.driver.execute_script("const f = document.querySelector('#form form'); f.requestSubmit(); f.requestSubmit();")
@@ -299,7 +304,7 @@ def test_translation_form_fills_a_po_as_suite_predict_does_and_shows_progress(br
     suite_predict(capsys, run, "--input", source, "--output", tmp_path / "cli.po")
     assert filled == (tmp_path / "cli.po").read_text(encoding="utf-8")
     assert "42 untranslated entries filled" in page.text("summary")
-    page.driver.get(server.url + "/")
+    page.reload()
     page.find("#strings").send_keys("_Open")
     assert page.submit() == ""
     [expected] = suite_predict(capsys, run, "_Open")
