@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-LAYER_NORMS = ("LayerNormalization", "SkipLayerNormalization")
+DEFAULT_EPSILON = {"LayerNormalization": 1e-5, "SkipLayerNormalization": 1e-12}
+"""Each layer norm's epsilon where its node gives none (the ONNX spec's, and ONNX Runtime's contrib schema's)."""
 
 
 def decompose(model: Any) -> int:
@@ -29,36 +30,47 @@ def decompose(model: Any) -> int:
     Returns:
         How many were rewritten.
     """
+    from onnx import numpy_helper
+
     graph = model.graph
     read = {name for node in graph.node for name in node.input} | {output.name for output in graph.output}
     nodes: list = []
     rewritten = 0
     for node in graph.node:
-        if node.op_type not in LAYER_NORMS or not _decomposable(node, read):
+        if node.op_type not in DEFAULT_EPSILON or not _decomposable(node, read):
             nodes.append(node)
             continue
         rewritten += 1
-        nodes.extend(_primitive(node, f"{node.name or node.output[0]}/decomposed/", read, graph))
+        prefix = f"{node.name or node.output[0]}/decomposed/"
+        epsilon = _attribute(node, "epsilon", DEFAULT_EPSILON[node.op_type])
+        graph.initializer.append(numpy_helper.from_array(np.array(epsilon, dtype=np.float32), prefix + "epsilon"))
+        nodes.extend(_primitive(node, prefix, read))
     del graph.node[:]
     graph.node.extend(nodes)
     return rewritten
 
 
+def _attribute(node: Any, name: str, default: Any) -> Any:
+    """The value of the node's attribute ``name``, or ``default`` where the node does not give it."""
+    from onnx import helper
+
+    return next((helper.get_attribute_value(attribute) for attribute in node.attribute if attribute.name == name),
+                default)
+
+
 def _decomposable(node: Any, read: set[str]) -> bool:
     if node.op_type == "SkipLayerNormalization":
         return not any(name in read for name in node.output[1:3])      # mean, inverse std; the sum may be read
-    axis = next((attribute.i for attribute in node.attribute if attribute.name == "axis"), -1)
-    return axis == -1 and not any(name in read for name in node.output[1:])
+    return _attribute(node, "axis", -1) == -1 and not any(name in read for name in node.output[1:])
 
 
-def _primitive(node: Any, prefix: str, read: set[str], graph: Any) -> list:
-    from onnx import helper, numpy_helper
+def _primitive(node: Any, prefix: str, read: set[str]) -> list:
+    """The primitive operators of one layer norm, their names under ``prefix`` (its epsilon: ``prefix + "epsilon"``)."""
+    from onnx import helper
 
     def given(index: int) -> str | None:
         return node.input[index] if len(node.input) > index and node.input[index] else None
 
-    epsilon = next((attribute.f for attribute in node.attribute if attribute.name == "epsilon"), 1e-5)
-    graph.initializer.append(numpy_helper.from_array(np.array(epsilon, dtype=np.float32), prefix + "epsilon"))
     nodes = []
     if node.op_type == "SkipLayerNormalization":
         total = node.output[3] if len(node.output) > 3 and node.output[3] in read else prefix + "sum"

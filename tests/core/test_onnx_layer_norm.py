@@ -53,3 +53,16 @@ def test_a_layer_norm_whose_statistics_are_read_or_on_another_axis_stays():
     before = onnx.helper.printable_graph(model.graph)
     assert decompose(model) == 0
     assert onnx.helper.printable_graph(model.graph) == before
+
+
+@pytest.mark.parametrize("op_type, domain", [("LayerNormalization", ""), ("SkipLayerNormalization", "com.microsoft")])
+def test_a_layer_norm_without_epsilon_takes_its_operators_default(op_type, domain):
+    """1e-5 for ONNX's LayerNormalization, 1e-12 for ONNX Runtime's SkipLayerNormalization: visible on inputs
+    whose variance is near zero."""
+    inputs = ["x", "gamma", "beta"] if op_type == "LayerNormalization" else ["x", "s", "gamma", "beta"]
+    model = _model([helper.make_node(op_type, inputs, ["y"], domain=domain)], ["y"])
+    rng = np.random.default_rng(2)
+    feeds = {name: (1e-4 * rng.normal(size=(2, 3, HIDDEN))).astype(np.float32) for name in "xs"}
+    expected = _run(model, feeds)
+    assert decompose(model) == 1
+    np.testing.assert_allclose(_run(model, feeds)[0], expected[0], rtol=1e-3, atol=1e-4)
