@@ -345,9 +345,7 @@ def card(document: dict, graph: OnnxGraph) -> str:
     lines = [
         f"# ONNX export of {Path(document['run']).name} ({document['domain']})", "",
         f"- graph: {graph.description}; `{onnx_engine.GRAPH_FILE}`, {kind}, {document['bytes'] / 1e6:.1f} MB, "
-        f"opset {document['opset']}" + (f"; fused by ONNX Runtime's transformer optimiser: "
-                                        f"{', '.join(f'{n} {op}' for op, n in document['fused'].items())}"
-                                        if document["fused"] else ""),
+        f"opset {document['opset']}" + _fusion_summary(document["fused"]),
         f"- from the run: `{document['run']}` (recipe {document['recipe']}), exported {document['created']}",
         f"- thresholds in effect: {thresholds}",
         "- predict: `suite predict THIS_FOLDER INPUT... --engine onnx`; serve: `suite serve THIS_FOLDER "
@@ -361,6 +359,18 @@ def card(document: dict, graph: OnnxGraph) -> str:
     if graph.notes:
         lines += ["## Not in the graph", "", *(f"- {note}" for note in graph.notes), ""]
     return "\n".join(lines)
+
+
+def _fusion_summary(fused: dict[str, int]) -> str:
+    """The card's words for ``export.json``'s ``fused`` (empty where nothing was fused)."""
+    if not fused:
+        return ""
+    operators = ", ".join(f"{n} {op}" for op, n in fused.items() if op != DECOMPOSED)
+    words = f"; fused by ONNX Runtime's transformer optimiser: {operators}"
+    if fused.get(DECOMPOSED):
+        words += (f"; then {fused[DECOMPOSED]} layer norms written as primitive operators (faster than ONNX "
+                  "Runtime's own layer norm kernels)")
+    return words
 
 
 def _summary(folder: Path, document: dict, graph: OnnxGraph) -> str:
