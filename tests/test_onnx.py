@@ -28,6 +28,18 @@ def test_tolerance_is_absolute_or_relative_to_pytorch():
     assert (Tolerance().describe(), relative.describe()) == ("0.005 absolute", "1% relative")
 
 
+def test_the_warning_says_whether_the_test_split_can_tell_the_models_apart():
+    from suite.core.onnx_export import _warning
+
+    check = {"metric": "ndcg@10", "difference": -0.001, "tolerance": "1% relative", "within": False}
+    assert _warning(check).endswith("more than the tolerance (1% relative); its card records it")
+    noise = _warning({**check, "cases": 942, "difference_low": -0.0026, "difference_high": 0.0003})
+    assert "over 942 test cases [-0.0026, +0.0003], includes no change: the test split cannot tell" in noise
+    loss = _warning({**check, "cases": 942, "difference_low": -0.0033, "difference_high": -0.0006})
+    assert "[-0.0033, -0.0006], excludes no change" in loss
+    assert _warning({**check, "within": True}) is None
+
+
 def _files(path):
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
             and p.relative_to(path).parts[0] != "exports"}
@@ -85,6 +97,11 @@ def test_the_exported_model_answers_as_pytorch_does(domain, exports, tiny_runs):
     assert document["opset"] == (18 if domain == "diagnostics" else 17)
     assert check["torch"] == pytest.approx(run.metrics()["models"]["tuned"][check["metric"]], abs=1e-6)
     assert f"| {check['metric']} | {check['torch']:.4f} | {check['onnx']:.4f} |" in (out / "README.md").read_text()
+    if domain == "recommendation":       # NDCG@10 is a mean over the test users: a paired interval of the difference
+        assert check["cases"] > 0 and check["difference_low"] <= check["difference"] <= check["difference_high"]
+        assert f"95% interval of the difference over {check['cases']} test cases" in card
+    else:                                # F1 and AUROC are no such mean
+        assert "cases" not in check and "interval" not in card
     inputs = CASES[domain].inputs()
     _assert_close(suite.load(out, engine="onnx").predict(inputs), suite.load(run.path).predict(inputs), 1e-4)
     assert _files(run.path) == before                 # the run's own files unchanged; only exports/ was added

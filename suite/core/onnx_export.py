@@ -47,6 +47,7 @@ from typing import Any
 
 from suite.core import calibration, onnx_engine, onnx_layer_norm, registry, saved_hybrid
 from suite.core.errors import RunError
+from suite.core.metrics.paired import paired_bootstrap
 from suite.core.results import HYBRID, TUNED
 
 OPSET = 18
@@ -106,6 +107,9 @@ class OnnxGraph:
         tolerance: of the self-check on the primary metric.
         notes: what the export leaves to PyTorch (Grad-CAM...), one line each, for the card.
         fusion: the encoder's layers to fuse (None: exported as traced, unfused).
+        per_case: ``(data, outputs) -> one value per test case`` whose mean is the primary metric (per-user
+            NDCG@10), for the self-check's paired interval of the difference; None where the metric is not such a
+            mean (F1, AUROC).
     """
 
     module: Any
@@ -119,6 +123,7 @@ class OnnxGraph:
     tolerance: Tolerance = field(default_factory=Tolerance)
     notes: tuple[str, ...] = ()
     fusion: Fusion | None = None
+    per_case: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass
@@ -164,7 +169,7 @@ def export_run(domain: Any, run: Any, out_dir: Path, *, int8: bool = False) -> E
             _write_folder(graph, run, partial, int8=int8, thresholds=_thresholds(reference, run))
             document = json.loads((partial / onnx_engine.EXPORT_FILE).read_text(encoding="utf-8"))
             exported = onnx_engine.load(onnx_engine.Exported.open(partial), TUNED)
-            check = self_check(domain, recipe, data, reference, exported, graph.tolerance)
+            check = self_check(domain, recipe, data, reference, exported, graph)
             document.update(check=check, primary_metric=domain.primary_metric,
                             greater_is_better=domain.greater_is_better)
             _write_json(partial / onnx_engine.EXPORT_FILE, document)
@@ -318,21 +323,41 @@ def quantise(graph: OnnxGraph, source: Path, target: Path) -> None:
         prepared.unlink(missing_ok=True)
 
 
-def self_check(domain: Any, recipe: Any, data: Any, reference: Any, exported: Any, tolerance: Tolerance) -> dict:
+def self_check(domain: Any, recipe: Any, data: Any, reference: Any, exported: Any, graph: OnnxGraph) -> dict:
     """The primary metric of the PyTorch and the exported predictor on the same test split, and their difference.
 
-    Returns:
-        ``{"metric", "split", "torch", "onnx", "difference", "tolerance", "within"}``.
-    """
-    def score(predictor: Any) -> float:
-        outputs = {TUNED: domain.outputs(predictor, recipe, data)}
-        report = domain.report(recipe, data, outputs, predictor=predictor, plots_dir=None)
-        return float(report.metrics[TUNED][domain.primary_metric])
+    Where ``graph.per_case`` gives the metric per test case, a paired bootstrap (seeded with the recipe's seed)
+    adds the 95% interval of the difference: whether the test split can tell the two models apart at all.
 
-    torch_value, onnx_value = score(reference), score(exported)
-    return {"metric": domain.primary_metric, "split": "test", "torch": round(torch_value, 6),
-            "onnx": round(onnx_value, 6), "difference": round(onnx_value - torch_value, 6),
-            "tolerance": tolerance.describe(), "within": not tolerance.exceeded(torch_value, onnx_value)}
+    Returns:
+        ``{"metric", "split", "torch", "onnx", "difference", "tolerance", "within"}``, and with ``per_case``
+        ``"cases"``, ``"difference_low"``, ``"difference_high"``.
+    """
+    def score(predictor: Any) -> tuple[float, Any]:
+        outputs = domain.outputs(predictor, recipe, data)
+        report = domain.report(recipe, data, {TUNED: outputs}, predictor=predictor, plots_dir=None)
+        return float(report.metrics[TUNED][domain.primary_metric]), outputs
+
+    (torch_value, torch_outputs), (onnx_value, onnx_outputs) = score(reference), score(exported)
+    check = {"metric": domain.primary_metric, "split": "test", "torch": round(torch_value, 6),
+             "onnx": round(onnx_value, 6), "difference": round(onnx_value - torch_value, 6),
+             "tolerance": graph.tolerance.describe(), "within": not graph.tolerance.exceeded(torch_value, onnx_value)}
+    if graph.per_case is not None:
+        paired = paired_bootstrap(graph.per_case(data, onnx_outputs), graph.per_case(data, torch_outputs),
+                                  seed=recipe.seed)
+        check.update(cases=paired["cases"], difference_low=round(paired["difference_low"], 6),
+                     difference_high=round(paired["difference_high"], 6))
+    return check
+
+
+def _interval(check: dict) -> str | None:
+    """The self-check's paired interval in words (None: the domain's metric has none)."""
+    if "cases" not in check:
+        return None
+    low, high = check["difference_low"], check["difference_high"]
+    reading = "includes no change: the test split cannot tell the two apart" if low <= 0 <= high else \
+        "excludes no change"
+    return f"95% interval of the difference over {check['cases']} test cases [{low:+.4f}, {high:+.4f}], {reading}"
 
 
 def card(document: dict, graph: OnnxGraph) -> str:
@@ -355,7 +380,8 @@ def card(document: dict, graph: OnnxGraph) -> str:
         "| metric | PyTorch | ONNX | difference | tolerance |", "|---|---|---|---|---|",
         f"| {check['metric']} | {check['torch']:.4f} | {check['onnx']:.4f} | {check['difference']:+.4f} | "
         f"{check['tolerance']} |", "",
-        f"The exported model is {verdict}.", ""]
+        f"The exported model is {verdict}." + (f" Paired bootstrap: {_interval(check)}." if _interval(check) else ""),
+        ""]
     if graph.notes:
         lines += ["## Not in the graph", "", *(f"- {note}" for note in graph.notes), ""]
     return "\n".join(lines)
@@ -385,7 +411,8 @@ def _warning(check: dict) -> str | None:
     if check["within"]:
         return None
     return (f"warning: the exported model's test {check['metric']} differs from PyTorch's by "
-            f"{check['difference']:+.4f}, more than the tolerance ({check['tolerance']}); its card records it")
+            f"{check['difference']:+.4f}, more than the tolerance ({check['tolerance']})"
+            + (f"; {_interval(check)}" if _interval(check) else "") + "; its card records it")
 
 
 def _versions() -> dict:

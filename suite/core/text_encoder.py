@@ -74,9 +74,11 @@ def onnx_fusion(encoder: Any) -> Any:
     return Fusion(kind, network.config.num_attention_heads, network.config.hidden_size)
 
 
-def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], tolerance: Any = None) -> Any:
+def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], tolerance: Any = None,
+                    per_case: Any = None) -> Any:
     """A sentence encoder as an ONNX graph (see :mod:`suite.core.onnx_export`): tokens -> its sentence embedding
-    (pooled and normalised as the encoder's own modules do), weights int8 by dynamic quantisation."""
+    (pooled and normalised as the encoder's own modules do), weights int8 by dynamic quantisation.
+    ``tolerance`` and ``per_case`` are the self-check's (see :class:`suite.core.onnx_export.OnnxGraph`)."""
     import torch
 
     from suite.core.onnx_export import OnnxGraph, Tolerance
@@ -95,7 +97,7 @@ def embedding_graph(encoder: Any, *, description: str, files: tuple[str, ...], t
     return OnnxGraph(module=SentenceEmbedding(encoder.eval()), inputs={k: example[k] for k in TOKENS},
                      dynamic={k: ("batch", "sequence") for k in TOKENS}, output="sentence_embedding",
                      description=description, files=files, quantisation="dynamic",
-                     tolerance=tolerance or Tolerance(), fusion=onnx_fusion(encoder))
+                     tolerance=tolerance or Tolerance(), fusion=onnx_fusion(encoder), per_case=per_case)
 
 
 class OnnxTextEncoder:

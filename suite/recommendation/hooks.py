@@ -37,9 +37,6 @@ from suite.recommendation.towers import ID_MODULES, tokenizer
 if TYPE_CHECKING:
     from suite.core.recipe import Recipe
 
-PRIMARY = "ndcg@10"
-
-
 class RecommendationDomain:
     """Recommendation: a sentence encoder and learned item embeddings tuned on user-item interactions, ranking the
     whole catalogue."""
@@ -47,7 +44,7 @@ class RecommendationDomain:
     name = "recommendation"
     description = ("Sentence encoder + item embeddings tuned on user-item interactions; NDCG@10 (next item and "
                    "whole taste) against popularity, ALS, BPR and EASE.")
-    primary_metric = PRIMARY
+    primary_metric = rec_metrics.PRIMARY
     greater_is_better = True
     example_unit = "users"
     serving_module = "suite.recommendation.serving"     # suite serve

@@ -35,6 +35,8 @@ from suite.recommendation.data import Splits
 from suite.recommendation.phases import Phase, evaluate_phase, phase_scores, phases_of
 from suite.recommendation.phases import validation_ndcg as _validation_ndcg
 
+PRIMARY = "ndcg@10"
+"""The recommender's primary metric: NDCG@10 of the test users."""
 HEADLINE = ["ndcg@10", "hr@10", "recall@10", "mrr@10", "coverage@10", "taste_ndcg@10", "taste_hr@10",
             "cold_ndcg@10", "cold_hr@10"]
 _PREFIX = {"test": "", "taste": "taste_", "cold": "cold_"}
@@ -92,16 +94,26 @@ def compare(scores: dict[str, np.ndarray], test: Phase, systems: list[str], agai
         For each system, :func:`suite.core.metrics.paired.paired_bootstrap` of its per-user ``metric``
         against the other's (difference and ratio of the means with 95% intervals), plus ``metric``.
     """
-    k = int(metric.split("@")[1])
-
-    def values(system: str) -> np.ndarray:
-        return per_user_metrics(scores[system], test.targets, ks=[k], exclude=test.exclude,
-                                candidates=test.candidates)[metric]
-
-    reference = values(against)
+    reference = _per_user(scores[against], test, metric)
     return {f"{label}{system} vs {against}": {"metric": metric, "phase": test.name,
-                                              **paired_bootstrap(values(system), reference, seed=seed)}
+                                              **paired_bootstrap(_per_user(scores[system], test, metric), reference,
+                                                                 seed=seed)}
             for system in systems}
+
+
+def per_user_values(outputs: dict, phases: dict[str, Phase], phase: str, metric: str) -> np.ndarray:
+    """One system's per-user ``metric`` (``ndcg@10``) in ``phase``; their mean is the report's figure.
+
+    Args:
+        outputs: ``{part: scores}`` of the system; phases: ``{phase name: Phase}`` (``phases.phases_of``).
+    """
+    at = phases[phase]
+    return _per_user(phase_scores(outputs, at, phases), at, metric)
+
+
+def _per_user(scores: np.ndarray, at: Phase, metric: str) -> np.ndarray:
+    return per_user_metrics(scores, at.targets, ks=[int(metric.split("@")[1])], exclude=at.exclude,
+                            candidates=at.candidates)[metric]
 
 
 

@@ -15,7 +15,9 @@ from suite.core.config import load_settings
 from suite.core.onnx_export import OnnxGraph, Tolerance
 from suite.core.text_encoder import OnnxTextEncoder, embedding_graph
 from suite.recommendation.config import RecModelConfig
+from suite.recommendation.metrics import PRIMARY, per_user_values
 from suite.recommendation.model import Recommender
+from suite.recommendation.phases import phases_of
 
 FILES = ("suite.json", "tokenizer*.json", "special_tokens_map.json", "vocab.txt", "config.json", "catalogue.json",
          "item_embeddings.npy", "item_ids.safetensors")
@@ -24,9 +26,14 @@ TOLERANCE = Tolerance(absolute=None, relative=0.01)      # 1% of NDCG@10
 
 def graph(predictor: Recommender) -> OnnxGraph:
     """The tuned text tower of a loaded recommender; its item embeddings and ID tables are copied, precomputed."""
-    return embedding_graph(predictor.encoder, files=FILES, tolerance=TOLERANCE,
+    return embedding_graph(predictor.encoder, files=FILES, tolerance=TOLERANCE, per_case=test_ndcg_per_user,
                            description="sentence encoder (the text tower) -> user embedding; item embeddings and ID "
                                        "tables precomputed")
+
+
+def test_ndcg_per_user(data: Any, outputs: dict) -> Any:
+    """NDCG@10 of each test user (their mean is the run's test NDCG@10), for the self-check's paired interval."""
+    return per_user_values(outputs, phases_of(data), "test", PRIMARY)
 
 
 def load(folder: Path, session: Any) -> Recommender:

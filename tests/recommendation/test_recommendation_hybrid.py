@@ -76,6 +76,18 @@ def test_compare_pairs_the_users_of_two_systems():
     assert "| tuned vs baseline:als | ndcg@10 | 1.0000 | 0.7500 | +0.2500" in section
 
 
+def test_per_user_values_average_to_the_reported_figure():
+    from suite.recommendation.metrics import per_user_values, system_report
+
+    # three users, four items; the target (item 1, 2, 3) ranked first, second and third
+    targets = sp.csr_matrix(np.eye(4)[[1, 2, 3]])
+    phases = {"test": Phase("test", np.arange(3), targets, sp.csr_matrix((3, 4)), (0,))}
+    scores = {"test": np.array([[0.0, 3, 2, 1], [0, 3, 2, 1], [0, 3, 2, 1]])}
+    values = per_user_values(scores, phases, "test", "ndcg@10")
+    assert values == pytest.approx([1.0, 1 / np.log2(3), 0.5])
+    assert values.mean() == pytest.approx(system_report(scores, phases, [10])["ndcg@10"])
+
+
 def test_a_system_that_ties_every_cold_item_has_no_cold_figures():
     from suite.recommendation.metrics import system_report
 
