@@ -3,9 +3,11 @@
 For each finished run (spam, recommendation, diagnostics) it exports the tuned model twice with
 ``suite export --format onnx`` (fp32, then ``--int8``) into ``--out``, so the int8 one is the run's newest export
 (what ``--engine onnx`` then uses), and reads the primary metric of each engine on the run's test split from the
-exports' self-checks. Then, in this process, one engine after the other on the same test inputs, it times the
-model itself (tokenizing or transforming included, no HTTP): inputs per second at batch 1 and at batch 32, the
-fastest of ``--repeats``. Sizes are the files the engine loads (weights, or ``model.onnx``).
+exports' self-checks. Then, in this process, on the same test inputs, it times the model itself (tokenizing or
+transforming included, no HTTP): inputs per second at batch 1 and at batch 32. The engines take turns, one pass
+each per round, ``--repeats`` rounds, so that a slow stretch of a shared machine slows all of them alike: the
+table gives each engine's fastest pass and, against torch, the median of the rounds' ratios (each engine's pass
+over torch's pass of the same round). Sizes are the files the engine loads (weights, or ``model.onnx``).
 
 Set ``OMP_NUM_THREADS`` to fix the threads (torch and ONNX Runtime both take it). Command line::
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -51,20 +54,31 @@ def _diagnostics(data: Any, recipe: Any) -> tuple[list, Callable]:
     return list(data.test.images), lambda predictor, images, batch: predictor.scores(images, batch_size=batch)
 
 
+TORCH = "torch fp32"
+
 WORKLOADS = {"spam": _spam, "recommendation": _recommendation, "diagnostics": _diagnostics}
 """Domain -> (test inputs, the model's scoring call on a chunk of them at a batch size)."""
 
 
-def throughput(score: Callable[[list], Any], inputs: list, *, batch: int, repeats: int) -> float:
-    """Inputs per second of ``score`` over ``inputs`` in chunks of ``batch``; the fastest of ``repeats``."""
-    score(inputs[:batch])                                   # warm-up
-    best = float("inf")
+def rounds(scores: dict[str, Callable[[list], Any]], inputs: list, *, batch: int, repeats: int) -> dict[str, list]:
+    """Inputs per second of each scoring call over ``inputs`` in chunks of ``batch``: one pass of each per round,
+    in turn, ``repeats`` rounds (after one warm-up chunk each); one rate per round."""
+    for score in scores.values():
+        score(inputs[:batch])
+    rates: dict[str, list] = {name: [] for name in scores}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for i in range(0, len(inputs), batch):
-            score(inputs[i:i + batch])
-        best = min(best, time.perf_counter() - start)
-    return len(inputs) / best
+        for name, score in scores.items():
+            start = time.perf_counter()
+            for i in range(0, len(inputs), batch):
+                score(inputs[i:i + batch])
+            rates[name].append(len(inputs) / (time.perf_counter() - start))
+    return rates
+
+
+def against(rates: dict[str, list], reference: str) -> dict[str, float]:
+    """Each engine's median over the rounds of its rate divided by ``reference``'s in the same round."""
+    return {name: float(statistics.median(a / b for a, b in zip(values, rates[reference])))
+            for name, values in rates.items()}
 
 
 def measure(run_dir: Path, out: Path, *, single: int, batched: int, repeats: int) -> dict:
@@ -81,28 +95,26 @@ def measure(run_dir: Path, out: Path, *, single: int, batched: int, repeats: int
     checks = {name: export_run(domain, run, folder, int8=name.endswith("int8")).check
               for name, folder in folders.items()}
     inputs, call = WORKLOADS[domain.name](domain.prepare_data(run.recipe()), run.recipe())
-    predictors = {"torch fp32": suite.load(run.path),
+    predictors = {TORCH: suite.load(run.path),
                   **{name: suite.load(folder, engine="onnx") for name, folder in folders.items()}}
-    sizes = {"torch fp32": sum(p.stat().st_size for p in run.model_dir.rglob("*.safetensors")),
+    sizes = {TORCH: sum(p.stat().st_size for p in run.model_dir.rglob("*.safetensors")),
              **{name: (folder / "model.onnx").stat().st_size for name, folder in folders.items()}}
-    rows = {}
-    for name, predictor in predictors.items():
-        def score(chunk, batch, predictor=predictor):
-            return call(predictor, chunk, batch)
-
-        rows[name] = {
-            "metric": checks["onnx fp32"]["torch"] if name == "torch fp32" else checks[name]["onnx"],
-            "per_second_batch_1": throughput(lambda c: score(c, 1), inputs[:single], batch=1, repeats=repeats),
-            "per_second_batch_32": throughput(lambda c: score(c, 32), inputs[:batched], batch=32, repeats=repeats),
-            "megabytes": sizes[name] / 1e6}
+    rows: dict[str, dict] = {name: {
+        "metric": checks["onnx fp32"]["torch"] if name == TORCH else checks[name]["onnx"],
+        "megabytes": sizes[name] / 1e6} for name in predictors}
+    for batch, count in ((1, single), (32, batched)):
+        scores = {name: (lambda chunk, p=predictor, b=batch: call(p, chunk, b))
+                  for name, predictor in predictors.items()}
+        rates = rounds(scores, inputs[:count], batch=batch, repeats=repeats)
+        for name, ratio in against(rates, TORCH).items():
+            rows[name].update({f"per_second_batch_{batch}": max(rates[name]), f"x_torch_batch_{batch}": ratio,
+                               f"rounds_batch_{batch}": rates[name]})
     return {"run": str(run.path), "domain": domain.name, "metric": domain.primary_metric, "unit": domain.example_unit,
             "inputs": {"batch_1": min(single, len(inputs)), "batch_32": min(batched, len(inputs))}, "rows": rows}
 
 
 def markdown(result: dict) -> str:
     """One table per run: each engine's test metric, throughput at batch 1 and 32 (and against torch), size."""
-    torch32 = result["rows"]["torch fp32"]["per_second_batch_32"]
-    torch1 = result["rows"]["torch fp32"]["per_second_batch_1"]
     unit = result["unit"]
     lines = [f"{Path(result['run']).name} ({result['domain']}; {result['inputs']['batch_1']} and "
              f"{result['inputs']['batch_32']} test {unit}):", "",
@@ -110,8 +122,10 @@ def markdown(result: dict) -> str:
              "|---|---|---|---|---|---|---|"]
     for name, row in result["rows"].items():
         lines.append(f"| {name} | {row['metric']:.4f} | {row['per_second_batch_1']:.1f} | "
-                     f"{row['per_second_batch_1'] / torch1:.2f} | {row['per_second_batch_32']:.1f} | "
-                     f"{row['per_second_batch_32'] / torch32:.2f} | {row['megabytes']:.1f} |")
+                     f"{row['x_torch_batch_1']:.2f} | {row['per_second_batch_32']:.1f} | "
+                     f"{row['x_torch_batch_32']:.2f} | {row['megabytes']:.1f} |")
+    lines += ["", f"{unit}/s: the fastest of the rounds; x torch: the median of the rounds' ratios (the engines take "
+              "turns, one pass each per round)."]
     return "\n".join(lines)
 
 
@@ -121,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="a new folder for the exports and onnx_speed.json")
     parser.add_argument("--single", type=int, default=64, help="test inputs timed one at a time (default 64)")
     parser.add_argument("--batched", type=int, default=512, help="test inputs timed in batches of 32 (default 512)")
-    parser.add_argument("--repeats", type=int, default=3, help="timings per figure; the fastest is kept (default 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds, engines in turn (default 3)")
     args = parser.parse_args(argv)
     if args.out.exists():
         parser.error(f"--out {args.out}: exists; choose a new folder")
