@@ -1,5 +1,5 @@
 """Milliseconds of one residual layer norm (add, then normalise over 384 features) of a 32 x 128 x 384 batch:
-ONNX Runtime's fused ``SkipLayerNormalization`` kernel, the same written as primitive operators
+ONNX Runtime's fused ``SkipLayerNormalization`` kernel, the same rewritten as a mean subtraction and an RMS norm
 (:func:`suite.core.onnx_layer_norm.decompose`, what ``suite export --format onnx`` writes), and PyTorch.
 
 Run it once per onnxruntime version to see which kernels are slow (see docs/serving.md)::
@@ -53,10 +53,10 @@ def main(repeats: int = 50) -> int:
     x = np.random.default_rng(0).normal(size=SHAPE).astype(np.float32)
     feeds = {"x": x, "skip": x}
     fused = _graph()
-    primitive = _graph()
-    decompose(primitive)
+    rewritten = _graph()
+    decompose(rewritten)
     rows = {}
-    for name, model in (("fused SkipLayerNormalization", fused), ("primitive operators", primitive)):
+    for name, model in (("fused SkipLayerNormalization", fused), ("mean subtraction + RMS norm", rewritten)):
         session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         rows[name] = milliseconds(lambda session=session: session.run(None, feeds), repeats)
     torch.set_num_threads(threads)
