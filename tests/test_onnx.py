@@ -92,6 +92,8 @@ def test_the_exported_model_answers_as_pytorch_does(domain, exports, tiny_runs):
     assert document["fused"].get("Attention", 0) == layers and (layers == 0) == (document["fused"] == {})
     assert document["fused"].get(DECOMPOSED, 0) == 2 * layers    # both residual layer norms of each block, fused,
     assert "SkipLayerNormalization" not in document["fused"]      # then rewritten around the slow kernels
+    if layers:                                                   # and not counted as the optimiser's fusions
+        assert set(document["fused"]) == {"EmbedLayerNormalization", "Attention", "BiasGelu", DECOMPOSED}
     card = (out / "README.md").read_text()
     assert ("12 layer norms rewritten as a mean subtraction and an RMS norm" in card) == (layers > 0), card
     assert document["opset"] == (18 if domain == "diagnostics" else 17)

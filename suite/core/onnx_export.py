@@ -283,7 +283,9 @@ def fuse(source: Path, target: Path, fusion: Fusion, *, approximate_gelu: bool =
         logging.disable(disabled)
     decomposed = onnx_layer_norm.decompose(optimised.model)
     optimised.save_model_to_file(str(target))
-    fused = {kind: count for kind, count in optimised.get_fused_operator_statistics().items() if count}
+    counts = optimised.get_fused_operator_statistics()
+    counts[onnx_layer_norm.RMS_NORM] = counts.get(onnx_layer_norm.RMS_NORM, 0) - decomposed  # ours, not its fusions
+    fused = {kind: count for kind, count in counts.items() if count}
     return {**fused, DECOMPOSED: decomposed} if decomposed else fused
 
 

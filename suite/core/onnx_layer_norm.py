@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+RMS_NORM = "SimplifiedLayerNormalization"
+"""ONNX Runtime's RMS norm operator (default domain), which each rewritten layer norm ends in."""
 DEFAULT_EPSILON = {"LayerNormalization": 1e-5, "SkipLayerNormalization": 1e-12}
 """Each layer norm's epsilon where its node gives none (the ONNX spec's, and ONNX Runtime's contrib schema's)."""
 
@@ -80,7 +82,7 @@ def _rewritten(node: Any, prefix: str, read: set[str]) -> list:
     normalised = prefix + "normalised" if beta else node.output[0]
     nodes += [helper.make_node("ReduceMean", [total], [prefix + "mean"], axes=[-1]),
               helper.make_node("Sub", [total, prefix + "mean"], [prefix + "centred"]),
-              helper.make_node("SimplifiedLayerNormalization", [prefix + "centred", gamma], [normalised], axis=-1,
+              helper.make_node(RMS_NORM, [prefix + "centred", gamma], [normalised], axis=-1,
                                epsilon=float(_attribute(node, "epsilon", DEFAULT_EPSILON[node.op_type])))]
     if beta:
         nodes.append(helper.make_node("Add", [normalised, beta], [node.output[0]]))
