@@ -40,6 +40,23 @@ def test_the_warning_says_whether_the_test_split_can_tell_the_models_apart():
     assert _warning({**check, "within": True}) is None
 
 
+def test_tracing_leaves_the_models_attention_as_it_was():
+    """The export traces with eager attention (what ONNX Runtime's optimiser fuses); the model it came from keeps
+    its own form afterwards, even when the trace fails."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from suite.core.onnx_export import eager_attention
+
+    config = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=16, attn_implementation="sdpa")
+    module = torch.nn.Sequential(BertModel(config))
+    with pytest.raises(RuntimeError), eager_attention(module):
+        assert module[0].config._attn_implementation == "eager"
+        raise RuntimeError("the trace failed")
+    assert module[0].config._attn_implementation == "sdpa"
+
+
 def _files(path):
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()
             and p.relative_to(path).parts[0] != "exports"}

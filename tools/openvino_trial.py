@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import suite
     from suite.core import registry
-    from suite.core.onnx_export import FUSED_OPSET, self_check
+    from suite.core.onnx_export import FUSED_OPSET, eager_attention, self_check
     from suite.core.runs import Run
     from suite.spam.data import texts_of
 
@@ -90,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     data = domain.prepare_data(recipe)
     reference = suite.load(run.path)
     onnx_int8 = suite.load(run.path, engine="onnx")
-    graph = domain.onnx_graph(suite.load(run.path), recipe, data)     # its own copy: tracing switches attention to
-    #                                                                  the eager form, slower than the timed copy's
+    graph = domain.onnx_graph(reference, recipe, data)
     core = openvino.Core()
     with tempfile.TemporaryDirectory() as folder:
         traced = Path(folder) / "traced.onnx"
-        torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
-                          input_names=list(graph.inputs), output_names=[graph.output], opset_version=FUSED_OPSET,
-                          dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()})
+        with eager_attention(graph.module):          # as suite export traces it
+            torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
+                              input_names=list(graph.inputs), output_names=[graph.output], opset_version=FUSED_OPSET,
+                              dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()})
         model = core.read_model(str(traced))
     start = time.perf_counter()
     quantised = nncf.quantize(model, nncf.Dataset(_calibration(reference, texts_of(data.train), recipe.seed)),

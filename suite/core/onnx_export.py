@@ -248,12 +248,30 @@ def write_graph(graph: OnnxGraph, path: Path, *, approximate_gelu: bool = False)
             return {}
         traced = path.with_name(path.name + ".traced")
         try:
-            torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
-                              dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()},
-                              **names)
+            with eager_attention(graph.module):
+                torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
+                                  dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()},
+                                  **names)
             return fuse(traced, path, graph.fusion, approximate_gelu=approximate_gelu)
         finally:
             traced.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def eager_attention(module: Any):
+    """The transformers models inside ``module`` with their attention in the eager form, the one whose traced graph
+    ONNX Runtime's optimiser fuses (the same numbers as the default SDPA form, slower in PyTorch); each one's own
+    form is restored afterwards, so the predictor the graph came from runs as before."""
+    models = [m for m in module.modules() if hasattr(m, "set_attn_implementation")]
+    before = [m.config._attn_implementation for m in models]
+    for model in models:
+        model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        for model, form in zip(models, before):
+            if form:
+                model.set_attn_implementation(form)
 
 
 def fuse(source: Path, target: Path, fusion: Fusion, *, approximate_gelu: bool = False) -> dict[str, int]:

@@ -62,15 +62,14 @@ FUSED_MODEL_TYPES = {"bert": "bert"}
 
 def onnx_fusion(encoder: Any) -> Any:
     """What ONNX Runtime needs to fuse a ``SentenceTransformer``'s layers (:class:`suite.core.onnx_export.Fusion`),
-    or None for a model type not in :data:`FUSED_MODEL_TYPES`. Its attention is switched to the eager form, the one
-    whose exported graph the optimiser's patterns match (the same numbers as the default SDPA form)."""
+    or None for a model type not in :data:`FUSED_MODEL_TYPES`. (The export traces it with its attention in the
+    eager form: see :func:`suite.core.onnx_export.write_graph`.)"""
     from suite.core.onnx_export import Fusion
 
     network = encoder[0].model
     kind = FUSED_MODEL_TYPES.get(getattr(network.config, "model_type", None))
     if kind is None:
         return None
-    network.set_attn_implementation("eager")
     return Fusion(kind, network.config.num_attention_heads, network.config.hidden_size)
 
 
