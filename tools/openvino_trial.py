@@ -74,11 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         import openvino
     except ImportError:
         parser.error("needs OpenVINO and NNCF: pip install openvino nncf")
-    import torch
-
     import suite
     from suite.core import registry
-    from suite.core.onnx_export import FUSED_OPSET, eager_attention, self_check
+    from suite.core.onnx_export import self_check, trace
     from suite.core.runs import Run
     from suite.spam.data import texts_of
 
@@ -94,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     core = openvino.Core()
     with tempfile.TemporaryDirectory() as folder:
         traced = Path(folder) / "traced.onnx"
-        with eager_attention(graph.module):          # as suite export traces it
-            torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
-                              input_names=list(graph.inputs), output_names=[graph.output], opset_version=FUSED_OPSET,
-                              dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()})
+        trace(graph, traced)                         # as suite export traces it, before fusing
         model = core.read_model(str(traced))
     start = time.perf_counter()
     quantised = nncf.quantize(model, nncf.Dataset(_calibration(reference, texts_of(data.train), recipe.seed)),

@@ -235,8 +235,6 @@ def write_graph(graph: OnnxGraph, path: Path, *, approximate_gelu: bool = False)
     """
     import torch
 
-    names = {"input_names": list(graph.inputs), "output_names": [graph.output], "opset_version": opset(graph),
-             "verbose": False}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), torch.inference_mode(False):
         warnings.simplefilter("ignore")
         if graph.fusion is None:
@@ -244,17 +242,31 @@ def write_graph(graph: OnnxGraph, path: Path, *, approximate_gelu: bool = False)
             shapes = {name: {i: dims.setdefault(axis, torch.export.Dim(axis)) for i, axis in enumerate(axes)}
                       for name, axes in graph.dynamic.items()}
             torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(path), dynamo=True,
-                              dynamic_shapes=shapes, external_data=False, **names)
+                              dynamic_shapes=shapes, external_data=False, **_names(graph))
             return {}
         traced = path.with_name(path.name + ".traced")
         try:
-            with eager_attention(graph.module):
-                torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(traced), dynamo=False,
-                                  dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()},
-                                  **names)
+            trace(graph, traced)
             return fuse(traced, path, graph.fusion, approximate_gelu=approximate_gelu)
         finally:
             traced.unlink(missing_ok=True)
+
+
+def trace(graph: OnnxGraph, path: Path) -> None:
+    """The TorchScript exporter's graph of the module (``dynamo=False``, fp32, unfused, opset :func:`opset`), its
+    attention in the eager form while traced: what :func:`fuse` takes."""
+    import torch
+
+    with eager_attention(graph.module):
+        torch.onnx.export(graph.module.eval(), tuple(graph.inputs.values()), str(path), dynamo=False,
+                          dynamic_axes={name: dict(enumerate(axes)) for name, axes in graph.dynamic.items()},
+                          **_names(graph))
+
+
+def _names(graph: OnnxGraph) -> dict:
+    """What both exporters take alike: the inputs' and output's names, the opset, quiet."""
+    return {"input_names": list(graph.inputs), "output_names": [graph.output], "opset_version": opset(graph),
+            "verbose": False}
 
 
 @contextlib.contextmanager
@@ -386,6 +398,7 @@ def card(document: dict, graph: OnnxGraph) -> str:
     check = document["check"]
     kind = f"int8 ({document['quantisation']} quantisation)" if document["int8"] else "fp32"
     verdict = "within the tolerance" if check["within"] else "**above the tolerance**"
+    interval = _interval(check)
     thresholds = ", ".join(f"{system} {value}" for system, value in document["thresholds"].items()
                            if value is not None) or "none (the domain decides without one)"
     lines = [
@@ -401,8 +414,7 @@ def card(document: dict, graph: OnnxGraph) -> str:
         "| metric | PyTorch | ONNX | difference | tolerance |", "|---|---|---|---|---|",
         f"| {check['metric']} | {check['torch']:.4f} | {check['onnx']:.4f} | {check['difference']:+.4f} | "
         f"{check['tolerance']} |", "",
-        f"The exported model is {verdict}." + (f" Paired bootstrap: {_interval(check)}." if _interval(check) else ""),
-        ""]
+        f"The exported model is {verdict}." + (f" Paired bootstrap: {interval}." if interval else ""), ""]
     if graph.notes:
         lines += ["## Not in the graph", "", *(f"- {note}" for note in graph.notes), ""]
     return "\n".join(lines)
@@ -431,9 +443,10 @@ def _summary(folder: Path, document: dict, graph: OnnxGraph) -> str:
 def _warning(check: dict) -> str | None:
     if check["within"]:
         return None
+    interval = _interval(check)
     return (f"warning: the exported model's test {check['metric']} differs from PyTorch's by "
             f"{check['difference']:+.4f}, more than the tolerance ({check['tolerance']})"
-            + (f"; {_interval(check)}" if _interval(check) else "") + "; its card records it")
+            + (f"; {interval}" if interval else "") + "; its card records it")
 
 
 def _versions() -> dict:
